@@ -1,0 +1,19 @@
+"""The ``eventual`` command line. Commands import what they need inside themselves, so
+``eventual --help`` stays fast."""
+
+from __future__ import annotations
+
+import click
+
+from eventual import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="eventual")
+def main() -> None:
+    """Eventual for Python: WebSocket services on AWS API Gateway, deployed with CDK."""
+
+
+@main.group()
+def get() -> None:
+    """Show deployed resources."""

@@ -1,0 +1,35 @@
+"""Exceptions users of eventual may catch."""
+
+from __future__ import annotations
+
+
+class EventualError(Exception):
+    """Base class of every error eventual raises on purpose."""
+
+
+class ConnectionGone(EventualError):
+    """The connection is closed (API Gateway answered 410 GoneException)."""
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(f"connection {connection_id!r} is gone")
+        self.connection_id = connection_id
+
+
+class PayloadTooLarge(EventualError, ValueError):
+    """A message is larger than API Gateway's 128 KB WebSocket payload limit."""
+
+
+class DuplicateSocketError(EventualError):
+    """Two sockets were declared with one name."""
+
+
+class MiddlewareError(EventualError):
+    """A middleware broke the chain's rules (for example it called ``next`` twice)."""
+
+
+class ConfigurationError(EventualError):
+    """The runtime environment does not describe a usable socket."""
+
+
+class SocketNotDeployed(EventualError):
+    """A socket has no URL: the code runs outside a deployed service and outside ``eventual local``."""

@@ -1,0 +1,77 @@
+"""One event through one socket: the path shared by Lambda and the dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import threading
+import traceback
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+from eventual.runtime.events import (
+    LambdaResponse,
+    error_response,
+    event_type_of,
+    request_from_event,
+    response_for,
+)
+from eventual.sockets import Socket
+
+logger = logging.getLogger("eventual.runtime")
+
+_loops = threading.local()
+
+
+def dispatch(
+    sock: Socket,
+    event: Mapping[str, Any],
+    *,
+    service: str,
+    lambda_context: Any = None,
+) -> LambdaResponse:
+    """Run ``sock``'s middleware and handler for one API Gateway WebSocket event.
+
+    A handler exception never escapes: it is logged as one JSON line and answered the way
+    API Gateway answers a failed integration (500, no traceback in the body).
+    """
+    event_type = event_type_of(event)
+    request = request_from_event(event_type, event)
+    context = {"socket": sock.name, "service": service}
+    try:
+        result = sock.dispatcher(event_type)(request, context)
+        if inspect.isawaitable(result):
+            result = _run(result)
+        return response_for(event_type, result)
+    except Exception as error:
+        _log_failure(sock, event, error, lambda_context)
+        return error_response(event_type, request.connection_id, request.request_id)
+
+
+def _run(awaitable: Awaitable[Any]) -> Any:
+    """Await on this thread's own loop, kept for reuse (Lambda reuses it across invocations)."""
+    runner: asyncio.Runner | None = getattr(_loops, "runner", None)
+    if runner is None:
+        runner = _loops.runner = asyncio.Runner()
+
+    async def wait() -> Any:
+        return await awaitable
+
+    return runner.run(wait())
+
+
+def _log_failure(sock: Socket, event: Mapping[str, Any], error: Exception, lambda_context: Any) -> None:
+    rc = event.get("requestContext") or {}
+    record = {
+        "level": "ERROR",
+        "message": f"{sock.name} handler failed: {type(error).__name__}: {error}",
+        "socket": sock.name,
+        "route": rc.get("routeKey"),
+        "connectionId": rc.get("connectionId"),
+        "requestId": rc.get("requestId"),
+        "awsRequestId": getattr(lambda_context, "aws_request_id", None),
+        "traceback": traceback.format_exc(),
+    }
+    logger.error(json.dumps(record, default=str))

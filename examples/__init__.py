@@ -1,0 +1,1 @@
+"""The example service `my-service`: the seed's two sockets."""
