@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import logging
@@ -52,8 +51,10 @@ def dispatch(
 
 def _run(awaitable: Awaitable[Any]) -> Any:
     """Await on this thread's own loop, kept for reuse (Lambda reuses it across invocations)."""
-    runner: asyncio.Runner | None = getattr(_loops, "runner", None)
+    runner = getattr(_loops, "runner", None)
     if runner is None:
+        import asyncio  # only async handlers pay for it, not every cold start
+
         runner = _loops.runner = asyncio.Runner()
 
     async def wait() -> Any:

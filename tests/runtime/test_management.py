@@ -1,0 +1,206 @@
+"""send/disconnect through boto3: moto for the happy path, botocore's Stubber and a loopback
+HTTP server for what moto cannot do (GoneException, throttling)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+from moto import mock_aws
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+
+import eventual.runtime.management as management
+from eventual import ConnectionGone, PayloadTooLarge, SocketNotDeployed, socket
+from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+
+CHAT_URL = "https://abcd1234.execute-api.us-east-1.amazonaws.com/prod"
+ROOM_URL = "https://wxyz9876.execute-api.eu-west-1.amazonaws.com/live"
+
+pytestmark = pytest.mark.usefixtures("socket_registry")
+
+
+@pytest.fixture(autouse=True)
+def socket_urls(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    urls = {
+        "chat": {"wss": CHAT_URL.replace("https", "wss"), "http": CHAT_URL},
+        "room": {"wss": ROOM_URL.replace("https", "wss"), "http": ROOM_URL},
+    }
+    monkeypatch.setenv("EVENTUAL_SOCKET_URLS", json.dumps(urls))
+    monkeypatch.setattr(management, "_clients", {})
+    yield
+
+
+def moto_connections(region: str = "us-east-1") -> dict[str, Any]:
+    return apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][region].connections  # type: ignore[no-any-return]
+
+
+@mock_aws
+def test_send_posts_the_encoded_bytes() -> None:
+    chat = socket("chat", {})
+    chat.send("Conn1=", "héllo ")
+    chat.send("Conn1=", b"\x00\x01 ")
+    chat.send("Conn1=", {"a": [1, 2]})
+    chat.send("Conn1=", ["x"])
+    # moto keys connections by the id as it appears, percent-encoded, in the URL path.
+    recorded = moto_connections()["Conn1%3D"].data
+    assert recorded == "héllo ".encode() + b'\x00\x01 {"a":[1,2]}["x"]'
+
+
+@mock_aws
+def test_any_socket_can_send_on_another_in_its_own_region() -> None:
+    socket("chat", {})
+    room = socket("room", {})
+    room.send("R1", "to the room")
+    assert moto_connections("eu-west-1")["R1"].data == b"to the room"
+    assert "R1" not in moto_connections("us-east-1")
+
+
+@mock_aws
+def test_disconnect_deletes_the_connection() -> None:
+    chat = socket("chat", {})
+    chat.send("Conn2", "x")
+    assert "Conn2" in moto_connections()
+    chat.disconnect("Conn2")
+    assert "Conn2" not in moto_connections()
+
+
+@mock_aws
+def test_connection_info_returns_api_gateway_fields() -> None:
+    chat = socket("chat", {})
+    chat.send("Conn3", "x")
+    info = chat.connection_info("Conn3")
+    assert set(info) == {"ConnectedAt", "LastActiveAt", "Identity"}
+
+
+def test_payload_over_128_kb_is_refused_before_any_call() -> None:
+    chat = socket("chat", {})
+    client = management.management_client("chat")
+    with Stubber(client._client):  # no responses queued: any call would fail the test
+        with pytest.raises(PayloadTooLarge, match=f"{MAX_PAYLOAD_BYTES + 1} bytes"):
+            chat.send("Conn1", "x" * (MAX_PAYLOAD_BYTES + 1))
+        with pytest.raises(PayloadTooLarge):
+            chat.send("Conn1", {"big": "é" * (MAX_PAYLOAD_BYTES // 2)})
+
+
+def test_payload_of_exactly_128_kb_is_sent() -> None:
+    chat = socket("chat", {})
+    client = management.management_client("chat")
+    with Stubber(client._client) as stub:
+        stub.add_response("post_to_connection", {}, {"ConnectionId": "C", "Data": b"x" * MAX_PAYLOAD_BYTES})
+        chat.send("C", "x" * MAX_PAYLOAD_BYTES)
+        stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("operation", "call"),
+    [
+        ("post_to_connection", lambda s: s.send("Gone1", "x")),
+        ("delete_connection", lambda s: s.disconnect("Gone1")),
+        ("get_connection", lambda s: s.connection_info("Gone1")),
+    ],
+)
+def test_gone_exception_becomes_connection_gone(operation: str, call: Any) -> None:
+    chat = socket("chat", {})
+    with Stubber(management.management_client("chat")._client) as stub:
+        stub.add_client_error(operation, service_error_code="GoneException", http_status_code=410)
+        with pytest.raises(ConnectionGone) as caught:
+            call(chat)
+    assert caught.value.connection_id == "Gone1"
+
+
+def test_other_errors_are_not_mistaken_for_gone() -> None:
+    chat = socket("chat", {})
+    with Stubber(management.management_client("chat")._client) as stub:
+        stub.add_client_error(
+            "post_to_connection", service_error_code="ForbiddenException", http_status_code=403
+        )
+        with pytest.raises(ClientError, match="ForbiddenException"):
+            chat.send("C", "x")
+
+
+def test_one_client_per_socket_url_with_standard_retries() -> None:
+    first = management.management_client("chat")
+    assert management.management_client("chat") is first
+    assert management.management_client("room") is not first
+    config = first._client.meta.config
+    assert config.retries["mode"] == "standard"
+    assert first._client.meta.region_name == "us-east-1"
+    assert management.management_client("room")._client.meta.region_name == "eu-west-1"
+
+
+def test_endpoints_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    chat = socket("chat", {})
+    assert chat.http_endpoint == CHAT_URL
+    assert chat.wss_endpoint == "wss://abcd1234.execute-api.us-east-1.amazonaws.com/prod"
+    lonely = socket("lonely", {})
+    with pytest.raises(SocketNotDeployed, match="'lonely' has no URL"):
+        lonely.send("C", "x")
+    monkeypatch.setenv("EVENTUAL_SOCKET_URLS", "{not json")
+    with pytest.raises(SocketNotDeployed, match="not valid JSON"):
+        _ = chat.wss_endpoint
+
+
+class ScriptedApi(BaseHTTPRequestHandler):
+    """A loopback stand-in for the management API that answers from a script of statuses."""
+
+    script: list[int] = []
+    seen: list[tuple[str, str, bytes]] = []
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_DELETE(self) -> None:
+        self._answer()
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.seen.append((self.command, self.path, self.rfile.read(length)))
+        status = self.script.pop(0)
+        error = {410: "GoneException", 429: "LimitExceededException"}.get(status)
+        body = json.dumps({"message": error or ""}).encode()
+        self.send_response(status)
+        if error:
+            self.send_header("x-amzn-ErrorType", error)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[ScriptedApi]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedApi)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/prod"
+    monkeypatch.setenv("EVENTUAL_SOCKET_URLS", json.dumps({"chat": {"wss": "ws://unused", "http": url}}))
+    ScriptedApi.script, ScriptedApi.seen = [], []
+    yield ScriptedApi
+    server.shutdown()
+    server.server_close()
+
+
+def test_throttling_is_retried_over_real_http(scripted_api: type[ScriptedApi]) -> None:
+    chat = socket("chat", {})
+    scripted_api.script = [429, 429, 200]
+    chat.send("abc=", "hello")
+    assert [method for method, _, _ in scripted_api.seen] == ["POST"] * 3
+    assert scripted_api.seen[-1][1:] == ("/prod/@connections/abc%3D", b"hello")
+
+
+def test_gone_over_real_http(scripted_api: type[ScriptedApi]) -> None:
+    chat = socket("chat", {})
+    scripted_api.script = [410, 204]
+    with pytest.raises(ConnectionGone):
+        chat.send("abc=", "hello")
+    chat.disconnect("abc=")
+    assert [method for method, _, _ in scripted_api.seen] == ["POST", "DELETE"]

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from eventual import MiddlewareError, SocketResponse, socket
+from eventual.runtime.dispatch import dispatch
+from tests.apigw_events import connect_event, disconnect_event, message_event
+
+pytestmark = pytest.mark.usefixtures("socket_registry")
+
+
+def parse_json(request: Any, context: dict[str, Any], next: Any) -> Any:
+    """The seed's middleware, as a user writes it."""
+    body = request.body
+    return next({**context, "message": json.loads(body) if body else None})
+
+
+def test_seed_json_middleware_feeds_default() -> None:
+    seen: list[Any] = []
+
+    def on_message(request: Any, context: dict[str, Any]) -> Any:
+        seen.append(context)
+        return {"foo": context["message"]["foo"].upper()}
+
+    my_socket = socket.use({"message": parse_json}).socket("mySocket", {"$default": on_message})
+    response = dispatch(my_socket, message_event('{"foo": "a", "bar": "b"}'), service="my-service")
+    assert json.loads(response["body"]) == {"foo": "A"}
+    assert seen == [{"socket": "mySocket", "service": "my-service", "message": {"foo": "a", "bar": "b"}}]
+
+
+def test_message_only_middleware_skips_connect_and_disconnect() -> None:
+    calls: list[str] = []
+
+    def record(request: Any, context: dict[str, Any], next: Any) -> Any:
+        calls.append(request.type)
+        return next(context)
+
+    chat = socket.use({"message": record}).socket("chat", {})
+    for event in (connect_event(), message_event("x"), disconnect_event()):
+        dispatch(chat, event, service="s")
+    assert calls == ["message"]
+
+
+def test_bare_callable_runs_on_all_three_events() -> None:
+    calls: list[str] = []
+
+    def record(request: Any, context: dict[str, Any], next: Any) -> Any:
+        calls.append(request.type)
+        return next()
+
+    chat = socket.use(record).socket("chat", {})
+    for event in (connect_event(), message_event("x"), disconnect_event()):
+        dispatch(chat, event, service="s")
+    assert calls == ["connect", "message", "disconnect"]
+
+
+def test_chains_run_in_order_and_use_returns_a_new_chain() -> None:
+    order: list[str] = []
+
+    def step(label: str) -> Any:
+        def middleware(request: Any, context: dict[str, Any], next: Any) -> Any:
+            order.append(label)
+            return next({**context, "path": [*context.get("path", []), label]})
+
+        return middleware
+
+    base = socket.use(step("a"))
+    longer = base.use(step("b")).use({"message": step("c")})
+    assert len(base.middlewares) == 1
+
+    chain = longer.socket("chain", {"$default": lambda request, context: context["path"]})
+    assert json.loads(dispatch(chain, message_event("x"), service="s")["body"]) == ["a", "b", "c"]
+    only_a = base.socket("only-a", {"$default": lambda request, context: context["path"]})
+    assert json.loads(dispatch(only_a, message_event("x"), service="s")["body"]) == ["a"]
+    assert order == ["a", "b", "c", "a"]
+
+
+def test_short_circuit_skips_the_handler() -> None:
+    handled: list[str] = []
+
+    def deny(request: Any, context: dict[str, Any], next: Any) -> Any:
+        if request.headers.get("authorization") != "Bearer ok":
+            return SocketResponse(status=401, message="unauthorized")
+        return next(context)
+
+    guarded = socket.use({"connect": deny}).socket(
+        "guarded", {"$connect": lambda request, context: handled.append(request.connection_id)}
+    )
+    assert dispatch(guarded, connect_event(), service="s") == {"statusCode": 401, "body": "unauthorized"}
+    assert handled == []
+    ok = connect_event(headers={"Authorization": "Bearer ok"})
+    assert dispatch(guarded, ok, service="s") == {"statusCode": 200}
+    assert handled == ["Ab1Cd2Ef3Gh="]
+
+
+def test_short_circuit_on_message_answers_the_caller() -> None:
+    def reject(request: Any, context: dict[str, Any], next: Any) -> Any:
+        return SocketResponse(status=400, message={"error": "bad"})
+
+    chat = socket.use({"message": reject}).socket("chat", {"$default": lambda r, c: "unreachable"})
+    assert dispatch(chat, message_event("x"), service="s") == {"statusCode": 400, "body": '{"error":"bad"}'}
+
+
+def test_next_twice_is_an_error_naming_the_middleware(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[int] = []
+
+    def twice(request: Any, context: dict[str, Any], next: Any) -> Any:
+        next(context)
+        return next(context)
+
+    chat = socket.use(twice).socket("chat", {"$default": lambda r, c: calls.append(1)})
+    assert dispatch(chat, message_event("x"), service="s")["statusCode"] == 500
+    assert calls == [1]
+    assert "MiddlewareError" in caplog.text
+    assert "twice" in caplog.text and "called next() twice" in caplog.text
+
+
+def test_next_twice_raises_to_the_middleware_itself() -> None:
+    caught: list[BaseException] = []
+
+    def twice(request: Any, context: dict[str, Any], next: Any) -> Any:
+        first = next(context)
+        try:
+            next(context)
+        except MiddlewareError as error:
+            caught.append(error)
+        return first
+
+    chat = socket.use(twice).socket("chat", {"$default": lambda r, c: "once"})
+    assert dispatch(chat, message_event("x"), service="s")["body"] == "once"
+    assert len(caught) == 1
+
+
+async def async_tag(request: Any, context: dict[str, Any], next: Any) -> Any:
+    await asyncio.sleep(0)
+    return await next({**context, "async_mw": True})
+
+
+def sync_tag(request: Any, context: dict[str, Any], next: Any) -> Any:
+    return next({**context, "sync_mw": True})
+
+
+async def async_handler(request: Any, context: dict[str, Any]) -> Any:
+    await asyncio.sleep(0)
+    return {k: context.get(k) for k in ("async_mw", "sync_mw")}
+
+
+def sync_handler(request: Any, context: dict[str, Any]) -> Any:
+    return {k: context.get(k) for k in ("async_mw", "sync_mw")}
+
+
+@pytest.mark.parametrize("handler", [sync_handler, async_handler])
+@pytest.mark.parametrize(
+    "middlewares",
+    [(sync_tag, async_tag), (async_tag, sync_tag), (async_tag, async_tag), (sync_tag, sync_tag)],
+)
+def test_sync_and_async_mix(middlewares: tuple[Any, ...], handler: Any) -> None:
+    chain = socket
+    for middleware in middlewares:
+        chain = chain.use(middleware)
+    mixed = chain.socket("mixed", {"$default": handler})
+    body = json.loads(dispatch(mixed, message_event("x"), service="s")["body"])
+    assert body == {
+        "async_mw": True if async_tag in middlewares else None,
+        "sync_mw": True if sync_tag in middlewares else None,
+    }
+
+
+def test_async_short_circuit_and_async_next_twice() -> None:
+    async def deny(request: Any, context: dict[str, Any], next: Any) -> Any:
+        return SocketResponse(status=429, message="slow down")
+
+    async def twice(request: Any, context: dict[str, Any], next: Any) -> Any:
+        await next(context)
+        return await next(context)
+
+    denied = socket.use(deny).socket("denied", {"$default": async_handler})
+    assert dispatch(denied, message_event("x"), service="s") == {"statusCode": 429, "body": "slow down"}
+    doubled = socket.use(twice).socket("doubled", {"$default": async_handler})
+    assert dispatch(doubled, message_event("x"), service="s")["statusCode"] == 500
+
+
+def test_async_handlers_run_on_a_reused_loop() -> None:
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def on_message(request: Any, context: dict[str, Any]) -> str:
+        loops.append(asyncio.get_running_loop())
+        return "ok"
+
+    chat = socket("chat", {"$default": on_message})
+    for _ in range(3):
+        assert dispatch(chat, message_event("x"), service="s")["body"] == "ok"
+    assert len(set(map(id, loops))) == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "error", "match"),
+    [
+        ({"mesage": parse_json}, ValueError, "unknown event type 'mesage'"),
+        ({"message": "nope"}, TypeError, "not callable"),
+        (42, TypeError, "callable or a mapping"),
+    ],
+)
+def test_use_validates_its_argument(spec: Any, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        socket.use(spec)
