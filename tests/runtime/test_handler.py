@@ -80,7 +80,7 @@ def test_entry_that_fails_inside_its_own_import_names_the_cause(
 ) -> None:
     (tmp_path / "broken_entry.py").write_text("import does_not_exist_anywhere\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ConfigurationError, match="broken_entry.*does_not_exist_anywhere"):
+    with pytest.raises(ConfigurationError, match=r"broken_entry.*does_not_exist_anywhere"):
         handler.load_socket({"EVENTUAL_SOCKET_NAME": "x", "EVENTUAL_ENTRY": "broken_entry"})
 
 

@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from botocore.exceptions import ClientError
@@ -150,8 +150,8 @@ def test_endpoints_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
 class ScriptedApi(BaseHTTPRequestHandler):
     """A loopback stand-in for the management API that answers from a script of statuses."""
 
-    script: list[int] = []
-    seen: list[tuple[str, str, bytes]] = []
+    script: ClassVar[list[int]] = []
+    seen: ClassVar[list[tuple[str, str, bytes]]] = []
 
     def do_POST(self) -> None:
         self._answer()
