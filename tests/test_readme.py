@@ -1,0 +1,26 @@
+"""The README's first example runs as written and does what the README says."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from eventual.runtime.dispatch import dispatch
+from tests.apigw_events import connect_event, message_event
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+@pytest.mark.usefixtures("socket_registry")
+def test_readme_socket_example_runs() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    namespace: dict[str, object] = {"__name__": "readme_example"}
+    exec(compile(blocks[0], str(README), "exec"), namespace)
+    chat = namespace["chat"]
+    assert dispatch(chat, connect_event(query={"token": "let-me-in"}), service="s") == {"statusCode": 200}  # type: ignore[arg-type]
+    assert dispatch(chat, connect_event(), service="s")["statusCode"] == 401  # type: ignore[arg-type]
+    reply = dispatch(chat, message_event('{"x": 1}'), service="s")  # type: ignore[arg-type]
+    assert json.loads(reply["body"]) == {"echo": {"x": 1}}
