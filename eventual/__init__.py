@@ -4,13 +4,16 @@ This module imports nothing heavy: it is what ships to Lambda.
 """
 
 from eventual.errors import (
+    AuthorizationDenied,
     ConfigurationError,
     ConnectionGone,
     DuplicateSocketError,
     EventualError,
+    Forbidden,
     MiddlewareError,
     PayloadTooLarge,
     SocketNotDeployed,
+    Unauthorized,
 )
 from eventual.requests import (
     ConnectRequest,
@@ -21,11 +24,13 @@ from eventual.requests import (
     SocketRequest,
     SocketResponse,
 )
-from eventual.sockets import Socket, SocketChain, SocketOptions, socket
+from eventual.sockets import BroadcastResult, Socket, SocketChain, SocketOptions, socket
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthorizationDenied",
+    "BroadcastResult",
     "ConfigurationError",
     "ConnectRequest",
     "ConnectionGone",
@@ -33,6 +38,7 @@ __all__ = [
     "DisconnectRequest",
     "DuplicateSocketError",
     "EventualError",
+    "Forbidden",
     "MessageRequest",
     "MiddlewareError",
     "Payload",
@@ -43,6 +49,7 @@ __all__ = [
     "SocketOptions",
     "SocketRequest",
     "SocketResponse",
+    "Unauthorized",
     "__version__",
     "socket",
 ]

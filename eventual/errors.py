@@ -33,3 +33,25 @@ class ConfigurationError(EventualError):
 
 class SocketNotDeployed(EventualError):
     """A socket has no URL: the code runs outside a deployed service and outside ``eventual local``."""
+
+
+class AuthorizationDenied(EventualError):
+    """Raised by an authorizer to refuse a connection; ``status`` is what the client sees."""
+
+    status = 401
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__class__.__name__)
+        self.message = message
+
+
+class Unauthorized(AuthorizationDenied):
+    """The caller is not identified (HTTP 401): no or bad credentials."""
+
+    status = 401
+
+
+class Forbidden(AuthorizationDenied):
+    """The caller is identified but may not connect (HTTP 403)."""
+
+    status = 403

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventual.errors import DuplicateSocketError
+from eventual.errors import ConfigurationError, ConnectionGone, DuplicateSocketError
 from eventual.middleware import (
     EVENT_TYPES,
     Dispatch,
@@ -41,12 +41,18 @@ class SocketOptions:
     """MB of memory; ``None`` takes the construct's default."""
     timeout: int | None = None
     """Seconds; ``None`` takes the construct's default (API Gateway waits at most 29 s)."""
+    authorizer: Callable[[Any], Any] | None = None
+    """``fn(connect_request) -> identity dict``, run before ``$connect`` (``eventual.runtime.authorizer``)."""
+    track_connections: bool = False
+    """Record open connections, for ``connections()`` and ``broadcast()``."""
 
     def __post_init__(self) -> None:
         if self.memory_size is not None and not 128 <= self.memory_size <= 10240:
             raise ValueError(f"memory_size must be 128..10240 MB, got {self.memory_size}")
         if self.timeout is not None and not 1 <= self.timeout <= 900:
             raise ValueError(f"timeout must be 1..900 seconds, got {self.timeout}")
+        if self.authorizer is not None and not callable(self.authorizer):
+            raise TypeError(f"authorizer must be callable, got {self.authorizer!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +135,17 @@ class Socket:
         return socket_urls(self.name)["http"]
 
     def send(self, connection_id: str, data: Payload) -> None:
-        """Send ``data`` to one connection; raises :class:`eventual.ConnectionGone` if closed."""
+        """Send ``data`` to one connection; raises :class:`eventual.ConnectionGone` if closed.
+
+        On a socket that tracks connections, a gone connection is forgotten as well.
+        """
         from eventual.runtime.management import management_client
 
-        management_client(self.name).send(connection_id, data)
+        try:
+            management_client(self.name).send(connection_id, data)
+        except ConnectionGone:
+            self.forget(connection_id)
+            raise
 
     def disconnect(self, connection_id: str) -> None:
         """Close one connection; raises :class:`eventual.ConnectionGone` if already closed."""
@@ -145,6 +158,49 @@ class Socket:
         from eventual.runtime.management import management_client
 
         return management_client(self.name).info(connection_id)
+
+    # -- tracked connections --------------------------------------------------------------
+
+    def connections(self) -> Iterator[str]:
+        """The ids of every open connection, read page by page (``track_connections=True``)."""
+        from eventual.runtime.connections import connection_store
+
+        self._require_tracking("connections()")
+        return connection_store().connection_ids(self.name)
+
+    def broadcast(
+        self, data: Payload, *, exclude: str | Iterable[str] = (), concurrency: int = 16
+    ) -> BroadcastResult:
+        """Send ``data`` to every open connection but ``exclude``, ``concurrency`` at a time.
+
+        Gone connections are forgotten and counted, not raised.
+        """
+        from eventual.runtime.broadcast import broadcast
+
+        self._require_tracking("broadcast()")
+        excluded = {exclude} if isinstance(exclude, str) else set(exclude)
+        return broadcast(self, data, excluded, concurrency)
+
+    def forget(self, connection_id: str) -> None:
+        """Drop a connection from the tracked set (no-op on a socket that does not track)."""
+        if self.options.track_connections:
+            from eventual.runtime.connections import connection_store
+
+            connection_store().delete(self.name, connection_id)
+
+    def _require_tracking(self, what: str) -> None:
+        if not self.options.track_connections:
+            raise ConfigurationError(
+                f"socket {self.name!r}: {what} needs socket(..., track_connections=True)"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastResult:
+    """What a broadcast did: messages delivered, and connections found gone (and forgotten)."""
+
+    delivered: int
+    gone: int
 
 
 # -- the registry ---------------------------------------------------------------------------
@@ -229,13 +285,20 @@ class SocketChain:
         *,
         memory_size: int | None = None,
         timeout: int | None = None,
+        authorizer: Callable[[Any], Any] | None = None,
+        track_connections: bool = False,
     ) -> Socket:
         """Declare a socket named ``name`` with ``$connect``/``$disconnect``/``$default`` handlers."""
         sock = Socket(
             name,
             handlers or {},
             middlewares=self.middlewares,
-            options=SocketOptions(memory_size=memory_size, timeout=timeout),
+            options=SocketOptions(
+                memory_size=memory_size,
+                timeout=timeout,
+                authorizer=authorizer,
+                track_connections=track_connections,
+            ),
             location=_caller_location(),
         )
         _register(sock)

@@ -97,3 +97,17 @@ def disconnect_event(
         "requestContext": context,
         "isBase64Encoded": False,
     }
+
+
+def authorizer_event(
+    connection_id: str = "Ab1Cd2Ef3Gh=",
+    *,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The REQUEST authorizer event API Gateway sends for a WebSocket ``$connect``."""
+    event = connect_event(connection_id, headers=headers, query=query)
+    event["type"] = "REQUEST"
+    event["methodArn"] = f"arn:aws:execute-api:us-east-1:123456789012:{API_ID}/prod/$connect"
+    event["stageVariables"] = {}
+    return event

@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
+from eventual.requests import SocketRequest
 from eventual.runtime.events import (
     LambdaResponse,
     error_response,
@@ -42,14 +43,26 @@ def dispatch(
     try:
         result = sock.dispatcher(event_type)(request, context)
         if inspect.isawaitable(result):
-            result = _run(result)
-        return response_for(event_type, result)
+            result = run_awaitable(result)
+        response = response_for(event_type, result)
+        if sock.options.track_connections:
+            _track(sock, event_type, request, response)
+        return response
     except Exception as error:
         _log_failure(sock, event, error, lambda_context)
         return error_response(event_type, request.connection_id, request.request_id)
 
 
-def _run(awaitable: Awaitable[Any]) -> Any:
+def _track(sock: Socket, event_type: str, request: SocketRequest, response: LambdaResponse) -> None:
+    from eventual.runtime.connections import connection_store
+
+    if event_type == "connect" and response["statusCode"] < 300:
+        connection_store().put(sock.name, request.connection_id, request.identity)
+    elif event_type == "disconnect":
+        connection_store().delete(sock.name, request.connection_id)
+
+
+def run_awaitable(awaitable: Awaitable[Any]) -> Any:
     """Await on this thread's own loop, kept for reuse (Lambda reuses it across invocations)."""
     runner = getattr(_loops, "runner", None)
     if runner is None:

@@ -12,7 +12,15 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from eventual.errors import ConfigurationError
+from eventual.errors import AuthorizationDenied, ConfigurationError
+from eventual.runtime.authorizer import (
+    authorize as run_authorizer,
+)
+from eventual.runtime.authorizer import (
+    deny_policy,
+    policy,
+    request_from_authorizer_event,
+)
 from eventual.runtime.dispatch import dispatch
 from eventual.runtime.events import LambdaResponse
 from eventual.sockets import Socket, sockets_of
@@ -27,6 +35,27 @@ def handle(event: Mapping[str, Any], context: Any = None) -> LambdaResponse:
         _loaded = load_socket(os.environ)
     sock, service = _loaded
     return dispatch(sock, event, service=service, lambda_context=context)
+
+
+def authorize(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda REQUEST authorizer for the ``$connect`` route of the configured socket.
+
+    Allow: a policy whose ``context`` is the identity. Forbidden: a Deny policy (403).
+    Unauthorized: the ``Unauthorized`` error API Gateway turns into 401.
+    """
+    global _loaded
+    if _loaded is None:
+        _loaded = load_socket(os.environ)
+    sock = _loaded[0]
+    request = request_from_authorizer_event(event)
+    try:
+        identity = run_authorizer(sock, request)
+    except AuthorizationDenied as denied:
+        if denied.status == 403:
+            return deny_policy(event, denied)
+        # API Gateway answers 401 exactly when the authorizer fails with this message.
+        raise Exception("Unauthorized") from None
+    return policy(event, identity)
 
 
 def load_socket(environ: Mapping[str, str]) -> tuple[Socket, str]:

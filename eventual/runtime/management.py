@@ -59,12 +59,10 @@ class ManagementClient:
         self._gone = self._client.exceptions.GoneException
 
     def send(self, connection_id: str, data: Any) -> None:
-        body = payload_bytes(data)
-        if len(body) > MAX_PAYLOAD_BYTES:
-            raise PayloadTooLarge(
-                f"message of {len(body)} bytes exceeds API Gateway's WebSocket limit of "
-                f"{MAX_PAYLOAD_BYTES} bytes (128 KB)"
-            )
+        self.post(connection_id, checked_payload(data))
+
+    def post(self, connection_id: str, body: bytes) -> None:
+        """Send bytes already encoded and checked by :func:`checked_payload`."""
         try:
             self._client.post_to_connection(ConnectionId=connection_id, Data=body)
         except self._gone as error:
@@ -83,6 +81,17 @@ class ManagementClient:
             raise ConnectionGone(connection_id) from error
         response.pop("ResponseMetadata", None)
         return dict(response)
+
+
+def checked_payload(data: Any) -> bytes:
+    """``data`` as bytes, refused before any call if over API Gateway's limit."""
+    body = payload_bytes(data)
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"message of {len(body)} bytes exceeds API Gateway's WebSocket limit of "
+            f"{MAX_PAYLOAD_BYTES} bytes (128 KB)"
+        )
+    return body
 
 
 def _boto3_client(endpoint_url: str) -> Any:

@@ -4,10 +4,8 @@ HTTP server for what moto cannot do (GoneException, throttling)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -19,6 +17,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 import eventual.runtime.management as management
 from eventual import ConnectionGone, PayloadTooLarge, SocketNotDeployed, socket
 from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+from tests.loopback_api import LoopbackApi, loopback_api
 
 CHAT_URL = "https://abcd1234.execute-api.us-east-1.amazonaws.com/prod"
 ROOM_URL = "https://wxyz9876.execute-api.eu-west-1.amazonaws.com/live"
@@ -147,60 +146,26 @@ def test_endpoints_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         _ = chat.wss_endpoint
 
 
-class ScriptedApi(BaseHTTPRequestHandler):
-    """A loopback stand-in for the management API that answers from a script of statuses."""
-
-    script: ClassVar[list[int]] = []
-    seen: ClassVar[list[tuple[str, str, bytes]]] = []
-
-    def do_POST(self) -> None:
-        self._answer()
-
-    def do_DELETE(self) -> None:
-        self._answer()
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.seen.append((self.command, self.path, self.rfile.read(length)))
-        status = self.script.pop(0)
-        error = {410: "GoneException", 429: "LimitExceededException"}.get(status)
-        body = json.dumps({"message": error or ""}).encode()
-        self.send_response(status)
-        if error:
-            self.send_header("x-amzn-ErrorType", error)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def scripted_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[ScriptedApi]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedApi)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/prod"
-    monkeypatch.setenv("EVENTUAL_SOCKET_URLS", json.dumps({"chat": {"wss": "ws://unused", "http": url}}))
-    ScriptedApi.script, ScriptedApi.seen = [], []
-    yield ScriptedApi
-    server.shutdown()
-    server.server_close()
+def scripted_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackApi]:
+    with loopback_api() as api:
+        urls = {"chat": {"wss": "ws://unused", "http": api.url}}
+        monkeypatch.setenv("EVENTUAL_SOCKET_URLS", json.dumps(urls))
+        yield api
 
 
-def test_throttling_is_retried_over_real_http(scripted_api: type[ScriptedApi]) -> None:
+def test_throttling_is_retried_over_real_http(scripted_api: LoopbackApi) -> None:
     chat = socket("chat", {})
-    scripted_api.script = [429, 429, 200]
+    scripted_api.script = [429, 429]
     chat.send("abc=", "hello")
-    assert [method for method, _, _ in scripted_api.seen] == ["POST"] * 3
-    assert scripted_api.seen[-1][1:] == ("/prod/@connections/abc%3D", b"hello")
+    assert scripted_api.requests == [("POST", "abc=", b"hello")] * 3
 
 
-def test_gone_over_real_http(scripted_api: type[ScriptedApi]) -> None:
+def test_gone_over_real_http(scripted_api: LoopbackApi) -> None:
     chat = socket("chat", {})
-    scripted_api.script = [410, 204]
+    scripted_api.gone = {"abc="}
     with pytest.raises(ConnectionGone):
         chat.send("abc=", "hello")
+    scripted_api.gone = set()
     chat.disconnect("abc=")
-    assert [method for method, _, _ in scripted_api.seen] == ["POST", "DELETE"]
+    assert [method for method, _, _ in scripted_api.requests] == ["POST", "DELETE"]

@@ -1,0 +1,85 @@
+"""``$connect`` authorizers: one decision, used by the Lambda REQUEST authorizer and the dev server.
+
+An authorizer is ``fn(request) -> dict`` (sync or async) that sees the ``$connect`` request's
+headers and query. A dict allows the connection and becomes its identity (``request.identity``
+on every later event). ``None`` or raising :class:`eventual.Unauthorized` refuses with 401;
+raising :class:`eventual.Forbidden` refuses with 403.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from eventual.errors import AuthorizationDenied, Unauthorized
+from eventual.requests import ConnectRequest
+from eventual.sockets import Socket
+
+Identity = dict[str, str | int | float | bool]
+
+_CONTEXT_VALUE_TYPES = (str, int, float, bool)
+
+
+def authorize(sock: Socket, request: ConnectRequest) -> Identity:
+    """Run ``sock``'s authorizer; return the identity or raise :class:`AuthorizationDenied`."""
+    authorizer = sock.options.authorizer
+    if authorizer is None:
+        return {}
+    result = authorizer(request)
+    if inspect.isawaitable(result):
+        from eventual.runtime.dispatch import run_awaitable
+
+        result = run_awaitable(result)
+    if result is None or result is False:
+        raise Unauthorized()
+    return validate_identity(sock.name, result)
+
+
+def validate_identity(socket_name: str, identity: Any) -> Identity:
+    """API Gateway passes an authorizer's context only as a flat map of strings, numbers and bools."""
+    if not isinstance(identity, Mapping):
+        raise TypeError(
+            f"socket {socket_name!r}: an authorizer returns a dict (the identity) or None, "
+            f"not {type(identity).__name__}"
+        )
+    for key, value in identity.items():
+        if not isinstance(key, str) or not isinstance(value, _CONTEXT_VALUE_TYPES):
+            raise TypeError(
+                f"socket {socket_name!r}: identity value {key!r} is {type(value).__name__}; API "
+                "Gateway passes only str, int, float and bool values (encode others as JSON text)"
+            )
+    return dict(identity)
+
+
+def request_from_authorizer_event(event: Mapping[str, Any]) -> ConnectRequest:
+    """The ``$connect`` request inside a WebSocket REQUEST authorizer event."""
+    from eventual.runtime.events import request_from_event
+
+    request = request_from_event("connect", event)
+    assert isinstance(request, ConnectRequest)
+    return request
+
+
+def policy(event: Mapping[str, Any], identity: Identity) -> dict[str, Any]:
+    """The IAM policy answer that allows the connection and hands API Gateway the identity."""
+    principal = str(identity.get("principalId") or identity.get("sub") or "eventual-user")
+    return {
+        "principalId": principal,
+        "policyDocument": _policy_document(event, "Allow"),
+        "context": identity,
+    }
+
+
+def deny_policy(event: Mapping[str, Any], error: AuthorizationDenied) -> dict[str, Any]:
+    """A Deny policy: API Gateway answers 403. (401 is signalled by raising ``Unauthorized``.)"""
+    return {"principalId": "denied", "policyDocument": _policy_document(event, "Deny")}
+
+
+def _policy_document(event: Mapping[str, Any], effect: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event.get("methodArn", "*")}
+        ],
+    }

@@ -1,0 +1,54 @@
+"""Sending one message to every tracked connection of a socket, with bounded concurrency."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from eventual.errors import ConnectionGone
+from eventual.runtime.management import checked_payload, management_client
+
+if TYPE_CHECKING:
+    from eventual.sockets import BroadcastResult, Socket
+
+
+def broadcast(sock: Socket, data: Any, exclude: set[str], concurrency: int) -> BroadcastResult:
+    """Encode once, then one post per connection; connection ids stream in page by page."""
+    from eventual.sockets import BroadcastResult
+
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    body = checked_payload(data)
+    client = management_client(sock.name)
+    in_flight = threading.BoundedSemaphore(concurrency)
+    counts = {"delivered": 0, "gone": 0}
+    counts_lock = threading.Lock()
+
+    def post(connection_id: str) -> None:
+        try:
+            client.post(connection_id, body)
+            outcome = "delivered"
+        except ConnectionGone:
+            sock.forget(connection_id)
+            outcome = "gone"
+        with counts_lock:
+            counts[outcome] += 1
+
+    failures: list[BaseException] = []
+
+    def settle(future: Future[None]) -> None:
+        in_flight.release()
+        error = future.exception()
+        if error is not None:
+            failures.append(error)
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="eventual-broadcast") as pool:
+        for connection_id in sock.connections():
+            if connection_id in exclude:
+                continue
+            in_flight.acquire()  # never more than `concurrency` posts queued or running
+            pool.submit(post, connection_id).add_done_callback(settle)
+    if failures:
+        raise failures[0]
+    return BroadcastResult(delivered=counts["delivered"], gone=counts["gone"])

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import eventual.runtime.handler as handler
+from eventual import ConnectRequest, Forbidden, Unauthorized, socket
+from eventual.runtime.authorizer import authorize
+from tests.apigw_events import authorizer_event
+
+pytestmark = pytest.mark.usefixtures("socket_registry")
+
+
+def token_authorizer(request: ConnectRequest) -> dict[str, Any] | None:
+    token = request.query.get("token") or request.headers.get("authorization", "").removeprefix("Bearer ")
+    if token == "banned":
+        raise Forbidden("banned user")
+    if token not in ("ada", "bob"):
+        return None
+    return {"principalId": token, "name": token.title(), "admin": token == "ada", "level": 3}
+
+
+def connect_request(**query: str) -> ConnectRequest:
+    return ConnectRequest("C1=", query, {})
+
+
+def test_a_dict_allows_and_is_the_identity() -> None:
+    room = socket("room", {}, authorizer=token_authorizer)
+    assert authorize(room, connect_request(token="ada")) == {
+        "principalId": "ada",
+        "name": "Ada",
+        "admin": True,
+        "level": 3,
+    }
+
+
+def test_none_is_401_and_forbidden_is_403() -> None:
+    room = socket("room", {}, authorizer=token_authorizer)
+    with pytest.raises(Unauthorized) as unauthorized:
+        authorize(room, connect_request())
+    assert unauthorized.value.status == 401
+    with pytest.raises(Forbidden) as forbidden:
+        authorize(room, connect_request(token="banned"))
+    assert forbidden.value.status == 403
+
+
+def test_async_authorizer() -> None:
+    async def slow(request: ConnectRequest) -> dict[str, str]:
+        await asyncio.sleep(0)
+        return {"user": "async"}
+
+    room = socket("room", {}, authorizer=slow)
+    assert authorize(room, connect_request()) == {"user": "async"}
+
+
+@pytest.mark.parametrize(
+    ("identity", "match"),
+    [({"roles": ["a"]}, "'roles' is list"), ("ada", "returns a dict"), ({"n": None}, "'n' is NoneType")],
+)
+def test_identity_must_fit_api_gateway_context(identity: Any, match: str) -> None:
+    room = socket("room", {}, authorizer=lambda request: identity)
+    with pytest.raises(TypeError, match=match):
+        authorize(room, connect_request())
+
+
+def test_no_authorizer_allows_with_an_empty_identity() -> None:
+    assert authorize(socket("open", {}), connect_request()) == {}
+
+
+def test_authorizer_must_be_callable() -> None:
+    with pytest.raises(TypeError, match="authorizer must be callable"):
+        socket("room", {}, authorizer="nope")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def lambda_authorizer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    room = socket("room", {}, authorizer=token_authorizer)
+    monkeypatch.setattr(handler, "_loaded", (room, "svc"))
+    yield
+
+
+@pytest.mark.usefixtures("lambda_authorizer")
+def test_lambda_authorizer_allows_with_a_policy_carrying_the_identity() -> None:
+    event = authorizer_event(headers={"Authorization": "Bearer bob"})
+    answer = handler.authorize(event, None)
+    assert answer["principalId"] == "bob"
+    assert answer["context"] == {"principalId": "bob", "name": "Bob", "admin": False, "level": 3}
+    [statement] = answer["policyDocument"]["Statement"]
+    assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}
+
+
+@pytest.mark.usefixtures("lambda_authorizer")
+def test_lambda_authorizer_denies_403_with_a_deny_policy() -> None:
+    answer = handler.authorize(authorizer_event(query={"token": "banned"}), None)
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert "context" not in answer
+
+
+@pytest.mark.usefixtures("lambda_authorizer")
+def test_lambda_authorizer_signals_401_the_way_api_gateway_expects() -> None:
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        handler.authorize(authorizer_event(query={"token": "eve"}), None)

@@ -1,0 +1,185 @@
+"""Tracked connections in the service's DynamoDB table (moto), and broadcast over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import eventual.runtime.connections as connections
+import eventual.runtime.management as management
+from eventual import ConfigurationError, ConnectionGone, socket
+from eventual.runtime.dispatch import dispatch
+from tests.apigw_events import connect_event, disconnect_event
+from tests.loopback_api import LoopbackApi, loopback_api
+
+TABLE = "my-service-connections"
+
+pytestmark = pytest.mark.usefixtures("socket_registry")
+
+
+@pytest.fixture(autouse=True)
+def fresh_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(connections, "_store", None)
+    monkeypatch.setattr(management, "_clients", {})
+    yield
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": connections.PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": connections.SORT_KEY, "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": connections.PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": connections.SORT_KEY, "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        monkeypatch.setenv(connections.TABLE_ENV, TABLE)
+        yield dynamodb
+
+
+def items(dynamodb: Any) -> list[dict[str, Any]]:
+    return sorted(dynamodb.scan(TableName=TABLE)["Items"], key=lambda item: item["connectionId"]["S"])
+
+
+def test_connect_records_and_disconnect_removes(table: Any) -> None:
+    room = socket("room", {}, track_connections=True)
+    event = connect_event("C1=")
+    event["requestContext"]["authorizer"] = {"principalId": "u1", "name": "Ada", "admin": True}
+    assert dispatch(room, event, service="svc") == {"statusCode": 200}
+
+    [item] = items(table)
+    assert item["socket"] == {"S": "room"}
+    assert item["identity"] == {
+        "M": {"principalId": {"S": "u1"}, "name": {"S": "Ada"}, "admin": {"BOOL": True}}
+    }
+    connected_at = int(item["connectedAt"]["N"])
+    assert int(item[connections.TTL_ATTRIBUTE]["N"]) - connected_at > 2 * 60 * 60
+
+    dispatch(room, disconnect_event("C1="), service="svc")
+    assert items(table) == []
+
+
+def test_rejected_connect_is_not_recorded(table: Any) -> None:
+    from eventual import SocketResponse
+
+    room = socket("room", {"$connect": lambda r, c: SocketResponse(403)}, track_connections=True)
+    assert dispatch(room, connect_event("C1="), service="svc")["statusCode"] == 403
+    failing = socket("failing", {"$connect": lambda r, c: 1 / 0}, track_connections=True)
+    assert dispatch(failing, connect_event("C2="), service="svc")["statusCode"] == 500
+    assert items(table) == []
+
+
+def test_untracked_sockets_touch_no_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(connections.TABLE_ENV, raising=False)
+    plain = socket("plain", {})
+    assert dispatch(plain, connect_event(), service="svc") == {"statusCode": 200}
+    with pytest.raises(ConfigurationError, match="track_connections=True"):
+        list(plain.connections())
+
+
+def test_tracking_without_a_table_is_a_clear_failure(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv(connections.TABLE_ENV, raising=False)
+    room = socket("room", {}, track_connections=True)
+    assert dispatch(room, connect_event(), service="svc")["statusCode"] == 500
+    assert connections.TABLE_ENV in caplog.text
+
+
+def test_connections_pages_through_the_table(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    room = socket("room", {}, track_connections=True)
+    other = socket("other", {}, track_connections=True)
+    store = connections.DynamoConnectionStore(TABLE, page_size=7)
+    connections.use_store(store)
+    for n in range(25):
+        store.put("room", f"R{n:02}=", None)
+    store.put("other", "O1=", None)
+
+    calls: list[dict[str, Any]] = []
+    store._client.meta.events.register(
+        "provide-client-params.dynamodb.Query", lambda params, **_: calls.append(params)
+    )
+    ids = room.connections()
+    first = next(ids)
+    assert len(calls) == 1  # one page read, not the whole table
+    assert [first, *ids] == [f"R{n:02}=" for n in range(25)]
+    assert len(calls) == 4  # 25 ids in pages of 7
+    assert all(call["Limit"] == 7 for call in calls)
+    assert list(other.connections()) == ["O1="]
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackApi]:
+    with loopback_api() as api:
+        urls = {"room": {"wss": "ws://unused", "http": api.url}}
+        monkeypatch.setenv("EVENTUAL_SOCKET_URLS", json.dumps(urls))
+        yield api
+
+
+def test_send_to_a_gone_connection_forgets_it(table: Any, api: LoopbackApi) -> None:
+    room = socket("room", {}, track_connections=True)
+    dispatch(room, connect_event("Alive="), service="svc")
+    dispatch(room, connect_event("Gone="), service="svc")
+    api.gone = {"Gone="}
+    with pytest.raises(ConnectionGone):
+        room.send("Gone=", "x")
+    room.send("Alive=", "x")
+    assert list(room.connections()) == ["Alive="]
+
+
+def test_broadcast_posts_once_per_connection_and_forgets_the_gone(table: Any, api: LoopbackApi) -> None:
+    room = socket("room", {}, track_connections=True)
+    for n in range(30):
+        dispatch(room, connect_event(f"C{n:02}="), service="svc")
+    api.gone = {"C03=", "C17="}
+
+    result = room.broadcast({"text": "hi"}, exclude="C00=", concurrency=4)
+
+    assert (result.delivered, result.gone) == (27, 2)
+    posts = [r for r in api.requests if r[0] == "POST"]
+    assert len(posts) == 29 and len({cid for _, cid, _ in posts}) == 29
+    assert all(body == b'{"text":"hi"}' for _, _, body in posts)
+    assert "C00=" not in api.delivered()
+    assert set(room.connections()) == {f"C{n:02}=" for n in range(30)} - api.gone
+
+
+def test_broadcast_refuses_oversize_before_any_post(table: Any, api: LoopbackApi) -> None:
+    from eventual import PayloadTooLarge
+
+    room = socket("room", {}, track_connections=True)
+    dispatch(room, connect_event("C1="), service="svc")
+    with pytest.raises(PayloadTooLarge):
+        room.broadcast("x" * (200 * 1024))
+    assert api.requests == []
+
+
+def test_broadcast_surfaces_other_errors(table: Any, api: LoopbackApi) -> None:
+    from botocore.exceptions import ClientError
+
+    room = socket("room", {}, track_connections=True)
+    dispatch(room, connect_event("C1="), service="svc")
+    api.script = [403]
+    with pytest.raises(ClientError, match="Forbidden"):
+        room.broadcast("x")
+
+
+def test_in_memory_store_has_the_same_behaviour() -> None:
+    store = connections.InMemoryConnectionStore()
+    connections.use_store(store)
+    room = socket("room", {}, track_connections=True)
+    dispatch(room, connect_event("A="), service="svc")
+    dispatch(room, connect_event("B="), service="svc")
+    dispatch(room, disconnect_event("A="), service="svc")
+    assert list(room.connections()) == ["B="]
