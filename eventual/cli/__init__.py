@@ -17,3 +17,8 @@ def main() -> None:
 @main.group()
 def get() -> None:
     """Show deployed resources."""
+
+
+from eventual.cli.get_service import service  # noqa: E402  (click only; boto3 loads inside)
+
+get.add_command(service)
