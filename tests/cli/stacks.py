@@ -19,6 +19,11 @@ SERVICE = "my-service"
 SOCKETS = ("mySocket", "rtc-socket")
 
 
+def example_service_template() -> dict[str, Any]:
+    """The example service's stack template, ready for moto."""
+    return moto_ready(standin_template())
+
+
 def standin_template(service: str = SERVICE, sockets: tuple[str, ...] = SOCKETS) -> dict[str, Any]:
     """What a Service writes, built with output_description until eventual.constructs lands."""
     resources: dict[str, Any] = {

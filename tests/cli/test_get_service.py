@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 
 from eventual.cli import main
 from eventual.outputs import output_description
-from tests.cli.conftest import Deploy, free_port
+from tests.cli.conftest import Deploy
+from tests.cli.moto import free_port
 from tests.cli.stacks import SERVICE, SOCKETS, expected_listing, renamed, stack_outputs
 
 HEALTHY = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
