@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,6 +211,14 @@ _registry: dict[str, Socket] = {}
 def registry() -> Mapping[str, Socket]:
     """Every socket declared in this process, by name."""
     return _registry
+
+
+def forget_declarations(module_names: Collection[str]) -> None:
+    """Unregister the sockets these modules declared, before they are imported again (hot reload):
+    a declaration that moved to another line is then not taken for a second socket of its name."""
+    for name, sock in list(_registry.items()):
+        if sock.location is not None and sock.location.module in module_names:
+            del _registry[name]
 
 
 def sockets_of(module_name: str) -> dict[str, Socket]:
