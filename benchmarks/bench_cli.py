@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.harness import Figure, best_of
 from tests.cli.moto import start_moto_server, stop
-from tests.cli.stacks import SERVICE, example_service_template, renamed
+from tests.cli.stacks import SERVICE, create_stack, example_service_template, renamed
 
 STACKS = 50
 BIN = Path(sys.executable).parent
@@ -57,20 +57,15 @@ def _loaded(args: list[str], env: dict[str, str], heavy: set[str]) -> int:
 
 
 def _fill(url: str) -> None:
-    import boto3
-
     template = example_service_template()
-    cloudformation = boto3.client(
-        "cloudformation",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = {
+        "endpoint_url": url,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
     for index in range(STACKS):
         name = SERVICE if index == 0 else f"service-{index:02d}"
-        body = json.dumps(renamed(template, name))
-        cloudformation.create_stack(StackName=f"Stack{index:02d}", TemplateBody=body)
+        create_stack(f"Stack{index:02d}", renamed(template, name), **client)
 
 
 def run() -> list[Figure]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from tests.cli.moto import reset, start_moto_server, stop
-from tests.cli.stacks import example_service_template
+from tests.cli.stacks import create_stack, example_service_template
 
 Deploy = Callable[..., str]
 
@@ -39,9 +38,7 @@ def deploy(cloudformation: Any) -> Deploy:
     """
 
     def create(name: str, template: dict[str, Any], status: str | None = None) -> str:
-        stack_id: str = cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))[
-            "StackId"
-        ]
+        stack_id = create_stack(name, template)
         if status is not None:
             from moto.cloudformation.models import cloudformation_backends
             from moto.core import DEFAULT_ACCOUNT_ID

@@ -7,9 +7,18 @@ would resolve them; everything else in the template is kept as synthesized.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import hashlib
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eventual.outputs import output_description
@@ -19,61 +28,96 @@ SERVICE = "my-service"
 SOCKETS = ("mySocket", "rtc-socket")
 
 
+REPO = Path(__file__).resolve().parents[2]
+BOOTSTRAP_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
+DEFAULT_ACCOUNT = "123456789012"
+"""moto's account."""
+CDK_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """The example app's one stack: its template and the file assets ``cdk deploy`` would publish."""
+
+    template: dict[str, Any]
+    assets: dict[str, bytes]
+    """Object key in the bootstrap bucket -> content."""
+
+
+@functools.cache
+def synthesized() -> Synthesized:
+    """What ``python app.py`` (the project's CDK app, cdk-nag included) writes for its stack.
+
+    Run in a subprocess, as ``cdk synth`` does: this process never imports aws_cdk.
+    """
+    with tempfile.TemporaryDirectory(prefix="eventual-synth-") as name:
+        outdir = Path(name)
+        env = {**os.environ, "CDK_OUTDIR": name, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+        done = subprocess.run(
+            [sys.executable, "app.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"python app.py failed ({done.returncode}):\n{done.stderr[-4000:]}")
+        artifacts = json.loads((outdir / "manifest.json").read_text())["artifacts"].values()
+        templates = [
+            a["properties"]["templateFile"] for a in artifacts if a["type"] == "aws:cloudformation:stack"
+        ]
+        if len(templates) != 1:
+            raise RuntimeError(f"app.py synthesized {len(templates)} stacks, expected one")
+        assets: dict[str, bytes] = {}
+        for artifact in artifacts:
+            if artifact["type"] != "cdk:asset-manifest":
+                continue
+            files = json.loads((outdir / artifact["properties"]["file"]).read_text())["files"]
+            for asset in files.values():
+                source = outdir / asset["source"]["path"]
+                if asset["source"].get("packaging") == "zip" and source.is_dir():
+                    source = Path(shutil.make_archive(str(source), "zip", source))
+                for destination in asset["destinations"].values():
+                    assets[destination["objectKey"]] = source.read_bytes()
+        return Synthesized(json.loads((outdir / templates[0]).read_text()), assets)
+
+
 def example_service_template() -> dict[str, Any]:
-    """The example service's stack template, ready for moto."""
-    return moto_ready(standin_template())
+    """The example service's stack template as synthesized, ready for moto."""
+    return moto_ready(synthesized().template)
 
 
-def standin_template(service: str = SERVICE, sockets: tuple[str, ...] = SOCKETS) -> dict[str, Any]:
-    """What a Service writes, built with output_description until eventual.constructs lands."""
-    resources: dict[str, Any] = {
-        "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": service}},
-        "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": f"{service}-execution-logs"}},
-        "HttpApi": {
-            "Type": "AWS::ApiGatewayV2::Api",
-            "Properties": {"Name": service, "ProtocolType": "HTTP"},
-        },
-    }
-    outputs: dict[str, Any] = {
-        "Api": {
-            "Value": {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]},
-            "Description": output_description(service, "api"),
-        },
-        "BusArn": {
-            "Value": {"Fn::GetAtt": ["Bus", "Arn"]},
-            "Description": output_description(service, "event-bus-arn"),
-        },
-        "LogGroup": {"Value": {"Ref": "Logs"}, "Description": output_description(service, "log-group")},
-    }
-    for index, name in enumerate(sockets):
-        api, stage = f"Socket{index}Api", f"Socket{index}Stage"
-        resources[api] = {
-            "Type": "AWS::ApiGatewayV2::Api",
-            "Properties": {"Name": name, "ProtocolType": "WEBSOCKET", "RouteSelectionExpression": "$default"},
-        }
-        resources[stage] = {
-            "Type": "AWS::ApiGatewayV2::Stage",
-            "Properties": {"ApiId": {"Ref": api}, "StageName": "prod", "AutoDeploy": True},
-        }
-        outputs[f"Socket{index}Url"] = {
-            "Value": {
-                "Fn::Join": [
-                    "",
-                    [
-                        "wss://",
-                        {"Ref": api},
-                        ".execute-api.",
-                        {"Ref": "AWS::Region"},
-                        ".",
-                        {"Ref": "AWS::URLSuffix"},
-                        "/",
-                        {"Ref": stage},
-                    ],
-                ]
-            },
-            "Description": output_description(service, "socket", name),
-        }
-    return {"Resources": resources, "Outputs": outputs}
+def bootstrap(region: str, **client_options: Any) -> None:
+    """What ``cdk bootstrap`` and the asset publishing of ``cdk deploy`` leave in a region.
+
+    The template checks the bootstrap version parameter; moto's Lambda reads its code from the
+    asset bucket.
+    """
+    import boto3
+
+    client_options = {"region_name": region, **client_options}
+    boto3.client("ssm", **client_options).put_parameter(
+        Name=BOOTSTRAP_VERSION_PARAMETER, Value="30", Type="String", Overwrite=True
+    )
+    s3 = boto3.client("s3", **client_options)
+    bucket = f"cdk-hnb659fds-assets-{DEFAULT_ACCOUNT}-{region}"
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket, **location)
+    for key, body in synthesized().assets.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def create_stack(
+    name: str, template: dict[str, Any], region: str = "us-east-1", **client_options: Any
+) -> str:
+    """Create a stack the way ``cdk deploy`` would, in a bootstrapped region; returns its id.
+
+    ``client_options`` go to ``boto3.client`` (``endpoint_url``, credentials).
+    """
+    import boto3
+
+    bootstrap(region, **client_options)
+    stack_id: str = boto3.client("cloudformation", region_name=region, **client_options).create_stack(
+        StackName=name, TemplateBody=json.dumps(template), Capabilities=CDK_CAPABILITIES
+    )["StackId"]
+    return stack_id
 
 
 def fixed_id(logical_id: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from eventual import __version__
-from tests.cli.stacks import SERVICE, expected_listing, stack_outputs
+from tests.cli.stacks import SERVICE, create_stack, expected_listing, stack_outputs
 
 EVENTUAL = str(Path(sys.executable).parent / "eventual")
 
@@ -46,9 +46,8 @@ def deployed(moto_server: str, service_template: dict[str, Any]) -> dict[str, st
     """The example service's stack in moto_server; its outputs by Description."""
     import boto3
 
-    cloudformation = boto3.client("cloudformation", endpoint_url=moto_server)
-    cloudformation.create_stack(StackName="MyServiceStack", TemplateBody=json.dumps(service_template))
-    return stack_outputs(cloudformation, "MyServiceStack")
+    create_stack("MyServiceStack", service_template, endpoint_url=moto_server)
+    return stack_outputs(boto3.client("cloudformation", endpoint_url=moto_server), "MyServiceStack")
 
 
 def test_get_service_against_moto_server(moto_server: str, deployed: dict[str, str]) -> None:

@@ -12,7 +12,10 @@ from eventual.cli import main
 from eventual.outputs import output_description
 from tests.cli.conftest import Deploy
 from tests.cli.moto import free_port
-from tests.cli.stacks import SERVICE, SOCKETS, expected_listing, renamed, stack_outputs
+from tests.cli.stacks import SERVICE, SOCKETS, create_stack, expected_listing, renamed, stack_outputs
+
+# moto's CloudFormation skips the account-wide API Gateway logging role the Service sets up.
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..ApiGateway..Account")
 
 HEALTHY = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 UNSETTLED = ("UPDATE_IN_PROGRESS", "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED")
@@ -50,6 +53,21 @@ def test_prints_the_seed_list_from_the_stack_outputs(
     assert [line.split(" - ")[0] for line in lines[4:]] == ["\tmySocket", "\trtc-socket"]
     assert all(line.split(" - ")[1].startswith("wss://") for line in lines[4:])
     assert result.stderr == ""
+
+
+def test_printed_socket_urls_are_the_ones_the_functions_send_through(
+    deploy: Deploy, service_template: dict[str, Any]
+) -> None:
+    import boto3
+
+    deploy("MyServiceStack", service_template)
+    printed = json.loads(run("--json").stdout)["sockets"]
+    functions = boto3.client("lambda").list_functions()["Functions"]
+    env = [f["Environment"]["Variables"] for f in functions]
+    assert sorted(e["EVENTUAL_SOCKET_NAME"] for e in env) == sorted(SOCKETS)
+    for variables in env:
+        urls = json.loads(variables["EVENTUAL_SOCKET_URLS"])
+        assert {name: url["wss"] for name, url in urls.items()} == printed
 
 
 def test_json_is_one_stable_object(
@@ -188,11 +206,7 @@ def test_settled_stack_has_no_status_line(
 
 @pytest.fixture
 def service_in_eu(cloudformation: Any, service_template: dict[str, Any]) -> None:
-    import boto3
-
-    boto3.client("cloudformation", region_name="eu-west-1").create_stack(
-        StackName="EuStack", TemplateBody=json.dumps(service_template)
-    )
+    create_stack("EuStack", service_template, region="eu-west-1")
 
 
 @pytest.mark.usefixtures("service_in_eu")
@@ -271,11 +285,10 @@ def test_access_denied(service_template: dict[str, Any]) -> None:
     from moto import mock_aws
     from moto.core import set_initial_no_auth_action_count
 
-    @set_initial_no_auth_action_count(3)
-    def scenario() -> Result:
-        boto3.client("cloudformation").create_stack(StackName="S", TemplateBody=json.dumps(service_template))
+    @set_initial_no_auth_action_count(2)  # the two IAM calls below; every later request is checked
+    def as_user_without_policy() -> Result:
         iam = boto3.client("iam")
-        iam.create_user(UserName="reader")  # no policy: may do nothing
+        iam.create_user(UserName="reader")
         key = iam.create_access_key(UserName="reader")["AccessKey"]
         return run(
             env={
@@ -286,7 +299,8 @@ def test_access_denied(service_template: dict[str, Any]) -> None:
         )
 
     with mock_aws():
-        result = scenario()
+        create_stack("S", service_template)
+        result = as_user_without_policy()
     assert_one_line_error(result, 1, "access denied", "cloudformation:DescribeStacks")
 
 
@@ -310,8 +324,8 @@ def test_follows_every_page_of_stacks(
     import boto3
     from botocore.stub import Stubber
 
-    cloudformation.create_stack(StackName="A", TemplateBody=json.dumps(service_template))
-    cloudformation.create_stack(StackName="B", TemplateBody=json.dumps(renamed(service_template, "chat")))
+    create_stack("A", service_template)
+    create_stack("B", renamed(service_template, "chat"))
     first, second = (
         {"Stacks": cloudformation.describe_stacks(StackName=name)["Stacks"]} for name in ("A", "B")
     )
