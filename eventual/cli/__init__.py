@@ -22,3 +22,7 @@ def get() -> None:
 from eventual.cli.get_service import service  # noqa: E402  (click only; boto3 loads inside)
 
 get.add_command(service)
+
+from eventual.cli.local import local  # noqa: E402  (click only; the dev server loads inside)
+
+main.add_command(local)

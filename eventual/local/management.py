@@ -1,0 +1,86 @@
+"""The management API (``@connections``) of the dev server's sockets, as API Gateway answers it.
+
+``POST`` sends the body to the connection as a text frame (200), ``GET`` describes it (200),
+``DELETE`` closes it (204); a connection that is unknown, closed or closing is 410 GoneException.
+boto3's ``apigatewaymanagementapi`` client talks to it unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+
+from websockets.frames import CloseCode
+
+from eventual.local.connection import WebSocketConnection
+from eventual.local.http import response
+from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+
+
+def handle(
+    connections: Mapping[str, WebSocketConnection],
+    socket_name: str,
+    method: str,
+    connection_id: str,
+    body: bytes,
+) -> bytes:
+    """The HTTP response to one management API request."""
+    conn = connections.get(connection_id)
+    if conn is None or conn.socket_name != socket_name:
+        return _gone(connection_id)
+    if method == "POST":
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return _error(
+                413, "PayloadTooLargeException", f"Message is over the {MAX_PAYLOAD_BYTES} byte limit"
+            )
+        return response(200) if conn.send_text(body) else _gone(connection_id)
+    if method == "GET":
+        return _json(200, describe(conn))
+    if method == "DELETE":
+        if not conn.close(CloseCode.NORMAL_CLOSURE, ""):
+            return _gone(connection_id)
+        # A client that never answers the close frame is cut off, as API Gateway would.
+        timer = threading.Timer(conn.limits.close_timeout, conn.abort)
+        timer.daemon = True
+        timer.start()
+        return response(204)
+    return _error(405, "MethodNotAllowed", f"{method} is not a management API method: POST, GET or DELETE")
+
+
+def describe(conn: WebSocketConnection) -> dict[str, object]:
+    """``GetConnection``'s answer."""
+    return {
+        "connectedAt": iso8601(conn.peer.connected_at),
+        "identity": {"sourceIp": conn.peer.source_ip, "userAgent": conn.peer.user_agent},
+        "lastActiveAt": iso8601(conn.last_active_at),
+    }
+
+
+def iso8601(epoch_ms: int) -> str:
+    seconds, millis = divmod(epoch_ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def not_found(socket_name: str, known: list[str]) -> bytes:
+    return _error(
+        404, "NotFoundException", f"no socket named {socket_name!r}; this service has: {', '.join(known)}"
+    )
+
+
+def _gone(connection_id: str) -> bytes:
+    return _error(410, "GoneException", f"connection {connection_id!r} is gone")
+
+
+def _error(status: int, error_type: str, message: str) -> bytes:
+    return _json(status, {"message": message}, headers=[("x-amzn-ErrorType", error_type)])
+
+
+def _json(status: int, data: object, headers: list[tuple[str, str]] | None = None) -> bytes:
+    return response(
+        status,
+        json.dumps(data).encode(),
+        content_type="application/json",
+        headers=headers or [],
+    )

@@ -1,0 +1,42 @@
+"""The service's web page: files of the ``web/`` directory beside the entry module, at ``/``.
+
+So a page and its sockets share one origin (``ws://${location.host}/__ws/<socket>``).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote
+
+from eventual.local.http import response
+
+
+def web_dir_of(module_file: str | None) -> Path | None:
+    """``web/`` beside the entry module's file, if there is one."""
+    if not module_file:
+        return None
+    candidate = Path(module_file).resolve().parent / "web"
+    return candidate if candidate.is_dir() else None
+
+
+def static_response(web_dir: Path | None, url_path: str, method: str, fallback_index: str) -> bytes:
+    """A file under ``web_dir`` (``/`` is ``index.html``), or ``fallback_index`` as text at ``/``."""
+    if method not in ("GET", "HEAD"):
+        return response(405, b"Method not allowed\n", headers=[("Allow", "GET, HEAD")])
+    relative = unquote(url_path).lstrip("/") or "index.html"
+    file = None
+    if web_dir is not None:
+        candidate = (web_dir / relative).resolve()
+        if candidate.is_relative_to(web_dir) and candidate.is_file():
+            file = candidate
+    if file is None:
+        if relative == "index.html":
+            return response(200, fallback_index.encode())
+        return response(404, b"Not found\n")
+    body = file.read_bytes()
+    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    if content_type.startswith("text/") or content_type.endswith(("javascript", "json")):
+        content_type += "; charset=utf-8"
+    result = response(200, body, content_type=content_type, headers=[("Cache-Control", "no-store")])
+    return result[: len(result) - len(body)] if method == "HEAD" else result

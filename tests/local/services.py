@@ -1,0 +1,146 @@
+"""Sockets the dev server tests serve (in process, and as `--entry tests.local.services`).
+
+``local-lab`` records every event and takes commands in its messages, so a test drives a
+handler's behaviour from a real client and then checks what the handler saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from eventual import (
+    ConnectionGone,
+    ConnectRequest,
+    Context,
+    DisconnectRequest,
+    MessageRequest,
+    SocketResponse,
+    socket,
+)
+
+EVENTS: list[dict[str, Any]] = []
+_changed = threading.Condition()
+RELEASE = threading.Event()
+"""The ``block`` command waits for this: a handler that blocks until the test says so."""
+
+
+def record(event: dict[str, Any]) -> None:
+    with _changed:
+        EVENTS.append(event)
+        _changed.notify_all()
+
+
+def wait_for(predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0) -> dict[str, Any]:
+    """The first recorded event matching ``predicate``, waiting for it if need be."""
+    with _changed:
+        found: list[dict[str, Any]] = []
+
+        def match() -> bool:
+            found[:] = [event for event in EVENTS if predicate(event)][:1]
+            return bool(found)
+
+        if not _changed.wait_for(match, timeout):
+            raise AssertionError(f"no such event within {timeout} s; recorded: {EVENTS[-5:]}")
+        return found[0]
+
+
+def events_of(connection_id: str) -> list[dict[str, Any]]:
+    with _changed:
+        return [event for event in EVENTS if event["id"] == connection_id]
+
+
+# -- local-echo: $default returns the message ------------------------------------------------
+
+echo = socket("local-echo", {"$default": lambda request, context: request.body})
+
+
+async def async_echo(request: MessageRequest, context: Context) -> str:
+    await asyncio.sleep(0)
+    return f"async:{request.body}"
+
+
+async_socket = socket("local-async", {"$default": async_echo})
+
+
+# -- local-lab: records everything, obeys commands --------------------------------------------
+
+
+def lab_connect(request: ConnectRequest, context: Context) -> Any:
+    query = dict(request.query)
+    event: dict[str, Any] = {
+        "type": "connect",
+        "id": request.connection_id,
+        "query": query,
+        "headers": dict(request.headers),
+        "event": dict(request.event),
+        "context": dict(context),
+    }
+    if "sendself" in query:
+        try:
+            lab.send(request.connection_id, "too early")
+            event["sendself"] = "sent"
+        except ConnectionGone:
+            event["sendself"] = "gone"
+    record(event)
+    if "raise" in query:
+        raise RuntimeError("refused by an exception")
+    if "reject" in query:
+        return SocketResponse(status=int(query["reject"]), message="refused by $connect")
+    return None
+
+
+def lab_disconnect(request: DisconnectRequest, context: Context) -> None:
+    record(
+        {
+            "type": "disconnect",
+            "id": request.connection_id,
+            "code": request.status_code,
+            "reason": request.reason,
+            "event": dict(request.event),
+        }
+    )
+
+
+def lab_message(request: MessageRequest, context: Context) -> Any:
+    body = request.body
+    assert isinstance(body, str)
+    record({"type": "message", "id": request.connection_id, "body": body, "event": dict(request.event)})
+    command, _, argument = body.partition(":")
+    me = request.connection_id
+    if command == "whoami":
+        return me
+    if command == "boom":
+        raise RuntimeError("handler failed on purpose")
+    if command == "block":
+        RELEASE.wait(10)
+        return "released"
+    if command == "push":  # send to itself from inside its handler, then answer
+        for part in argument.split(","):
+            lab.send(me, part)
+        return "reply"
+    if command == "info":
+        info = lab.connection_info(me)
+        return {key: str(value) for key, value in info.items()}
+    if command == "bye":
+        lab.disconnect(me)
+        return None
+    if command == "json":
+        return {"echo": argument, "list": [1, 2]}
+    if command == "bytes":
+        return argument.encode()
+    if command == "stats":
+        with _changed:
+            disconnects = [event for event in EVENTS if event["type"] == "disconnect"]
+        codes: dict[str, int] = {}
+        for event in disconnects:
+            codes[str(event["code"])] = codes.get(str(event["code"]), 0) + 1
+        return {"disconnects": len(disconnects), "codes": codes}
+    if command == "silent":
+        return None
+    return f"lab:{body}"
+
+
+lab = socket("local-lab", {"$connect": lab_connect, "$disconnect": lab_disconnect, "$default": lab_message})

@@ -1,0 +1,235 @@
+"""DESIGN.md "Local == cloud", the connection's side, with the `websockets` client."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.frames import Frame, Opcode
+from websockets.sync.client import ClientConnection, connect
+
+from eventual.local import DevServer
+from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+from tests.local import services
+from tests.local.conftest import url
+
+pytestmark = pytest.mark.usefixtures("no_server_errors")
+
+
+def whoami(ws: ClientConnection) -> str:
+    ws.send("whoami")
+    reply = ws.recv(timeout=5)
+    assert isinstance(reply, str)
+    return reply
+
+
+def closed_with(ws: ClientConnection) -> tuple[int, str]:
+    """The close frame the server sent."""
+    with pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=5)
+    assert closed.value.rcvd is not None, "the server closed without a close frame"
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def disconnect_of(connection_id: str) -> dict[str, object]:
+    return services.wait_for(lambda e: e["type"] == "disconnect" and e["id"] == connection_id)
+
+
+# -- $connect ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [401, 403, 429])
+def test_connect_refusal_is_the_handshake_status(server: DevServer, status: int) -> None:
+    marker = f"refuse-{status}-{time.monotonic_ns()}"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url(server, "local-lab", f"reject={status}&m={marker}"))
+    assert refused.value.response.status_code == status
+    assert refused.value.response.body == b"refused by $connect"
+    connected = services.wait_for(lambda e: e["type"] == "connect" and e["query"].get("m") == marker)
+    time.sleep(0.2)  # a refused connection never existed: no $disconnect follows
+    assert services.events_of(connected["id"]) == [connected]
+
+
+def test_connect_exception_is_a_500_handshake(server: DevServer, caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url(server, "local-lab", "raise=1"))
+    assert refused.value.response.status_code == 500
+    assert "refused by an exception" in caplog.text  # logged by the runtime, not sent to the client
+    assert b"refused by an exception" not in (refused.value.response.body or b"")
+
+
+def test_connect_runs_before_the_upgrade(server: DevServer) -> None:
+    """During $connect the connection does not exist yet for the management API (410), as in AWS."""
+    marker = f"early-{time.monotonic_ns()}"
+    with connect(url(server, "local-lab", f"sendself=1&m={marker}")) as ws:
+        me = whoami(ws)
+        connected = services.wait_for(lambda e: e["type"] == "connect" and e["query"].get("m") == marker)
+        assert connected["id"] == me
+        assert connected["sendself"] == "gone"
+        ws.send("after")
+        assert ws.recv(timeout=5) == "lab:after"  # the failed early send left nothing behind
+
+
+def test_connect_event_is_api_gateway_shaped(server: DevServer) -> None:
+    with connect(
+        url(server, "local-lab", "token=abc&room=1&room=2&empty="),
+        additional_headers={"X-Custom": "yes"},
+        user_agent_header="lab-client/1.0",
+    ) as ws:
+        me = whoami(ws)
+    connected = services.wait_for(lambda e: e["type"] == "connect" and e["id"] == me)
+    assert connected["query"] == {"token": "abc", "room": "2", "empty": ""}
+    assert connected["headers"]["x-custom"] == "yes"
+    assert connected["context"] == {"socket": "local-lab", "service": "local-tests"}
+    event = connected["event"]
+    assert event["multiValueQueryStringParameters"]["room"] == ["1", "2"]
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    rc = event["requestContext"]
+    assert rc["routeKey"] == "$connect" and rc["eventType"] == "CONNECT"
+    assert rc["connectionId"] == me and rc["identity"]["sourceIp"] == "127.0.0.1"
+    assert rc["identity"]["userAgent"] == "lab-client/1.0"
+    assert rc["domainName"] == f"127.0.0.1:{server.port}"
+    assert rc["connectedAt"] <= rc["requestTimeEpoch"] <= time.time() * 1000
+    assert len(me) == 16 and me.endswith("=")  # API Gateway's id shape: percent-encoding matters
+
+
+def test_connect_without_query_leaves_the_keys_out(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+    event = services.wait_for(lambda e: e["type"] == "connect" and e["id"] == me)["event"]
+    assert "queryStringParameters" not in event and "multiValueQueryStringParameters" not in event
+
+
+def test_unknown_socket_path_is_404(server: DevServer) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url(server, "no-such-socket"))
+    assert refused.value.response.status_code == 404
+
+
+# -- $default ---------------------------------------------------------------------------------
+
+
+def test_default_return_value_is_sent_back(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        ws.send("json:hi")
+        assert json.loads(ws.recv(timeout=5)) == {"echo": "hi", "list": [1, 2]}
+        ws.send("bytes:raw")
+        assert ws.recv(timeout=5) == "raw"  # a route response is a text frame
+        ws.send("silent")
+        ws.send("after-silence")
+        assert ws.recv(timeout=5) == "lab:after-silence"  # None sent nothing
+
+
+def test_message_event_is_api_gateway_shaped(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        ws.send("héllo")
+        ws.recv(timeout=5)
+    event = services.wait_for(lambda e: e["type"] == "message" and e["body"] == "héllo")["event"]
+    assert event["body"] == "héllo" and event["isBase64Encoded"] is False
+    rc = event["requestContext"]
+    assert (rc["routeKey"], rc["eventType"], rc["connectionId"]) == ("$default", "MESSAGE", me)
+    assert rc["messageId"] and rc["requestId"] and rc["requestId"] != rc["messageId"]
+
+
+def test_async_handlers_run(server: DevServer) -> None:
+    with connect(url(server, "local-async")) as ws:
+        for n in range(3):
+            ws.send(str(n))
+            assert ws.recv(timeout=5) == f"async:{n}"
+
+
+def test_default_error_answers_like_api_gateway_and_keeps_the_connection(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        ws.send("boom")
+        answer = json.loads(ws.recv(timeout=5))
+        assert answer["message"] == "Internal server error"
+        assert answer["connectionId"] == me
+        failed = services.wait_for(lambda e: e["type"] == "message" and e["id"] == me and e["body"] == "boom")
+        assert answer["requestId"] == failed["event"]["requestContext"]["requestId"]
+        assert set(answer) == {"message", "connectionId", "requestId"}  # no traceback leaks
+        ws.send("still there?")
+        assert ws.recv(timeout=5) == "lab:still there?"
+
+
+def test_fragmented_message_is_one_event(server: DevServer) -> None:
+    with connect(url(server, "local-echo")) as ws:
+        ws.send(["frag", "men", "ted"])
+        assert ws.recv(timeout=5) == "fragmented"
+
+
+def test_pings_are_answered(server: DevServer) -> None:
+    with connect(url(server, "local-echo")) as ws:
+        assert ws.ping(b"are you there").wait(5)
+
+
+# -- limits and closes ------------------------------------------------------------------------
+
+
+def test_message_of_128_kb_passes_and_one_byte_more_closes_1009(server: DevServer) -> None:
+    with connect(url(server, "local-lab"), max_size=None) as ws:
+        me = whoami(ws)
+        limit = "x" * (MAX_PAYLOAD_BYTES - len("lab:"))
+        ws.send(limit)
+        assert ws.recv(timeout=5) == "lab:" + limit
+        ws.send("x" * (MAX_PAYLOAD_BYTES + 1))
+        code, _ = closed_with(ws)
+    assert code == 1009
+    assert disconnect_of(me)["code"] == 1009
+
+
+def test_oversize_fragmented_message_closes_1009(server: DevServer) -> None:
+    with connect(url(server, "local-echo")) as ws:
+        ws.send(["y" * (MAX_PAYLOAD_BYTES // 2)] * 3)
+        assert closed_with(ws)[0] == 1009
+
+
+def test_binary_frame_closes_1003(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        ws.send(b"\x00\x01binary")
+        code, reason = closed_with(ws)
+    assert code == 1003 and "binary" in reason.lower()
+    assert disconnect_of(me)["code"] == 1003
+    assert not [e for e in services.events_of(me) if e["type"] == "message" and e["body"] != "whoami"]
+
+
+def test_invalid_utf8_text_closes_1007(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        with ws.protocol_mutex:  # a frame the library would never send itself
+            ws.protocol.send_frame(Frame(Opcode.TEXT, b"\xff\xfe"))
+            ws.send_data()
+        assert closed_with(ws)[0] == 1007
+    assert disconnect_of(me)["code"] == 1007
+
+
+def test_client_close_code_and_reason_reach_disconnect(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        ws.close(4001, "see you")
+    gone = disconnect_of(me)
+    assert (gone["code"], gone["reason"]) == (4001, "see you")
+    rc = gone["event"]["requestContext"]  # type: ignore[index]
+    assert (rc["routeKey"], rc["eventType"]) == ("$disconnect", "DISCONNECT")
+    assert (rc["disconnectStatusCode"], rc["disconnectReason"]) == (4001, "see you")
+
+
+def test_abrupt_drop_is_a_1006_disconnect(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        ws.socket.shutdown(socket.SHUT_RDWR)  # no close frame: the network went away
+    assert disconnect_of(me)["code"] == 1006
+
+
+def test_plain_http_to_a_socket_is_426(server: DevServer) -> None:
+    import http.client
+
+    client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    client.request("GET", "/__ws/local-lab")
+    assert client.getresponse().status == 426
+    client.close()
