@@ -1,0 +1,125 @@
+"""One socket in the cloud: a Lambda function behind an API Gateway WebSocket API and stage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import jsii
+from aws_cdk import Acknowledgment as Ack
+from aws_cdk import CfnOutput, Validations
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
+from constructs import Construct
+
+from eventual.outputs import output_description
+from eventual.sockets import ROUTES, Socket
+
+WEBSOCKET_ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "connectionId": "$context.connectionId",
+    "eventType": "$context.eventType",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "integrationError": "$context.integrationErrorMessage",
+    "error": "$context.error.message",
+}
+"""One JSON line per connect, message and disconnect, ready for CloudWatch Logs Insights."""
+
+_ROUTE_WITHOUT_AUTHORIZER = {
+    "$connect": (
+        "The socket's $connect handler and middleware decide who connects (a SocketResponse with "
+        "a 4xx status rejects the handshake); an API Gateway authorizer can be added on this route."
+    ),
+    "$disconnect": "API Gateway allows authorizers on $connect only; this route serves accepted connections.",
+    "$default": "API Gateway allows authorizers on $connect only; this route serves accepted connections.",
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class AccessLogs:
+    """Access logging for an API Gateway v2 stage: JSON lines into ``log_group``."""
+
+    def __init__(self, log_group: logs.ILogGroup, fields: Mapping[str, str]) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+        self._format = apigw.AccessLogFormat.custom(json.dumps(fields, separators=(",", ":")))
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return self._format
+
+
+class SocketEndpoint(Construct):
+    """A socket's function, ``WebSocketApi`` (``$connect``, ``$disconnect``, ``$default``) and stage.
+
+    ``$default`` has a route response, so what the handler returns reaches the client. Created by
+    :class:`~eventual.constructs.Service`, one per declared socket; its parts are attributes.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        socket: Socket,
+        service_name: str,
+        api_name: str,
+        stage_name: str,
+        function_props: Mapping[str, Any],
+        access_log_group: logs.ILogGroup,
+    ) -> None:
+        super().__init__(scope, id)
+        self.name = socket.name
+        self.socket = socket
+        self.function = lambda_.Function(self, "Function", **function_props)
+        self.api = apigwv2.WebSocketApi(
+            self, "Api", api_name=api_name, description=f"eventual socket {socket.name} of {service_name}"
+        )
+        self.integration = WebSocketLambdaIntegration("Integration", self.function)
+        self.routes: dict[str, apigwv2.WebSocketRoute] = {
+            key: self.api.add_route(key, integration=self.integration, return_response=key == "$default")
+            for key in ROUTES
+        }
+        self.stage = apigwv2.WebSocketStage(
+            self,
+            "Stage",
+            web_socket_api=self.api,
+            stage_name=stage_name,
+            auto_deploy=True,
+            access_log_settings=AccessLogs(access_log_group, WEBSOCKET_ACCESS_LOG_FORMAT),
+        )
+        self.url_output = CfnOutput(
+            self,
+            "Url",
+            value=self.stage.url,
+            description=output_description(service_name, "socket", socket.name),
+        )
+        for key, route in self.routes.items():
+            Validations.of(route).acknowledge(
+                Ack(id="AwsSolutions::AwsSolutions-APIG4", reason=_ROUTE_WITHOUT_AUTHORIZER[key])
+            )
+
+    @property
+    def url(self) -> str:
+        """The ``wss://`` URL clients connect to (a token until deploy)."""
+        return self.stage.url
+
+    @property
+    def callback_url(self) -> str:
+        """The ``https://`` management API URL that ``send`` and ``disconnect`` call."""
+        return self.stage.callback_url
+
+    def grant_manage_connections(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` send to, inspect and close this socket's connections (this stage only)."""
+        return self.stage.grant_management_api_access(grantee)

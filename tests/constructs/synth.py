@@ -1,0 +1,70 @@
+"""Helpers for construct tests: a synthesized app, template values rendered, throwaway services."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Synth:
+    """A synthesized app: the service construct, its stack's template and the cdk-nag report."""
+
+    service: Any
+    template: dict[str, Any]
+    assertions: Any
+    """``aws_cdk.assertions.Template`` of the stack."""
+    outdir: Path
+    report: dict[str, Any]
+
+    def resources(self, type_: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_}
+
+
+def resolve(value: Any, refs: Callable[[str], str] | None = None) -> Any:
+    """Render a template value the way CloudFormation would, with ``Ref X`` as ``<X>``.
+
+    Enough intrinsics for URLs and ARNs: ``Ref``, ``Fn::Join``, ``Fn::GetAtt``.
+    """
+    pseudo = {"AWS::Region": "us-east-1", "AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"}
+    pseudo["AWS::AccountId"] = "123456789012"
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            return pseudo.get(arg) or (refs(arg) if refs else f"<{arg}>")
+        if key == "Fn::Join":
+            return arg[0].join(str(resolve(part, refs)) for part in arg[1])
+        if key == "Fn::GetAtt":
+            return f"<{arg[0]}.{arg[1]}>"
+    if isinstance(value, dict):
+        return {k: resolve(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, refs) for v in value]
+    return value
+
+
+def write_service(root: Path, package: str, body: str, files: dict[str, str] | None = None) -> str:
+    """A service package ``root/package`` whose ``service.py`` is ``body``, imported from ``root``.
+
+    Returns the entry name. Each test uses its own package name: modules stay imported.
+    """
+    folder = root / package
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "service.py").write_text(body)
+    for name, text in (files or {}).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    entry = f"{package}.service"
+    sys.path.insert(0, str(root))
+    try:
+        importlib.import_module(entry)
+    finally:
+        sys.path.remove(str(root))
+    return entry

@@ -1,0 +1,172 @@
+"""The Lambda asset: what it holds, that it runs on its own, that it is reproducible."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import eventual
+from eventual.constructs.asset import LambdaPlatform, build_asset
+from tests.apigw_events import connect_event, message_event
+from tests.constructs.synth import Synth, write_service
+
+ARM = LambdaPlatform(python_version="3.14", architecture="arm64")
+BOTO3_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTUAL_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def shipped_eventual_files() -> set[str]:
+    package = Path(eventual.__file__).parent
+    top = {f"eventual/{p.name}" for p in package.iterdir() if p.is_file() and p.suffix != ".pyc"}
+    runtime = {
+        f"eventual/runtime/{p.relative_to(package / 'runtime').as_posix()}"
+        for p in (package / "runtime").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    return top | runtime
+
+
+def test_example_asset_holds_eventual_core_runtime_and_the_service_only(example: Synth) -> None:
+    files = set(example.service.asset.files)
+    assert {"examples/__init__.py", "examples/service.py"} <= files
+    assert {f for f in files if f.startswith("eventual/")} == shipped_eventual_files()
+    assert {f.split("/")[0] for f in files} == {"eventual", "examples"}
+    assert not any(f.startswith(("eventual/constructs/", "eventual/cli/", "eventual/local/")) for f in files)
+    assert not any(f.endswith(".pyc") or "__pycache__" in f for f in files)
+
+
+def test_staged_zip_is_what_the_template_points_at(example: Synth) -> None:
+    (staged,) = example.outdir.glob("asset.*.zip")
+    with zipfile.ZipFile(staged) as archive:
+        assert archive.namelist() == list(example.service.asset.files)
+    assets = json.loads(next(example.outdir.glob("*.assets.json")).read_text())
+    (key,) = [v["destinations"] for v in assets["files"].values() if v["source"]["path"] == staged.name]
+    object_key = next(iter(key.values()))["objectKey"]
+    code = [f["Properties"]["Code"]["S3Key"] for f in example.resources("AWS::Lambda::Function").values()]
+    assert code == [object_key, object_key]  # one asset shared by every socket's function
+    assert staged.stat().st_size < 150 * 1024
+
+
+def test_staged_asset_runs_with_only_itself_and_boto3_on_sys_path(example: Synth, tmp_path: Path) -> None:
+    import boto3
+
+    asset = tmp_path / "asset"
+    with zipfile.ZipFile(example.service.asset.path) as archive:
+        archive.extractall(asset)
+    boto = tmp_path / "boto"
+    boto.mkdir()
+    site = Path(boto3.__file__).parents[1]
+    for name in BOTO3_DISTRIBUTIONS:
+        (boto / name).symlink_to(site / name)
+    events = [connect_event("Conn1="), message_event('{"hello": "world"}', connection_id="Conn1=")]
+    probe = f"""
+import importlib.util, json, sys
+sys.path[:0] = [{str(asset)!r}, {str(boto)!r}]
+for heavy in ("aws_cdk", "jsii", "constructs", "click", "websockets", "cdk_nag"):
+    assert importlib.util.find_spec(heavy) is None, heavy
+import boto3
+from eventual.runtime.handler import handle
+print(json.dumps([handle(event, None) for event in json.load(sys.stdin)]))
+"""
+    env = {
+        "PATH": os.environ["PATH"],
+        "EVENTUAL_SERVICE_NAME": "my-service",
+        "EVENTUAL_SOCKET_NAME": "mySocket",
+        "EVENTUAL_ENTRY": "examples.service",
+        "EVENTUAL_SOCKET_URLS": json.dumps({"mySocket": {"wss": "wss://x/prod", "http": "https://x/prod"}}),
+    }
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe],
+        input=json.dumps(events),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    connected, answered = json.loads(done.stdout.splitlines()[-1])
+    assert connected == {"statusCode": 200}
+    assert answered["statusCode"] == 200
+    assert json.loads(answered["body"]) == {"received": {"hello": "world"}}
+
+
+def test_same_code_same_hash_and_zip_anywhere_and_any_time(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    entry = write_service(first, "svc_hash_a", "X = 1\n", {"data/table.json": "{}"})
+    first_asset = build_asset(entry, project_root=first, platform=ARM)
+    first_bytes = first_asset.path.read_bytes()
+    shutil.copytree(first, second)
+    os.utime(second / "svc_hash_a" / "service.py", (0, 0))  # a fresh clone has other mtimes
+    sys.modules["svc_hash_a"].__path__[:] = [str(second / "svc_hash_a")]
+    first_asset.path.unlink()
+    again = build_asset(entry, project_root=second, platform=ARM)
+    assert again.content_hash == first_asset.content_hash
+    assert again.path.read_bytes() == first_bytes
+
+    (second / "svc_hash_a" / "service.py").write_text("X = 2\n")
+    changed = build_asset(entry, project_root=second, platform=ARM)
+    assert changed.content_hash != first_asset.content_hash
+
+
+def test_staging_skips_junk_and_never_walks_the_project_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = write_service(
+        tmp_path,
+        "svc_walk",
+        "X = 1\n",
+        {
+            "handlers/chat.py": "Y = 2\n",
+            "tests/test_chat.py": "",
+            "node_modules/left-pad/index.js": "",
+            "cdk.out/manifest.json": "{}",
+            ".git/config": "",
+            "__pycache__/service.cpython-311.pyc": "",
+            "venv/pyvenv.cfg": "",
+            "venv/lib/big.py": "",
+            "notes.egg-info/PKG-INFO": "",
+        },
+    )
+    for junk in (".venv/pyvenv.cfg", "node_modules/x/index.js", "cdk.out/manifest.json"):
+        (tmp_path / junk).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / junk).write_text("")
+    walked: list[str] = []
+    real_walk = os.walk
+
+    def spy(top: str | os.PathLike[str], *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        for directory, dirnames, filenames in real_walk(top, *args, **kwargs):  # type: ignore[arg-type]
+            walked.append(str(directory))
+            yield directory, dirnames, filenames
+
+    monkeypatch.setattr(os, "walk", spy)
+    asset = build_asset(entry, project_root=tmp_path, platform=ARM)
+    service_files = {f for f in asset.files if f.startswith("svc_walk/")}
+    assert service_files == {"svc_walk/__init__.py", "svc_walk/service.py", "svc_walk/handlers/chat.py"}
+    outside = [
+        w
+        for w in walked
+        if Path(w).is_relative_to(tmp_path) and not Path(w).is_relative_to(tmp_path / "svc_walk")
+    ]
+    assert outside == []
+    skipped = ("node_modules", "cdk.out", "tests", ".git", "__pycache__", "venv")
+    assert not any(part in skipped for w in walked for part in Path(w).parts[len(tmp_path.parts) :])
+
+
+def test_zip_entries_are_sorted_with_fixed_times_and_modes(example: Synth) -> None:
+    with zipfile.ZipFile(example.service.asset.path) as archive:
+        infos = archive.infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {(i.external_attr >> 16) & 0o777 for i in infos} <= {0o644, 0o755}

@@ -1,0 +1,232 @@
+"""The example service's template: what `cdk deploy` would create, asserted on one real synth."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventual.outputs import services_from_outputs
+from tests.constructs.synth import Synth, resolve
+
+SOCKETS = ("mySocket", "rtc-socket")
+
+
+def ref(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}
+
+
+def logical_id(example: Synth, construct: Any) -> str:
+    from aws_cdk import Stack
+
+    return str(Stack.of(construct).resolve(construct.node.default_child.ref)["Ref"])
+
+
+def test_one_function_api_stage_and_three_routes_per_socket(example: Synth) -> None:
+    counts = {
+        "AWS::Lambda::Function": 2,
+        "AWS::ApiGatewayV2::Route": 6,
+        "AWS::ApiGatewayV2::Integration": 2,
+        "AWS::ApiGatewayV2::RouteResponse": 2,
+        "AWS::Lambda::Permission": 6,  # API Gateway may invoke the function, per route
+        "AWS::ApiGatewayV2::Stage": 3,  # one per socket, one for the HTTP API
+        "AWS::ApiGatewayV2::Api": 3,
+        "AWS::Events::EventBus": 1,
+        "AWS::Logs::LogGroup": 2,
+    }
+    for type_, count in counts.items():
+        example.assertions.resource_count_is(type_, count)
+    websocket_apis = [a for a in example.resources("AWS::ApiGatewayV2::Api").values()]
+    assert sorted(a["Properties"]["ProtocolType"] for a in websocket_apis) == [
+        "HTTP",
+        "WEBSOCKET",
+        "WEBSOCKET",
+    ]
+    assert set(example.service.sockets) == set(SOCKETS)
+
+
+def test_each_api_routes_connect_disconnect_and_default_to_its_own_function(example: Synth) -> None:
+    integrations = example.resources("AWS::ApiGatewayV2::Integration")
+    routes = example.resources("AWS::ApiGatewayV2::Route")
+    for name in SOCKETS:
+        endpoint = example.service.sockets[name]
+        api_id = logical_id(example, endpoint.api)
+        function_id = logical_id(example, endpoint.function)
+        (integration_id,) = [k for k, v in integrations.items() if v["Properties"]["ApiId"] == ref(api_id)]
+        integration = integrations[integration_id]["Properties"]
+        assert integration["IntegrationType"] == "AWS_PROXY"
+        assert function_id in json.dumps(integration["IntegrationUri"])
+        mine = {
+            v["Properties"]["RouteKey"]: v["Properties"]
+            for v in routes.values()
+            if v["Properties"]["ApiId"] == ref(api_id)
+        }
+        assert set(mine) == {"$connect", "$disconnect", "$default"}
+        for route in mine.values():
+            assert resolve(route["Target"]) == f"integrations/<{integration_id}>"
+
+
+def test_default_route_has_a_route_response_so_return_values_reach_the_client(example: Synth) -> None:
+    routes = example.resources("AWS::ApiGatewayV2::Route")
+    responses = [r["Properties"] for r in example.resources("AWS::ApiGatewayV2::RouteResponse").values()]
+    for name in SOCKETS:
+        api = ref(logical_id(example, example.service.sockets[name].api))
+        ((default_id, default),) = [
+            (k, v["Properties"])
+            for k, v in routes.items()
+            if v["Properties"]["ApiId"] == api and v["Properties"]["RouteKey"] == "$default"
+        ]
+        assert default["RouteResponseSelectionExpression"] == "$default"
+        assert {"ApiId": api, "RouteId": ref(default_id), "RouteResponseKey": "$default"} in responses
+    others = [r for r in routes.values() if r["Properties"]["RouteKey"] != "$default"]
+    assert all("RouteResponseSelectionExpression" not in r["Properties"] for r in others)
+
+
+def test_stages_auto_deploy_with_json_access_logs_after_the_account_logging_role(example: Synth) -> None:
+    access_logs = logical_id(example, example.service.access_log_group)
+    account_ids = list(example.resources("AWS::ApiGateway::Account"))
+    assert len(account_ids) == 1
+    stages = example.resources("AWS::ApiGatewayV2::Stage")
+    for name in SOCKETS:
+        api = ref(logical_id(example, example.service.sockets[name].api))
+        ((stage,),) = [[v for v in stages.values() if v["Properties"]["ApiId"] == api]]
+        props = stage["Properties"]
+        assert props["StageName"] == "prod" and props["AutoDeploy"] is True
+        assert props["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": [access_logs, "Arn"]}
+        fields = json.loads(props["AccessLogSettings"]["Format"])
+        assert (
+            fields["requestId"] == "$context.requestId" and fields["connectionId"] == "$context.connectionId"
+        )
+        # A WebSocket stage with access logs fails to create until the account names a role.
+        assert account_ids[0] in stage["DependsOn"]
+    http_stage = [v for v in stages.values() if v["Properties"]["StageName"] == "$default"]
+    assert http_stage[0]["Properties"]["AccessLogSettings"]["DestinationArn"] == {
+        "Fn::GetAtt": [access_logs, "Arn"]
+    }
+
+
+def test_functions_run_the_runtime_handler_on_the_newest_python_for_arm64(example: Synth) -> None:
+    from aws_cdk import aws_lambda
+
+    from eventual.constructs import newest_python_runtime
+
+    newest = max(
+        (getattr(aws_lambda.Runtime, n).name for n in dir(aws_lambda.Runtime) if n.startswith("PYTHON_3_")),
+        key=lambda name: int(name.rpartition(".")[2]),
+    )
+    assert newest_python_runtime().name == newest
+    execution_logs = logical_id(example, example.service.log_group)
+    for name in SOCKETS:
+        example.assertions.has_resource_properties(
+            "AWS::Lambda::Function",
+            {
+                "FunctionName": f"my-service-{name}",
+                "Handler": "eventual.runtime.handler.handle",
+                "Runtime": newest,
+                "Architectures": ["arm64"],
+                "MemorySize": 512,
+                "Timeout": 10,
+                "LoggingConfig": {"LogGroup": ref(execution_logs)},
+            },
+        )
+
+
+def test_function_environment_names_the_socket_and_every_socket_url(example: Synth) -> None:
+    functions = example.resources("AWS::Lambda::Function")
+    apis = {name: logical_id(example, example.service.sockets[name].api) for name in SOCKETS}
+    for name in SOCKETS:
+        function = functions[logical_id(example, example.service.sockets[name].function)]
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["EVENTUAL_SERVICE_NAME"] == "my-service"
+        assert env["EVENTUAL_SOCKET_NAME"] == name
+        assert env["EVENTUAL_ENTRY"] == "examples.service"
+        urls = json.loads(resolve(env["EVENTUAL_SOCKET_URLS"]))
+        assert urls == {
+            other: {
+                "wss": f"wss://<{apis[other]}>.execute-api.us-east-1.amazonaws.com/prod",
+                "http": f"https://<{apis[other]}>.execute-api.us-east-1.amazonaws.com/prod",
+            }
+            for other in SOCKETS
+        }
+
+
+def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(example: Synth) -> None:
+    role_id = logical_id(example, example.service.role)
+    role = example.template["Resources"][role_id]["Properties"]
+    assert "ManagedPolicyArns" not in role
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"
+    }
+    functions = example.resources("AWS::Lambda::Function").values()
+    assert all(f["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]} for f in functions)
+    (policy,) = [
+        p["Properties"]
+        for p in example.resources("AWS::IAM::Policy").values()
+        if ref(role_id) in p["Properties"]["Roles"]
+    ]
+    statements = policy["PolicyDocument"]["Statement"]
+    manage = sorted(
+        resolve(s["Resource"]) for s in statements if s["Action"] == "execute-api:ManageConnections"
+    )
+    apis = sorted(logical_id(example, e.api) for e in example.service.sockets.values())
+    assert manage == [f"arn:aws:execute-api:us-east-1:123456789012:<{a}>/prod/*/@connections/*" for a in apis]
+    (logs,) = [s for s in statements if s["Action"] != "execute-api:ManageConnections"]
+    assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs["Resource"] == {"Fn::GetAtt": [logical_id(example, example.service.log_group), "Arn"]}
+    every_resource = json.dumps([s["Resource"] for s in statements])
+    assert '"*"' not in every_resource
+
+
+def test_bus_and_log_groups_named_after_the_service_with_retention(example: Synth) -> None:
+    example.assertions.has_resource_properties("AWS::Events::EventBus", {"Name": "my-service"})
+    example.assertions.has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": "my-service-execution-logs", "RetentionInDays": 30}
+    )
+    groups = example.resources("AWS::Logs::LogGroup").values()
+    assert all(isinstance(g["Properties"].get("RetentionInDays"), int) for g in groups)
+
+
+def test_outputs_round_trip_through_the_cli_reader(example: Synth) -> None:
+    outputs = [
+        {"OutputKey": key, "OutputValue": resolve(o["Value"]), "Description": o.get("Description", "")}
+        for key, o in example.template["Outputs"].items()
+    ]
+    (service,) = services_from_outputs(outputs).values()
+    assert service.name == "my-service"
+    apis = {name: logical_id(example, example.service.sockets[name].api) for name in SOCKETS}
+    assert service.sockets == {
+        n: f"wss://<{apis[n]}>.execute-api.us-east-1.amazonaws.com/prod" for n in SOCKETS
+    }
+    http_api = logical_id(example, example.service.http_api)
+    assert service.api == f"https://<{http_api}>.execute-api.us-east-1.amazonaws.com/"
+    assert service.event_bus_arn == f"<{logical_id(example, example.service.event_bus)}.Arn>"
+    assert service.log_group == f"<{logical_id(example, example.service.log_group)}>"
+
+
+def test_cdk_nag_is_clean_and_every_acknowledgment_names_one_resource_and_why(example: Synth) -> None:
+    (nag,) = [p for p in example.report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    assert nag["conclusion"] == "success"
+    assert nag["violations"] == []
+    suppressed = nag["suppressedViolations"]
+    assert {v["ruleName"].partition("[")[0] for v in suppressed} == {
+        "AwsSolutions-APIG4",
+        "AwsSolutions-IAM5",
+    }
+    for violation in suppressed:
+        (construct,) = violation["violatingConstructs"]
+        # acknowledged on the resource itself (or its L2), never on the stack or the service
+        assert construct["constructPath"].startswith(violation["acknowledgedAt"])
+        assert violation["acknowledgedAt"].count("/") >= 2
+        assert len(violation["reason"]) > 40
+    wildcard_grants = [v for v in suppressed if "@connections/*" in v["ruleName"]]
+    assert len(wildcard_grants) == len(SOCKETS)
+
+
+def test_resources_are_exposed_for_users_to_extend(example: Synth) -> None:
+    from aws_cdk import aws_apigatewayv2, aws_lambda
+
+    endpoint = example.service.sockets["rtc-socket"]
+    assert isinstance(endpoint.api, aws_apigatewayv2.WebSocketApi)
+    assert isinstance(endpoint.stage, aws_apigatewayv2.WebSocketStage)
+    assert isinstance(endpoint.function, aws_lambda.Function)
+    assert set(endpoint.routes) == {"$connect", "$disconnect", "$default"}
+    assert endpoint.socket.name == "rtc-socket"
