@@ -114,7 +114,12 @@ def _cloudformation(region: str | None, profile: str | None) -> CloudFormationCl
     import boto3
 
     session = boto3.Session(profile_name=profile or None, region_name=region or None)
-    return session.client("cloudformation")
+    try:
+        return session.client("cloudformation")
+    except ValueError as error:  # botocore's word for a malformed endpoint URL
+        raise click.ClickException(
+            f"{error}; check AWS_ENDPOINT_URL or the profile's endpoint_url"
+        ) from error
 
 
 def _find_services(client: CloudFormationClient) -> tuple[list[DeployedService], list[str]]:

@@ -12,7 +12,14 @@ from eventual.cli import main
 from eventual.outputs import output_description
 from tests.cli.conftest import Deploy
 from tests.cli.moto import free_port
-from tests.cli.stacks import SERVICE, SOCKETS, create_stack, expected_listing, renamed, stack_outputs
+from tests.cli.stacks import (
+    SERVICE,
+    SOCKETS,
+    create_stack,
+    example_service_template,
+    expected_listing,
+    stack_outputs,
+)
 
 # moto's CloudFormation skips the account-wide API Gateway logging role the Service sets up.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..ApiGateway..Account")
@@ -53,6 +60,19 @@ def test_prints_the_seed_list_from_the_stack_outputs(
     assert [line.split(" - ")[0] for line in lines[4:]] == ["\tmySocket", "\trtc-socket"]
     assert all(line.split(" - ")[1].startswith("wss://") for line in lines[4:])
     assert result.stderr == ""
+
+
+def test_sockets_print_in_name_order_whatever_the_output_order(
+    deploy: Deploy, cloudformation: Any, service_template: dict[str, Any]
+) -> None:
+    reversed_outputs = {**service_template, "Outputs": dict(reversed(service_template["Outputs"].items()))}
+    deploy("MyServiceStack", reversed_outputs)
+    described = cloudformation.describe_stacks(StackName="MyServiceStack")["Stacks"][0]["Outputs"]
+    sockets = [o["Description"].split()[-1] for o in described if " socket " in o["Description"]]
+    assert sockets == sorted(SOCKETS, reverse=True)  # the order the CLI receives them in
+    lines = run().stdout.splitlines()
+    assert lines == expected_listing(stack_outputs(cloudformation, "MyServiceStack"))
+    assert list(json.loads(run("--json").stdout)["sockets"]) == sorted(SOCKETS)
 
 
 def test_printed_socket_urls_are_the_ones_the_functions_send_through(
@@ -127,7 +147,7 @@ def test_ignores_stacks_that_hold_no_service(
 @pytest.fixture
 def two_services(deploy: Deploy, service_template: dict[str, Any]) -> None:
     deploy("MyServiceStack", service_template)
-    deploy("ChatStack", renamed(service_template, "chat"))
+    deploy("ChatStack", example_service_template("chat"))
 
 
 @pytest.mark.usefixtures("two_services")
@@ -275,9 +295,13 @@ def test_no_region(closed_endpoint: str) -> None:
 
 
 def test_unreachable_endpoint(closed_endpoint: str) -> None:
-    # One attempt: botocore's standard retries would only add back-off before the same answer.
-    result = run(env={"AWS_ENDPOINT_URL": closed_endpoint, "AWS_MAX_ATTEMPTS": "1"})
+    result = run(env={"AWS_ENDPOINT_URL": closed_endpoint})
     assert_one_line_error(result, 1, "cannot reach CloudFormation", closed_endpoint)
+
+
+def test_malformed_endpoint() -> None:
+    result = run(env={"AWS_ENDPOINT_URL": "localhost-without-scheme"})
+    assert_one_line_error(result, 1, "Invalid endpoint: localhost-without-scheme", "AWS_ENDPOINT_URL")
 
 
 def test_access_denied(service_template: dict[str, Any]) -> None:
@@ -325,7 +349,7 @@ def test_follows_every_page_of_stacks(
     from botocore.stub import Stubber
 
     create_stack("A", service_template)
-    create_stack("B", renamed(service_template, "chat"))
+    create_stack("B", example_service_template("chat"))
     first, second = (
         {"Stacks": cloudformation.describe_stacks(StackName=name)["Stacks"]} for name in ("A", "B")
     )
