@@ -94,6 +94,12 @@ def service(
     Services are found through CloudFormation: every stack holding the outputs of an
     eventual Service construct. AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION are honoured
     as by any AWS tool.
+
+    \b
+    Examples:
+      eventual get service
+      eventual get service --service my-service --json
+      eventual get service --local
     """
     if local:
         click.echo(_local_listing(port, as_json))
