@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.harness import Figure, best_of
 from tests.cli.moto import start_moto_server, stop
-from tests.cli.stacks import SERVICE, create_stack, example_service_template, renamed
+from tests.cli.stacks import SERVICE, create_stack, example_service_template
 
 STACKS = 50
 BIN = Path(sys.executable).parent
@@ -57,7 +57,6 @@ def _loaded(args: list[str], env: dict[str, str], heavy: set[str]) -> int:
 
 
 def _fill(url: str) -> None:
-    template = example_service_template()
     client = {
         "endpoint_url": url,
         "aws_access_key_id": "testing",
@@ -65,7 +64,7 @@ def _fill(url: str) -> None:
     }
     for index in range(STACKS):
         name = SERVICE if index == 0 else f"service-{index:02d}"
-        create_stack(f"Stack{index:02d}", renamed(template, name), **client)
+        create_stack(f"Stack{index:02d}", example_service_template(name), **client)
 
 
 def run() -> list[Figure]:

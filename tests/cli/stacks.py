@@ -78,9 +78,16 @@ def synthesized() -> Synthesized:
         return Synthesized(json.loads((outdir / templates[0]).read_text()), assets)
 
 
-def example_service_template() -> dict[str, Any]:
-    """The example service's stack template as synthesized, ready for moto."""
-    return moto_ready(synthesized().template)
+def example_service_template(service: str = SERVICE) -> dict[str, Any]:
+    """The example service's stack template as synthesized, ready for moto.
+
+    Another ``service`` name stands for the same code deployed under that name: every mention
+    of the example's name is replaced (event bus, log group, functions, output descriptions).
+    """
+    template = synthesized().template
+    if service != SERVICE:
+        template = json.loads(json.dumps(template).replace(SERVICE, service))
+    return moto_ready(template)
 
 
 def bootstrap(region: str, **client_options: Any) -> None:
@@ -120,13 +127,17 @@ def create_stack(
     return stack_id
 
 
-def fixed_id(logical_id: str) -> str:
-    """A stable 10-character id, shaped like an API Gateway id, for a skipped resource."""
-    return hashlib.sha256(logical_id.encode()).hexdigest()[:10]
+def fixed_id(logical_id: str, template: str = "") -> str:
+    """A stable 10-character id, shaped like an API Gateway id, for a skipped resource.
+
+    ``template`` (its JSON) keeps the ids of two different stacks apart, as AWS would.
+    """
+    return hashlib.sha256(f"{template}/{logical_id}".encode()).hexdigest()[:10]
 
 
 def moto_ready(template: dict[str, Any]) -> dict[str, Any]:
     """``template`` with its API Gateway v2 resources resolved to fixed ids (see module doc)."""
+    salt = json.dumps(template, sort_keys=True)
     template = copy.deepcopy(template)
     resources: dict[str, Any] = template.get("Resources", {})
     skipped = {name: res for name, res in resources.items() if res.get("Type", "").startswith(APIGW_PREFIX)}
@@ -137,16 +148,15 @@ def moto_ready(template: dict[str, Any]) -> dict[str, Any]:
         props = skipped[name].get("Properties", {})
         if skipped[name]["Type"] == APIGW_PREFIX + "Stage" and isinstance(props.get("StageName"), str):
             return props["StageName"]  # a Stage's Ref is its name
-        return fixed_id(name)
+        return fixed_id(name, salt)
 
     def get_att(name: str, attribute: str) -> Any:
         if attribute == "ApiEndpoint":
             websocket = skipped[name].get("Properties", {}).get("ProtocolType") == "WEBSOCKET"
             scheme = "wss" if websocket else "https"
-            return {
-                "Fn::Sub": f"{scheme}://{fixed_id(name)}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
-            }
-        return fixed_id(name)
+            host = f"{fixed_id(name, salt)}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
+            return {"Fn::Sub": f"{scheme}://{host}"}
+        return fixed_id(name, salt)
 
     def resolve(node: Any) -> Any:
         if isinstance(node, list):
@@ -175,12 +185,6 @@ def moto_ready(template: dict[str, Any]) -> dict[str, Any]:
                 del resource["DependsOn"]
     resolved: dict[str, Any] = resolve(template)
     return resolved
-
-
-def renamed(template: dict[str, Any], service: str) -> dict[str, Any]:
-    """The template of the same service deployed under another name (every mention replaced)."""
-    loaded: dict[str, Any] = json.loads(json.dumps(template).replace(SERVICE, service))
-    return loaded
 
 
 def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
