@@ -131,7 +131,7 @@ def _eventual_entries() -> Iterator[_Entry]:
 
 
 def _service_entries(entry: str, project_root: Path) -> Iterator[_Entry]:
-    """The entry's top-level package folder (or its single module file), from the project root."""
+    """The entry's top-level package (its files and subpackages) or single module, from the project root."""
     top = entry.partition(".")[0]
     if top == "eventual":
         raise ServiceDefinitionError(
@@ -149,13 +149,19 @@ def _service_entries(entry: str, project_root: Path) -> Iterator[_Entry]:
                 "run the CDK app from the folder that holds your service's code"
             )
         if location.is_dir():
-            yield from _walk(location, prefix=f"{top}/")
+            yield from _walk(location, prefix=f"{top}/", packages_only=True)
         else:
             yield _entry(location.name, location)
 
 
-def _walk(root: Path, *, prefix: str, skip_dirs: frozenset[str] = _SKIPPED_DIRS) -> Iterator[_Entry]:
-    """Files under ``root``, pruning skipped folders before descending into them."""
+def _walk(
+    root: Path, *, prefix: str, skip_dirs: frozenset[str] = _SKIPPED_DIRS, packages_only: bool = False
+) -> Iterator[_Entry]:
+    """Files under ``root``, pruning skipped folders before descending into them.
+
+    ``packages_only``: descend only into Python packages (folders with ``__init__.py``), so a
+    service's web front end or notes stay out while data files beside its modules ship.
+    """
     for directory, dirnames, filenames in os.walk(root):
         here = Path(directory)
         dirnames[:] = sorted(
@@ -165,6 +171,7 @@ def _walk(root: Path, *, prefix: str, skip_dirs: frozenset[str] = _SKIPPED_DIRS)
             and not d.startswith(".")
             and not d.endswith(".egg-info")
             and not (here / d / "pyvenv.cfg").exists()
+            and (not packages_only or (here / d / "__init__.py").is_file())
         )
         relative = here.relative_to(root).as_posix()
         base = prefix if relative == "." else f"{prefix}{relative}/"

@@ -8,7 +8,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment as Ack
-from aws_cdk import CfnOutput, Validations
+from aws_cdk import Annotations, CfnOutput, Duration, Validations
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
@@ -19,6 +19,9 @@ from constructs import Construct
 
 from eventual.outputs import output_description
 from eventual.sockets import ROUTES, Socket
+
+API_GATEWAY_TIMEOUT_SECONDS = 29
+"""API Gateway stops waiting for an integration after 29 s."""
 
 WEBSOCKET_ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
@@ -83,6 +86,13 @@ class SocketEndpoint(Construct):
         self.name = socket.name
         self.socket = socket
         self.function = lambda_.Function(self, "Function", **function_props)
+        timeout = function_props.get("timeout")
+        if isinstance(timeout, Duration) and timeout.to_seconds() > API_GATEWAY_TIMEOUT_SECONDS:
+            Annotations.of(self.function).add_warning_v2(
+                "eventual:timeout-over-api-gateway",
+                f"socket {socket.name!r}: timeout {timeout.to_seconds():g} s, but API Gateway waits "
+                f"{API_GATEWAY_TIMEOUT_SECONDS} s at most: a later $default reply never reaches the client",
+            )
         self.api = apigwv2.WebSocketApi(
             self, "Api", api_name=api_name, description=f"eventual socket {socket.name} of {service_name}"
         )

@@ -38,7 +38,6 @@ from eventual.sockets import Socket
 HANDLER = "eventual.runtime.handler.handle"
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT = Duration.seconds(10)
-API_GATEWAY_TIMEOUT_SECONDS = 29
 
 FunctionOptions: TypeAlias = lambda_.FunctionOptions | Mapping[str, Any]
 """``aws_lambda.FunctionOptions`` or a dict of its keyword arguments, as everywhere in CDK for Python."""

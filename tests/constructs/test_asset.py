@@ -40,6 +40,7 @@ def shipped_eventual_files() -> set[str]:
 def test_example_asset_holds_eventual_core_runtime_and_the_service_only(example: Synth) -> None:
     files = set(example.service.asset.files)
     assert {"examples/__init__.py", "examples/service.py"} <= files
+    assert not any(f.startswith("examples/web/") for f in files)  # the example's web page is no Lambda code
     assert {f for f in files if f.startswith("eventual/")} == shipped_eventual_files()
     assert {f.split("/")[0] for f in files} == {"eventual", "examples"}
     assert not any(f.startswith(("eventual/constructs/", "eventual/cli/", "eventual/local/")) for f in files)
@@ -128,7 +129,11 @@ def test_staging_skips_junk_and_never_walks_the_project_root(
         "svc_walk",
         "X = 1\n",
         {
+            "handlers/__init__.py": "",
             "handlers/chat.py": "Y = 2\n",
+            "handlers/greeting.txt": "hello",
+            "web/index.html": "<html></html>",
+            "web/app.py": "",
             "tests/test_chat.py": "",
             "node_modules/left-pad/index.js": "",
             "cdk.out/manifest.json": "{}",
@@ -153,14 +158,20 @@ def test_staging_skips_junk_and_never_walks_the_project_root(
     monkeypatch.setattr(os, "walk", spy)
     asset = build_asset(entry, project_root=tmp_path, platform=ARM)
     service_files = {f for f in asset.files if f.startswith("svc_walk/")}
-    assert service_files == {"svc_walk/__init__.py", "svc_walk/service.py", "svc_walk/handlers/chat.py"}
+    assert service_files == {
+        "svc_walk/__init__.py",
+        "svc_walk/service.py",
+        "svc_walk/handlers/__init__.py",
+        "svc_walk/handlers/chat.py",
+        "svc_walk/handlers/greeting.txt",  # data beside a module ships
+    }
     outside = [
         w
         for w in walked
         if Path(w).is_relative_to(tmp_path) and not Path(w).is_relative_to(tmp_path / "svc_walk")
     ]
     assert outside == []
-    skipped = ("node_modules", "cdk.out", "tests", ".git", "__pycache__", "venv")
+    skipped = ("node_modules", "cdk.out", "tests", ".git", "__pycache__", "venv", "web")
     assert not any(part in skipped for w in walked for part in Path(w).parts[len(tmp_path.parts) :])
 
 

@@ -18,6 +18,7 @@ from eventual import socket
 alpha = socket("alpha", {}, memory_size=256, timeout=5)
 beta = socket("beta.v2", {})
 gamma = socket("gamma", {})
+delta = socket("delta", {}, timeout=60)
 """
 
 
@@ -91,7 +92,7 @@ def test_environment_merges_user_variables_under_eventuals_own(two_services: Syn
     gamma = function_of(two_services, "gamma")["Environment"]["Variables"]
     assert beta["STAGE"] == "test" and beta["EXTRA"] == "1"
     assert gamma["STAGE"] == "test" and "EXTRA" not in gamma
-    assert set(json.loads(resolve(gamma["EVENTUAL_SOCKET_URLS"]))) == {"alpha", "beta.v2", "gamma"}
+    assert set(json.loads(resolve(gamma["EVENTUAL_SOCKET_URLS"]))) == {"alpha", "beta.v2", "gamma", "delta"}
 
 
 def test_names_lambda_rejects_are_made_valid_and_stay_distinct(two_services: Synth) -> None:
@@ -105,10 +106,10 @@ def test_two_services_share_one_stack_with_distinct_outputs_and_one_account_role
         {"OutputValue": resolve(o["Value"]), "Description": o.get("Description", "")}
         for o in two_services.template["Outputs"].values()
     ]
-    assert len(outputs) == (3 + 2) + (3 + 3)
+    assert len(outputs) == (3 + 2) + (3 + 4)
     services = services_from_outputs(outputs)
     assert set(services) == {"my-service", "tuned"}
-    assert set(services["tuned"].sockets) == {"alpha", "beta.v2", "gamma"}
+    assert set(services["tuned"].sockets) == {"alpha", "beta.v2", "gamma", "delta"}
     assert set(services["my-service"].sockets) == {"mySocket", "rtc-socket"}
     assert len({o["OutputValue"] for o in outputs}) == len(outputs)
     two_services.assertions.resource_count_is("AWS::ApiGateway::Account", 1)
@@ -142,3 +143,14 @@ def test_unknown_socket_in_options_and_reserved_variables_are_errors(
         )
     with pytest.raises(ServiceDefinitionError, match=r"did you mean 'memory_size'"):
         Service(stack, "C", name="c", entry=entry, project_root=tmp_path, function_options={"memroy_size": 1})
+
+
+def test_a_timeout_past_api_gateways_29_seconds_is_a_synth_warning(two_services: Synth) -> None:
+    metadata = json.loads(next(two_services.outdir.glob("Both.metadata.json")).read_text())
+    warnings = {
+        path: [e["data"] for e in entries if e["type"] == "aws:cdk:warning"]
+        for path, entries in metadata.items()
+    }
+    flagged = {path for path, found in warnings.items() if any("29 s at most" in str(w) for w in found)}
+    assert flagged == {"/Both/Tuned/delta/Function"}
+    assert function_of(two_services, "delta")["Timeout"] == 60
