@@ -9,9 +9,13 @@ so a new module beside them counts too.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
+import importlib.util
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +27,13 @@ from eventual.sockets import Socket, forget_declarations
 
 _EVENTUAL_DIR = Path(__file__).resolve().parents[1]
 
-Snapshot = dict[Path, int]
+Snapshot = dict[Path, tuple[int, int, bytes | None]]
+"""Per file: modification time, size and, while recently modified, a digest of its content.
+
+Some filesystems keep modification times to the second: two edits within one second look alike
+but for their content."""
+_RECENT_NS = 2_000_000_000
+_SETTLE = 0.05
 
 
 class Reloader:
@@ -59,10 +69,20 @@ class Reloader:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             snapshot = self._scan()
-            if snapshot != self._snapshot:
-                self._snapshot = snapshot
-                self.reload()
-                self._snapshot = self._scan()
+            if not changed_files(self._snapshot, snapshot):
+                continue
+            # Let an editor finish writing (a save may truncate first, write after).
+            while not self._stop.wait(_SETTLE):
+                settled = self._scan()
+                if settled == snapshot:
+                    break
+                snapshot = settled
+            for file in changed_files(self._snapshot, snapshot):
+                _forget_bytecode(file)
+            self.reload()
+            # Files scanned before the import keep that state, so an edit made while it ran
+            # is seen next time; files of directories the import added come in as they are.
+            self._snapshot = {file: snapshot.get(file, state) for file, state in self._scan().items()}
 
     def reload(self) -> None:
         """Import the entry afresh; on failure put the previous modules back."""
@@ -99,10 +119,35 @@ class Reloader:
         for directory in directories:
             try:
                 for file in directory.glob("*.py"):
-                    snapshot[file] = file.stat().st_mtime_ns
+                    stat = file.stat()
+                    recent = time.time_ns() - stat.st_mtime_ns < _RECENT_NS
+                    digest = hashlib.blake2b(file.read_bytes()).digest() if recent else None
+                    snapshot[file] = (stat.st_mtime_ns, stat.st_size, digest)
             except OSError:
                 continue  # a directory removed meanwhile
         return snapshot
+
+
+def changed_files(before: Snapshot, after: Snapshot) -> list[Path]:
+    """Files added, edited or removed between two scans."""
+    edited = [file for file in before if file not in after]
+    for file, (mtime, size, digest) in after.items():
+        if file not in before:
+            edited.append(file)
+            continue
+        old_mtime, old_size, old_digest = before[file]
+        if (mtime, size) != (old_mtime, old_size) or (
+            digest is not None and old_digest is not None and digest != old_digest
+        ):
+            edited.append(file)
+    return edited
+
+
+def _forget_bytecode(file: Path) -> None:
+    """Cached bytecode is checked against the source's size and mtime in whole seconds: after
+    two edits within one second it would pass for the new source."""
+    with contextlib.suppress(OSError, NotImplementedError, ValueError):
+        Path(importlib.util.cache_from_source(str(file))).unlink(missing_ok=True)
 
 
 def is_service_file(file: Path, root: Path) -> bool:

@@ -14,6 +14,7 @@ from types import FrameType
 
 from eventual.errors import ConfigurationError
 from eventual.local.connection import Limits
+from eventual.local.output import whole_lines
 from eventual.local.reload import Reloader, describe_failure
 from eventual.local.server import DevServer
 from eventual.local.static import web_dir_of
@@ -41,9 +42,48 @@ def serve(
 ) -> None:
     """Serve ``project`` until SIGINT/SIGTERM. Raises :class:`ConfigurationError` when the entry
     cannot be imported or the port cannot be bound."""
-    sockets = _load(project)
-    web_dir = web_dir_of(getattr(sys.modules[project.entry], "__file__", None))
-    server = DevServer(project.service, sockets, host=host, port=port, limits=limits, web_dir=web_dir)
+    with _StopSignals() as stop, whole_lines():
+        sockets = _load(project)
+        web_dir = web_dir_of(getattr(sys.modules[project.entry], "__file__", None))
+        server = DevServer(project.service, sockets, host=host, port=port, limits=limits, web_dir=web_dir)
+        _start(server, host, port)
+        _log_handler_failures(echo_error)
+        display_host = "localhost" if host in _LOOPBACK_OR_ANY else host
+
+        def socket_line(name: str) -> str:
+            return f"{name} - {local_socket_url(name, host=display_host, port=server.port)}"
+
+        def reloaded(new: dict[str, Socket]) -> None:
+            added = sorted(set(new) - set(server.sockets))
+            server.replace_sockets(new)
+            echo(f"↻ Reloaded {project.entry}: {', '.join(new)}")
+            for name in added:
+                echo(socket_line(name))
+
+        def failed(message: str) -> None:
+            echo_error(f"✘ Reload failed: {message}")
+            echo_error("  Still serving the last handlers that imported.")
+
+        reloader = Reloader(project, reloaded, failed) if reload else None
+        if reloader is not None:
+            reloader.start()  # before the banner: an edit made once it is printed is seen
+
+        echo(f"✔ Eventual Dev Server running on http://{display_host}:{server.port}.")
+        echo("Sockets are available at:")
+        for name in sockets:
+            echo(socket_line(name))
+        if web_dir is not None:
+            echo(f"Web page: http://{display_host}:{server.port}/ (from {web_dir})")
+        echo("Watching for code changes; Ctrl-C to stop." if reload else "Ctrl-C to stop.")
+
+        stop.wait()
+        echo(f"Stopping: closing {len(server.connections)} connection(s)")
+        if reloader is not None:
+            reloader.stop()
+        server.shutdown()
+
+
+def _start(server: DevServer, host: str, port: int) -> None:
     try:
         server.start()
     except OSError as error:
@@ -52,39 +92,6 @@ def serve(
                 f"port {port} on {host} is already in use: stop the other server or pass --port"
             ) from None
         raise ConfigurationError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-
-    display_host = "localhost" if host in _LOOPBACK_OR_ANY else host
-    _log_handler_failures(echo_error)
-    echo(f"✔ Eventual Dev Server running on http://{display_host}:{server.port}.")
-    echo("Sockets are available at:")
-    for name in sockets:
-        echo(f"{name} - {local_socket_url(name, host=display_host, port=server.port)}")
-    if web_dir is not None:
-        echo(f"Web page: http://{display_host}:{server.port}/ (from {web_dir})")
-    echo("Watching for code changes; Ctrl-C to stop." if reload else "Ctrl-C to stop.")
-
-    reloader = None
-    if reload:
-
-        def reloaded(new: dict[str, Socket]) -> None:
-            added = sorted(set(new) - set(server.sockets))
-            server.replace_sockets(new)
-            echo(f"↻ Reloaded {project.entry}: {', '.join(new)}")
-            for name in added:
-                echo(f"{name} - {local_socket_url(name, host=display_host, port=server.port)}")
-
-        def failed(message: str) -> None:
-            echo_error(f"✘ Reload failed: {message}")
-            echo_error("  Still serving the last handlers that imported.")
-
-        reloader = Reloader(project, reloaded, failed)
-        reloader.start()
-
-    _wait_for_stop_signal()
-    echo(f"Stopping: closing {len(server.connections)} connection(s)")
-    if reloader is not None:
-        reloader.stop()
-    server.shutdown()
 
 
 def _load(project: Project) -> dict[str, Socket]:
@@ -97,18 +104,34 @@ def _load(project: Project) -> dict[str, Socket]:
     return sockets
 
 
-def _wait_for_stop_signal() -> None:
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise _Stop
+class _StopSignals:
+    """SIGINT and SIGTERM, caught from the start so that one arriving during startup still
+    ends in a clean shutdown; :meth:`wait` returns once one has arrived."""
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        threading.Event().wait()
-    except _Stop:
-        pass
-    finally:
-        for sig, handler in previous.items():
+    def __enter__(self) -> _StopSignals:
+        self.requested = False
+        self.waiting = False
+        self.previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for sig, handler in self.previous.items():
             signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self.waiting:
+            raise _Stop
+
+    def wait(self) -> None:
+        try:
+            self.waiting = True
+            if not self.requested:
+                threading.Event().wait()
+        except _Stop:
+            pass
+        finally:
+            self.waiting = False
 
 
 class _HandlerFailure(logging.Formatter):

@@ -1,0 +1,109 @@
+"""`eventual local` as a developer runs it: banner, errors, Ctrl-C and SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.local.process import eventual_local, run_eventual
+
+
+def test_plain_eventual_local_serves_the_example_with_the_seed_banner() -> None:
+    with eventual_local() as local:
+        port = local.port
+        assert local.banner == [
+            f"✔ Eventual Dev Server running on http://localhost:{port}.",
+            "Sockets are available at:",
+            f"mySocket - ws://localhost:{port}/__ws/mySocket",
+            f"rtc-socket - ws://localhost:{port}/__ws/rtc-socket",
+            f"Web page: http://localhost:{port}/ (from {Path('examples/web').resolve()})",
+            "Watching for code changes; Ctrl-C to stop.",
+        ]
+        with connect(f"ws://localhost:{port}/__ws/mySocket") as ws:
+            ws.send('{"via": "localhost"}')
+            assert ws.recv(timeout=5) == '{"received":{"via":"localhost"}}'
+        assert local.stop() == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_stop_signal_disconnects_everyone_with_1001_and_exits_0(sig: int) -> None:
+    with eventual_local("--no-reload") as local, ExitStack() as stack:
+        clients = [stack.enter_context(connect(local.url("mySocket"))) for _ in range(3)]
+        ids = {local.wait_line(lambda line: line.endswith(" connected")).split()[1] for _ in clients}
+        assert local.stop(sig) == 0
+        for ws in clients:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=5)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "Going away")
+        disconnected = {
+            local.wait_line(lambda line: line.endswith(" disconnected")).split()[1] for _ in clients
+        }
+        assert disconnected == ids  # $disconnect ran for each before the process ended
+        assert "Traceback" not in "\n".join(local.seen)
+
+
+def test_port_in_use_is_one_clear_line() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = run_eventual("local", "--port", str(port))
+    assert done.returncode == 1
+    assert (
+        done.stderr
+        == f"Error: port {port} on 127.0.0.1 is already in use: stop the other server or pass --port\n"
+    )
+
+
+def test_entry_that_fails_to_import_is_one_line_with_its_location(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.eventual]\nservice = "broken"\nentry = "app"\n')
+    (tmp_path / "app.py").write_text("from eventual import socket\n\nsocket('s', {})\nundefined_name\n")
+    done = run_eventual("local", "--port", "0", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"Error: cannot import entry 'app' from {tmp_path}: NameError: name 'undefined_name' is not "
+        "defined (app.py:4)"
+    ]
+
+
+def test_missing_entry_module_and_missing_configuration(tmp_path: Path) -> None:
+    done = run_eventual("local", "--entry", "nowhere", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"Error: cannot import entry 'nowhere' from {tmp_path}: "
+        "ModuleNotFoundError: No module named 'nowhere'"
+    ]
+    done = run_eventual("local", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "[tool.eventual]" in done.stderr and "--entry MODULE" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_entry_without_sockets_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    done = run_eventual("local", "--entry", "empty", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (1, "Error: entry 'empty' declares no sockets\n")
+
+
+def test_entry_option_serves_another_module(tmp_path: Path) -> None:
+    (tmp_path / "chat.py").write_text(
+        "from eventual import socket\n\nroom = socket('room', {'$default': lambda r, c: 'room:' + r.body})\n"
+    )
+    with eventual_local("--entry", "chat", "--host", "127.0.0.1", cwd=tmp_path) as local:
+        assert local.banner[2] == f"room - ws://localhost:{local.port}/__ws/room"
+        with connect(local.url("room")) as ws:
+            ws.send("hi")
+            assert ws.recv(timeout=5) == "room:hi"
+        assert local.stop() == 0
+
+
+def test_help_names_the_options() -> None:
+    done = run_eventual("local", "--help")
+    assert done.returncode == 0
+    for option in ("--entry", "--port", "--host", "--idle-timeout", "--max-duration", "--no-reload"):
+        assert option in done.stdout
