@@ -86,12 +86,21 @@ class _Entry:
 
 
 def cache_dir() -> Path:
-    """Where staged zips and installed requirements live between synths (``EVENTUAL_CACHE_DIR``)."""
+    """Where staged zips and installed requirements live between synths (``EVENTUAL_CACHE_DIR``).
+
+    Its contents are trusted (a cached zip is not re-read), so it must be this user's alone.
+    """
     configured = os.environ.get("EVENTUAL_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    user = os.getuid() if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"eventual-{user}"
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    path = Path(configured) if configured else Path(tempfile.gettempdir()) / f"eventual-{uid or 'user'}"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if uid is not None and (info.st_uid != uid or info.st_mode & 0o022):
+        raise ServiceDefinitionError(
+            f"the asset cache {path} belongs to another user or others may write to it; remove it or "
+            "set EVENTUAL_CACHE_DIR to a folder of your own"
+        )
+    return path
 
 
 def build_asset(

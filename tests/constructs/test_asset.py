@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import eventual
+from eventual.constructs import ServiceDefinitionError
 from eventual.constructs.asset import LambdaPlatform, build_asset
 from tests.apigw_events import connect_event, message_event
 from tests.constructs.synth import Synth, write_service
@@ -181,3 +182,28 @@ def test_zip_entries_are_sorted_with_fixed_times_and_modes(example: Synth) -> No
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {(i.external_attr >> 16) & 0o777 for i in infos} <= {0o644, 0o755}
+
+
+def test_a_single_module_entry_ships_as_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "svc_single_module.py").write_text("X = 1\n")
+    (tmp_path / "unrelated.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("svc_single_module")
+    asset = build_asset("svc_single_module", project_root=tmp_path, platform=ARM)
+    assert {f for f in asset.files if not f.startswith("eventual/")} == {"svc_single_module.py"}
+
+
+def test_an_entry_imported_from_outside_the_project_root_is_an_error(tmp_path: Path) -> None:
+    entry = write_service(tmp_path / "elsewhere", "svc_elsewhere", "X = 1\n")
+    with pytest.raises(ServiceDefinitionError, match="outside the project root"):
+        build_asset(entry, project_root=tmp_path / "project", platform=ARM)
+
+
+def test_a_cache_others_may_write_to_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("EVENTUAL_CACHE_DIR", str(shared))
+    entry = write_service(tmp_path / "project", "svc_shared_cache", "X = 1\n")
+    with pytest.raises(ServiceDefinitionError, match="others may write"):
+        build_asset(entry, project_root=tmp_path / "project", platform=ARM)
