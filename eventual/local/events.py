@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+_ids = random.Random()
+"""Its own generator: a handler that seeds ``random`` must not make ids repeat."""
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -21,7 +23,7 @@ def new_id() -> str:
     """An id shaped like API Gateway's connection and request ids: 16 base64 characters ending
     in ``=`` (so ``+``, ``/`` and ``=`` get percent-encoded in management API paths, as in the
     cloud)."""
-    return base64.b64encode(random.randbytes(11)).decode("ascii")
+    return base64.b64encode(_ids.randbytes(11)).decode("ascii")
 
 
 def now_ms() -> int:

@@ -3,6 +3,7 @@ reload on edits, stop cleanly on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -43,6 +44,7 @@ def serve(
     """Serve ``project`` until SIGINT/SIGTERM. Raises :class:`ConfigurationError` when the entry
     cannot be imported or the port cannot be bound."""
     with _StopSignals() as stop, whole_lines():
+        raise_open_file_limit()
         sockets = _load(project)
         web_dir = web_dir_of(getattr(sys.modules[project.entry], "__file__", None))
         server = DevServer(project.service, sockets, host=host, port=port, limits=limits, web_dir=web_dir)
@@ -81,6 +83,19 @@ def serve(
         if reloader is not None:
             reloader.stop()
         server.shutdown()
+
+
+def raise_open_file_limit() -> None:
+    """Every connection is an open socket: lift the soft limit (often 1,024) to the hard one."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1 << 16 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def _start(server: DevServer, host: str, port: int) -> None:

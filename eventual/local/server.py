@@ -276,34 +276,11 @@ class DevServer:
         declared: Socket,
         ip: str,
     ) -> None:
+        conn = self._handshake(sock, reader.take_buffer(), request, name, declared, ip)
+        if conn is None:
+            return
         assert self._events is not None
-        events = self._events
-        protocol = ServerProtocol(max_size=MAX_PAYLOAD_BYTES)
-        protocol.receive_data(request.head + reader.take_buffer())
-        received = protocol.events_received()
-        if not received or not isinstance(received[0], Request):
-            _send_all(sock, protocol.data_to_send())  # websockets' own answer to a bad request
-            return
-        handshake = protocol.accept(received[0])
-        if handshake.status_code != 101:
-            protocol.send_response(handshake)
-            _send_all(sock, protocol.data_to_send())
-            return
-
-        # $connect runs before the upgrade: a refusal is the handshake's answer.
-        headers = received[0].headers
-        peer = Peer(new_id(), ip, headers.get("User-Agent", ""))
-        connect = events.connect(peer, headers.raw_items(), request.query, server_port=self.port)
-        result = dispatch(self._sockets.get(name, declared), connect, service=self.service)
-        status = int(result.get("statusCode", 200))
-        if not 200 <= status < 300:
-            sock.sendall(response(status, _body_bytes(result), keep_alive=False))
-            return
-
-        protocol.send_response(handshake)
-        _send_all(sock, protocol.data_to_send())
-        early_frames = [event for event in received[1:] if isinstance(event, Frame)]
-        conn = WebSocketConnection(sock, protocol, peer, self.limits, name, early_frames)
+        events, peer = self._events, conn.peer
         self._connections[peer.connection_id] = conn
         try:
             if self._stopping.is_set():
@@ -324,6 +301,48 @@ class DevServer:
                 events.disconnect(peer, code, reason),
                 service=self.service,
             )
+
+    def _handshake(
+        self,
+        sock: socket.socket,
+        early_data: bytes,
+        request: HttpRequest,
+        name: str,
+        declared: Socket,
+        ip: str,
+    ) -> WebSocketConnection | None:
+        """The opening handshake, ``$connect`` included; ``None`` if it did not open.
+
+        Its own function so that what only the handshake needs is freed once it is done: an
+        idle connection should cost little memory.
+        """
+        assert self._events is not None
+        protocol = ServerProtocol(max_size=MAX_PAYLOAD_BYTES)
+        protocol.receive_data(request.head + early_data)
+        received = protocol.events_received()
+        if not received or not isinstance(received[0], Request):
+            _send_all(sock, protocol.data_to_send())  # websockets' own answer to a bad request
+            return None
+        handshake = protocol.accept(received[0])
+        if handshake.status_code != 101:
+            protocol.send_response(handshake)
+            _send_all(sock, protocol.data_to_send())
+            return None
+
+        # $connect runs before the upgrade: a refusal is the handshake's answer.
+        headers = received[0].headers
+        peer = Peer(new_id(), ip, headers.get("User-Agent", ""))
+        connect = self._events.connect(peer, headers.raw_items(), request.query, server_port=self.port)
+        result = dispatch(self._sockets.get(name, declared), connect, service=self.service)
+        status = int(result.get("statusCode", 200))
+        if not 200 <= status < 300:
+            sock.sendall(response(status, _body_bytes(result), keep_alive=False))
+            return None
+
+        protocol.send_response(handshake)
+        _send_all(sock, protocol.data_to_send())
+        early_frames = [event for event in received[1:] if isinstance(event, Frame)]
+        return WebSocketConnection(sock, protocol, peer, self.limits, name, early_frames)
 
     @staticmethod
     def _join(threads: set[threading.Thread], timeout: float) -> None:

@@ -107,3 +107,13 @@ def test_help_names_the_options() -> None:
     assert done.returncode == 0
     for option in ("--entry", "--port", "--host", "--idle-timeout", "--max-duration", "--no-reload"):
         assert option in done.stdout
+
+
+def test_limit_options_reach_the_server() -> None:
+    with eventual_local("--idle-timeout", "0.5", "--max-duration", "30", "--no-reload") as local:
+        with connect(local.url("mySocket")) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)  # silent client: closed as idle
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "Going away")
+        assert local.stop() == 0

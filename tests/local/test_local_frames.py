@@ -1,0 +1,150 @@
+"""Random, invalid and oversize input never crashes the dev server (hypothesis, bounded)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import socket
+import struct
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from websockets.sync.client import connect
+
+from eventual.local import DevServer
+from tests.local.conftest import url
+
+pytestmark = pytest.mark.usefixtures("no_server_errors")
+
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> bytes:
+    """One WebSocket frame, valid or not: any opcode, reserved bits, masking, a length that may
+    lie, be over 128 KB, or be absurd."""
+    opcode = draw(st.integers(0, 15))
+    first = draw(st.booleans()) << 7 | draw(st.integers(0, 7)) << 4 | opcode
+    payload = draw(st.binary(max_size=300))
+    length = draw(
+        st.one_of(
+            st.just(len(payload)),
+            st.integers(0, 400),
+            st.sampled_from([126, 127, 65535, 128 * 1024 + 1, 2**31, 2**63 - 1]),
+        )
+    )
+    masked = draw(st.booleans())
+    if length < 126:
+        header = bytes([first, masked << 7 | length])
+    elif length < 2**16 and draw(st.booleans()):
+        header = bytes([first, masked << 7 | 126]) + struct.pack("!H", length)
+    else:
+        header = bytes([first, masked << 7 | 127]) + struct.pack("!Q", length)
+    if masked:
+        key = draw(st.binary(min_size=4, max_size=4))
+        payload = key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return header + payload
+
+
+def open_websocket(server: DevServer, path: str = "/__ws/local-echo") -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, "the server closed during the handshake"
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101 ")
+    return sock
+
+
+def drain(sock: socket.socket) -> bytes:
+    """Half-close, then read whatever the server answers until it closes."""
+    received = b""
+    with contextlib.suppress(OSError), sock:  # a reset by the server is an answer too
+        sock.shutdown(socket.SHUT_WR)
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def still_serving(server: DevServer) -> None:
+    with connect(url(server, "local-echo")) as ws:
+        ws.send("alive?")
+        assert ws.recv(timeout=5) == "alive?"
+    deadline = time.monotonic() + 10
+    while server.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not server.connections, "a connection outlived its client"
+
+
+@SETTINGS
+@given(st.lists(frames(), min_size=1, max_size=4))
+def test_random_frames_after_the_handshake(server: DevServer, stream: list[bytes]) -> None:
+    drain_and_check(server, b"".join(stream))
+
+
+@SETTINGS
+@given(st.binary(max_size=2000))
+def test_random_bytes_after_the_handshake(server: DevServer, garbage: bytes) -> None:
+    drain_and_check(server, garbage)
+
+
+def drain_and_check(server: DevServer, data: bytes) -> None:
+    sock = open_websocket(server)
+    with contextlib.suppress(OSError):  # the server may have closed on an early bad frame
+        sock.sendall(data)
+    answer = drain(sock)
+    if answer:  # whatever it sent is WebSocket frames; a close frame (0x88) ends them
+        assert answer[0] & 0x0F in (0x1, 0x2, 0x8, 0x9, 0xA)
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.binary(max_size=500),
+        st.builds(lambda line: line + b"\r\n\r\n", st.binary(max_size=200)),
+        st.sampled_from(
+            [
+                b"GET /__ws/local-echo HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+                b"POST /__ws/local-lab/@connections/x HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
+                b"POST /__ws/local-lab/@connections/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"0\r\n\r\n",
+                b"GET /../../etc/passwd HTTP/1.1\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Long: " + b"a" * 70_000 + b"\r\n\r\n",
+            ]
+        ),
+    )
+)
+def test_random_requests(server: DevServer, request_bytes: bytes) -> None:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    with contextlib.suppress(OSError):
+        sock.sendall(request_bytes)
+    answer = drain(sock)
+    assert not answer or answer.startswith(b"HTTP/1.1 ")
+    assert b"root:" not in answer
+
+
+def test_the_server_still_serves_after_all_that(server: DevServer) -> None:
+    still_serving(server)
+
+
+def test_many_oversize_messages_in_a_row(server: DevServer) -> None:
+    """Every over-128-KB message closes its own connection with 1009; the rest go on."""
+    big = "x" * (128 * 1024 + 10)
+    for _ in range(20):
+        with connect(url(server, "local-echo")) as ws:
+            ws.send(big)
+            with pytest.raises(Exception) as closed:
+                ws.recv(timeout=5)
+            assert "1009" in str(closed.value)
+    still_serving(server)
