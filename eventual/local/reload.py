@@ -55,6 +55,7 @@ class Reloader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._extra_dirs: set[Path] = set()
+        self._ownership: dict[str, bool] = {}
         self._snapshot = self._scan()
 
     def start(self) -> None:
@@ -108,7 +109,12 @@ class Reloader:
 
     def _owns(self, module: ModuleType) -> bool:
         file = getattr(module, "__file__", None)
-        return isinstance(file, str) and is_service_file(Path(file), self.root)
+        if not isinstance(file, str):
+            return False
+        owned = self._ownership.get(file)
+        if owned is None:  # resolving paths costs syscalls: once per file, not once per poll
+            owned = self._ownership[file] = is_service_file(Path(file), self.root)
+        return owned
 
     def _scan(self) -> Snapshot:
         directories = set(self._extra_dirs)

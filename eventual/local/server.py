@@ -5,6 +5,10 @@ handlers (through :func:`eventual.runtime.dispatch.dispatch`, the path Lambda ta
 of one connection arrive in order and a slow handler stalls no other connection. A handler's
 ``send`` is an HTTP request from boto3 back into this server, served by another thread: it
 cannot deadlock.
+
+Chosen by measurement (benchmarks/bench_local.py): on a 2-core machine this design echoes at
+about the speed of a bare ``websockets`` server, where handing each message from an asyncio
+loop to a thread pool and back was slower.
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ class DevServer:
         self._websocket_threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
         self._saved_urls_env: str | None = None
 
@@ -90,6 +95,7 @@ class DevServer:
         self._events = EventFactory(domain_name=f"{self.url_host}:{self.port}")
         self._saved_urls_env = os.environ.get(URLS_ENV)
         self._publish_urls()
+        self._wake_r, self._wake_w = socket.socketpair()
         self._accept_thread = threading.Thread(target=self._accept_loop, name="eventual-accept", daemon=True)
         self._accept_thread.start()
 
@@ -104,6 +110,7 @@ class DevServer:
         for conn in list(self._connections.values()):
             conn.abort()  # clients that never answered the close frame
         self._join(self._websocket_threads, DISCONNECT_GRACE)
+        assert self._wake_r is not None and self._wake_w is not None
         self._wake_w.send(b"x")
         if self._accept_thread is not None:
             self._accept_thread.join()
@@ -170,7 +177,7 @@ class DevServer:
     # -- accepting ------------------------------------------------------------------------
 
     def _accept_loop(self) -> None:
-        assert self._listener is not None
+        assert self._listener is not None and self._wake_r is not None
         with selectors.DefaultSelector() as selector:
             selector.register(self._listener, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -227,9 +229,47 @@ def test_abrupt_drop_is_a_1006_disconnect(server: DevServer) -> None:
 
 
 def test_plain_http_to_a_socket_is_426(server: DevServer) -> None:
-    import http.client
-
     client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     client.request("GET", "/__ws/local-lab")
     assert client.getresponse().status == 426
     client.close()
+
+
+def test_root_without_a_web_directory_lists_the_sockets(server: DevServer) -> None:
+    client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    client.request("GET", "/")
+    answer = client.getresponse()
+    text = answer.read().decode()
+    assert answer.status == 200
+    assert f"local-echo - ws://127.0.0.1:{server.port}/__ws/local-echo" in text.splitlines()
+    client.request("GET", "/missing.js")
+    missing = client.getresponse()
+    assert missing.status == 404
+    missing.read()
+    client.close()
+
+
+def test_web_directory_files_are_served_and_confined(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "index.html").write_text("<p>page</p>")
+    (tmp_path / "web" / "app.js").write_text("console.log(1)")
+    (tmp_path / "secret.txt").write_text("not for the browser")
+    with DevServer("local-tests", {}, port=0, web_dir=tmp_path / "web") as web:
+        client = http.client.HTTPConnection("127.0.0.1", web.port, timeout=5)
+        for path, status, body, content_type in [
+            ("/", 200, b"<p>page</p>", "text/html; charset=utf-8"),
+            ("/app.js", 200, b"console.log(1)", "text/javascript; charset=utf-8"),
+            ("/../secret.txt", 404, b"Not found\n", "text/plain; charset=utf-8"),
+            ("/%2e%2e/secret.txt", 404, b"Not found\n", "text/plain; charset=utf-8"),
+        ]:
+            client.request("GET", path)
+            answer = client.getresponse()
+            assert (answer.status, answer.read(), answer.getheader("Content-Type")) == (
+                status,
+                body,
+                content_type,
+            )
+        client.request("HEAD", "/app.js")
+        head = client.getresponse()
+        assert (head.status, head.getheader("Content-Length"), head.read()) == (200, "14", b"")
+        client.close()
