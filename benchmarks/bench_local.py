@@ -31,7 +31,7 @@ IDLE = 1000
 
 # -- the service under test -------------------------------------------------------------------
 
-echo = socket("bench-echo", {"$default": lambda request, context: request.body})
+echo = socket("bench-local-echo", {"$default": lambda request, context: request.body})
 
 _fan_out_ids: set[str] = set()
 _fan_out_lock = threading.Lock()
@@ -54,7 +54,7 @@ def _send_to_all(request: MessageRequest, context: Context) -> None:
         fan_out.send(connection_id, request.body)
 
 
-fan_out = socket("bench-fanout", {"$connect": _joined, "$disconnect": _left, "$default": _send_to_all})
+fan_out = socket("bench-local-fanout", {"$connect": _joined, "$disconnect": _left, "$default": _send_to_all})
 
 # -- measuring --------------------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ def echo_figures() -> list[Figure]:
             ours, baseline = 0.0, 0.0
             for _ in range(3):  # interleaved: both see the same machine load
                 baseline = max(baseline, _roundtrips_per_second(bare_url))
-                ours = max(ours, _roundtrips_per_second(local.url("bench-echo")))
+                ours = max(ours, _roundtrips_per_second(local.url("bench-local-echo")))
             local.stop()
     finally:
         bare.kill()
@@ -147,19 +147,19 @@ def fan_out_and_memory_figures() -> list[Figure]:
 
     async def run(local: Any) -> tuple[float, float]:
         pid = local.process.pid
-        warm = await _open(local.url("bench-echo"), 10)  # threads, buffers and allocator warmed
+        warm = await _open(local.url("bench-local-echo"), 10)  # threads, buffers and allocator warmed
         for ws in warm:
             await ws.send("warm")
             await ws.recv()
         await asyncio.sleep(0.5)
         before = _rss_kb(pid)
-        idle = await _open(local.url("bench-echo"), IDLE)
+        idle = await _open(local.url("bench-local-echo"), IDLE)
         await asyncio.sleep(1.0)
         per_connection_kb = (_rss_kb(pid) - before) / IDLE
         for ws in idle + warm:
             await ws.close()
 
-        receivers = await _open(local.url("bench-fanout"), FAN_OUT)
+        receivers = await _open(local.url("bench-local-fanout"), FAN_OUT)
         trigger = receivers[0]
         start = time.perf_counter()
         await trigger.send("fan-out")
