@@ -88,6 +88,8 @@ class HttpReader:
         length = int(raw)
         if length > MAX_BODY_BYTES:
             raise HttpError(413, f"request body over {MAX_BODY_BYTES} bytes")
+        if (request.header("Expect") or "").lower() == "100-continue" and len(self.buffer) < length:
+            self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl asks before a large body
         while len(self.buffer) < length:
             data = self.sock.recv(65536)
             if not data:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -183,3 +184,18 @@ def test_keep_alive_serves_many_requests_on_one_connection(
             assert answer.status == 200
             answer.read()
         assert [ws.recv(timeout=5) for _ in range(20)] == [str(n) for n in range(20)]
+
+
+def test_post_with_expect_100_continue_like_curl(server: DevServer) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        body = b"c" * 5000
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw_socket:
+            raw_socket.sendall(
+                f"POST /__ws/local-lab/@connections/{quote(me, safe='')} HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
+            )
+            assert raw_socket.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+            raw_socket.sendall(body)
+            assert raw_socket.recv(100).startswith(b"HTTP/1.1 200 OK\r\n")
+        assert ws.recv(timeout=5) == body.decode()
