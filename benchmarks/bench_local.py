@@ -129,37 +129,27 @@ def _rss_kb(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-async def _open(url: str, count: int) -> list[Any]:
-    from websockets.asyncio.client import connect
-
-    clients: list[Any] = []
-    for start in range(0, count, 200):
-        wave = [connect(url, compression=None, ping_interval=None) for _ in range(min(200, count - start))]
-        clients += await asyncio.gather(*wave)
-    return clients
-
-
 def fan_out_and_memory_figures() -> list[Figure]:
     from eventual.local.run import raise_open_file_limit
-    from tests.local.process import eventual_local
+    from tests.local.process import eventual_local, open_connections
 
     raise_open_file_limit()  # this process holds a thousand client sockets
 
     async def run(local: Any) -> tuple[float, float]:
         pid = local.process.pid
-        warm = await _open(local.url("bench-local-echo"), 10)  # threads, buffers and allocator warmed
+        warm = await open_connections(local.url("bench-local-echo"), 10)  # warm threads and allocator
         for ws in warm:
             await ws.send("warm")
             await ws.recv()
         await asyncio.sleep(0.5)
         before = _rss_kb(pid)
-        idle = await _open(local.url("bench-local-echo"), IDLE)
+        idle = await open_connections(local.url("bench-local-echo"), IDLE)
         await asyncio.sleep(1.0)
         per_connection_kb = (_rss_kb(pid) - before) / IDLE
         for ws in idle + warm:
             await ws.close()
 
-        receivers = await _open(local.url("bench-local-fanout"), FAN_OUT)
+        receivers = await open_connections(local.url("bench-local-fanout"), FAN_OUT)
         trigger = receivers[0]
         start = time.perf_counter()
         await trigger.send("fan-out")

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from websockets.sync.client import ClientConnection
 
 from eventual.local import DevServer, Limits
 from eventual.sockets import sockets_of
@@ -23,6 +24,14 @@ def server() -> Iterator[DevServer]:
 
 def url(server: DevServer, socket: str, query: str = "") -> str:
     return server.socket_urls(socket)["wss"] + (f"?{query}" if query else "")
+
+
+def whoami(ws: ClientConnection) -> str:
+    """The client's connection id, as ``local-lab`` tells it."""
+    ws.send("whoami")
+    reply = ws.recv(timeout=5)
+    assert isinstance(reply, str)
+    return reply
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import re
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTUAL = str(Path(sys.executable).with_name("eventual"))
@@ -106,3 +109,12 @@ def eventual_local(*args: str, cwd: Path = ROOT) -> Iterator[LocalProcess]:
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+async def open_connections(url: str, count: int) -> list[ClientConnection]:
+    """``count`` asyncio clients on ``url``, opened in waves of 200 (one process, one loop)."""
+    clients: list[ClientConnection] = []
+    for start in range(0, count, 200):
+        wave = [connect(url, compression=None, ping_interval=None) for _ in range(min(200, count - start))]
+        clients += await asyncio.gather(*wave)
+    return clients

@@ -9,21 +9,14 @@ from contextlib import ExitStack
 
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from eventual.local import DevServer, Limits
 from eventual.sockets import sockets_of
 from tests.local import services
-from tests.local.conftest import url
+from tests.local.conftest import url, whoami
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
-
-
-def whoami(ws: ClientConnection) -> str:
-    ws.send("whoami")
-    reply = ws.recv(timeout=5)
-    assert isinstance(reply, str)
-    return reply
 
 
 def test_a_blocked_handler_stalls_no_other_connection(server: DevServer) -> None:

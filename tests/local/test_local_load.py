@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from eventual.local.run import raise_open_file_limit
-from tests.local.process import LocalProcess, eventual_local
+from tests.local.process import LocalProcess, eventual_local, open_connections
 
 CONNECTIONS = 1000
 MESSAGES = 20
@@ -25,18 +25,9 @@ def local() -> Iterator[LocalProcess]:
         assert running.stop() == 0
 
 
-async def open_all(url: str, count: int) -> list[ClientConnection]:
-    # Connect in waves: the accept backlog is large, but the test process is one thread.
-    clients: list[ClientConnection] = []
-    for start in range(0, count, 200):
-        wave = [connect(url, compression=None, ping_interval=None) for _ in range(min(200, count - start))]
-        clients += await asyncio.gather(*wave)
-    return clients
-
-
 def test_1000_connections_20_messages_each_all_replies_in_order(local: LocalProcess) -> None:
     async def run() -> list[list[str]]:
-        clients = await open_all(local.url("local-echo"), CONNECTIONS)
+        clients = await open_connections(local.url("local-echo"), CONNECTIONS)
 
         async def converse(index: int, ws: ClientConnection) -> list[str]:
             for n in range(MESSAGES):  # all sent before any reply is read
@@ -62,7 +53,7 @@ def test_200_abrupt_drops_mid_stream_each_get_disconnect(local: LocalProcess) ->
     async def run() -> tuple[dict[str, object], dict[str, object], str]:
         async with connect(local.url("local-lab"), ping_interval=None) as control:
             before = await stats(control)
-            clients = await open_all(local.url("local-lab"), DROPPED)
+            clients = await open_connections(local.url("local-lab"), DROPPED)
             for index, ws in enumerate(clients):
                 for n in range(5):  # in flight when the network goes
                     await ws.send(f"{index}:{n}")

@@ -21,7 +21,7 @@ from eventual import ConnectionGone
 from eventual.local import DevServer
 from eventual.runtime.payload import MAX_PAYLOAD_BYTES
 from tests.local import services
-from tests.local.conftest import url
+from tests.local.conftest import url, whoami
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -41,13 +41,6 @@ def raw(server: DevServer) -> Iterator[http.client.HTTPConnection]:
     client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     yield client
     client.close()
-
-
-def whoami(ws: Any) -> str:
-    ws.send("whoami")
-    reply = ws.recv(timeout=5)
-    assert isinstance(reply, str)
-    return reply
 
 
 def error_code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:

@@ -16,16 +16,9 @@ from websockets.sync.client import ClientConnection, connect
 from eventual.local import DevServer
 from eventual.runtime.payload import MAX_PAYLOAD_BYTES
 from tests.local import services
-from tests.local.conftest import url
+from tests.local.conftest import url, whoami
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
-
-
-def whoami(ws: ClientConnection) -> str:
-    ws.send("whoami")
-    reply = ws.recv(timeout=5)
-    assert isinstance(reply, str)
-    return reply
 
 
 def closed_with(ws: ClientConnection) -> tuple[int, str]:
