@@ -5,7 +5,9 @@ aws_cdk modules before the clock starts; the clock covers building the app and `
 (for eventual also importing ``eventual.constructs`` and the entry module, and staging the
 asset with a cold cache). The hand-written app creates the same resources from a folder
 holding the same files, so CDK fingerprints and copies that folder itself. Rounds alternate
-the two sides; each side's best round counts.
+the two sides; each side's best round counts. The budget applies to CPU time (this process and
+the jsii kernel's node processes), which other load on a shared machine does not inflate; wall
+time is reported beside it.
 """
 
 from __future__ import annotations
@@ -81,16 +83,20 @@ def _synth_figures(work: Path, count: int) -> list[Figure]:
     sockets = [f"socket-{i:02}" for i in range(count)]
     ours, theirs = [], []
     for _ in range(ROUNDS):
-        theirs.append(_child(work, "handwritten", asset_folder=str(asset_folder), sockets=sockets)["seconds"])
-        ours.append(_child(work, "service", entry=entry, project_root=str(project))["seconds"])
-    best_ours, best_theirs = min(ours), min(theirs)
+        theirs.append(_child(work, "handwritten", asset_folder=str(asset_folder), sockets=sockets))
+        ours.append(_child(work, "service", entry=entry, project_root=str(project)))
     label = f"synth, {count} socket{'s' if count > 1 else ''}"
-    return [
-        Figure(f"{label}: hand-written aws-cdk-lib app", best_theirs, "s"),
-        Figure(
-            f"{label}: eventual Service", best_ours, "s", ratio=best_ours / best_theirs, budget=SYNTH_BUDGET
-        ),
-    ]
+    figures = []
+    for measure, unit in (("cpu_seconds", "CPU s"), ("seconds", "s wall")):
+        best_ours, best_theirs = min(r[measure] for r in ours), min(r[measure] for r in theirs)
+        budget = SYNTH_BUDGET if measure == "cpu_seconds" else None
+        figures += [
+            Figure(f"{label}: hand-written aws-cdk-lib app", best_theirs, unit),
+            Figure(
+                f"{label}: eventual Service", best_ours, unit, ratio=best_ours / best_theirs, budget=budget
+            ),
+        ]
+    return figures
 
 
 def _child(work: Path, kind: str, **kwargs: Any) -> dict[str, Any]:
@@ -122,9 +128,29 @@ def _measure(kind: str, outdir: str, arguments: str) -> None:
     for module in _CDK_MODULES:
         importlib.import_module(module)
     kwargs = json.loads(arguments)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), _cpu_seconds()
     extra = _with_service(outdir, **kwargs) if kind == "service" else _handwritten(outdir, **kwargs)
-    print(json.dumps({"seconds": time.perf_counter() - start, **extra}))
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - start_cpu
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, **extra}))
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and the jsii kernel's node processes: what a synth costs whatever
+    else the machine runs (wall time on a shared machine mostly measures the neighbours)."""
+    import jsii
+
+    total = time.process_time()
+    pending = [jsii.kernel.provider._process._process.pid]  # type: ignore[attr-defined]
+    ticks = os.sysconf("SC_CLK_TCK")
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            continue
+    return total
 
 
 def _with_service(outdir: str, *, entry: str, project_root: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment as Ack
-from aws_cdk import Annotations, CfnOutput, Duration, Validations
+from aws_cdk import CfnOutput, Validations
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
@@ -19,9 +19,6 @@ from constructs import Construct
 
 from eventual.outputs import output_description
 from eventual.sockets import ROUTES, Socket
-
-API_GATEWAY_TIMEOUT_SECONDS = 29
-"""API Gateway stops waiting for an integration after 29 s."""
 
 WEBSOCKET_ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
@@ -36,14 +33,12 @@ WEBSOCKET_ACCESS_LOG_FORMAT = {
 }
 """One JSON line per connect, message and disconnect, ready for CloudWatch Logs Insights."""
 
-_ROUTE_WITHOUT_AUTHORIZER = {
-    "$connect": (
-        "The socket's $connect handler and middleware decide who connects (a SocketResponse with "
-        "a 4xx status rejects the handshake); an API Gateway authorizer can be added on this route."
-    ),
-    "$disconnect": "API Gateway allows authorizers on $connect only; this route serves accepted connections.",
-    "$default": "API Gateway allows authorizers on $connect only; this route serves accepted connections.",
-}
+_NO_AUTHORIZER = (
+    "$connect: the socket's handler and middleware decide who connects (a SocketResponse with a 4xx "
+    "status rejects the handshake), and an API Gateway authorizer can be added to that route. "
+    "$disconnect and $default: API Gateway allows authorizers on $connect only; they serve "
+    "connections $connect accepted."
+)
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -86,13 +81,6 @@ class SocketEndpoint(Construct):
         self.name = socket.name
         self.socket = socket
         self.function = lambda_.Function(self, "Function", **function_props)
-        timeout = function_props.get("timeout")
-        if isinstance(timeout, Duration) and timeout.to_seconds() > API_GATEWAY_TIMEOUT_SECONDS:
-            Annotations.of(self.function).add_warning_v2(
-                "eventual:timeout-over-api-gateway",
-                f"socket {socket.name!r}: timeout {timeout.to_seconds():g} s, but API Gateway waits "
-                f"{API_GATEWAY_TIMEOUT_SECONDS} s at most: a later $default reply never reaches the client",
-            )
         self.api = apigwv2.WebSocketApi(
             self, "Api", api_name=api_name, description=f"eventual socket {socket.name} of {service_name}"
         )
@@ -115,10 +103,10 @@ class SocketEndpoint(Construct):
             value=self.stage.url,
             description=output_description(service_name, "socket", socket.name),
         )
-        for key, route in self.routes.items():
-            Validations.of(route).acknowledge(
-                Ack(id="AwsSolutions::AwsSolutions-APIG4", reason=_ROUTE_WITHOUT_AUTHORIZER[key])
-            )
+        # One acknowledgment on this socket's API covers its three routes.
+        Validations.of(self.api).acknowledge(
+            Ack(id="AwsSolutions::AwsSolutions-APIG4", reason=_NO_AUTHORIZER)
+        )
 
     @property
     def url(self) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -38,6 +38,9 @@ from eventual.sockets import Socket
 HANDLER = "eventual.runtime.handler.handle"
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT = Duration.seconds(10)
+API_GATEWAY_TIMEOUT_SECONDS = 29
+"""API Gateway stops waiting for an integration after 29 s."""
+_ARM_64 = lambda_.Architecture.ARM_64
 
 FunctionOptions: TypeAlias = lambda_.FunctionOptions | Mapping[str, Any]
 """``aws_lambda.FunctionOptions`` or a dict of its keyword arguments, as everywhere in CDK for Python."""
@@ -178,13 +181,15 @@ class Service(Construct):
             for s, sock in declared.items()
         }
 
-        self._wire_sockets()
+        self._wire_sockets([p["role"] for p in props.values()])
         self._acknowledge_wildcards(
             traced=any(
                 p["role"] is self.role and p.get("tracing") not in (None, lambda_.Tracing.DISABLED)
                 for p in props.values()
             )
         )
+        for s, p in props.items():
+            self._warn_past_api_gateway_timeout(self.sockets[s], p["timeout"])
         if cloud_watch_role:
             account = api_gateway_account(self)
             for endpoint in self.sockets.values():
@@ -210,7 +215,7 @@ class Service(Construct):
         props: dict[str, Any] = {
             "function_name": name,
             "description": f"eventual socket {sock.name} of service {self.name}",
-            "architecture": lambda_.Architecture.ARM_64,
+            "architecture": _ARM_64,
             "memory_size": DEFAULT_MEMORY_MB,
             "timeout": DEFAULT_TIMEOUT,
             "role": self.role,
@@ -239,7 +244,7 @@ class Service(Construct):
 
     def code_for(self, architecture: lambda_.Architecture) -> lambda_.Code:
         """The asset for one CPU architecture (they differ only in the requirements' wheels)."""
-        key = architecture.name
+        key = "arm64" if architecture is _ARM_64 else architecture.name
         if key not in self._code:
             asset = build_asset(
                 self.entry,
@@ -254,19 +259,15 @@ class Service(Construct):
     @property
     def asset(self) -> LambdaAsset:
         """The staged asset of the arm64 functions (the default)."""
-        return self._assets.get(lambda_.Architecture.ARM_64.name) or next(iter(self._assets.values()))
+        return self._assets.get("arm64") or next(iter(self._assets.values()))
 
-    def _wire_sockets(self) -> None:
+    def _wire_sockets(self, function_roles: list[iam.IRole]) -> None:
         """Every function gets every socket's URLs; every function role ``@connections`` on every stage."""
         urls = {name: {"wss": e.url, "http": e.callback_url} for name, e in self.sockets.items()}
         urls_json = json.dumps(urls, separators=(",", ":"))
-        roles: dict[int, iam.IRole] = {id(self.role): self.role}
         for endpoint in self.sockets.values():
             endpoint.function.add_environment("EVENTUAL_SOCKET_URLS", urls_json)
-            role = endpoint.function.role
-            if role is not None:
-                roles.setdefault(id(role), role)
-        for role in roles.values():
+        for role in {id(role): role for role in function_roles}.values():
             self.log_group.grant_write(role)
             for endpoint in self.sockets.values():
                 endpoint.grant_manage_connections(role)
@@ -279,7 +280,7 @@ class Service(Construct):
         stack = Stack.of(self)
         acknowledgments = []
         for endpoint in self.sockets.values():
-            api_id = stack.get_logical_id(endpoint.api.node.default_child)  # type: ignore[arg-type]
+            api_id = stack.resolve(endpoint.api.api_id)["Ref"]
             acknowledgments.append(
                 Acknowledgment(
                     id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:"
@@ -297,6 +298,15 @@ class Service(Construct):
                 )
             )
         Validations.of(policy).acknowledge(*acknowledgments)
+
+    def _warn_past_api_gateway_timeout(self, endpoint: SocketEndpoint, timeout: Duration) -> None:
+        if timeout is DEFAULT_TIMEOUT or timeout.to_seconds() <= API_GATEWAY_TIMEOUT_SECONDS:
+            return
+        Annotations.of(endpoint.function).add_warning_v2(
+            "eventual:timeout-over-api-gateway",
+            f"socket {endpoint.name!r}: timeout {timeout.to_seconds():g} s, but API Gateway waits "
+            f"{API_GATEWAY_TIMEOUT_SECONDS} s at most: a later $default reply never reaches the client",
+        )
 
     # -- outputs and grants ----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from eventual.outputs import services_from_outputs
+from eventual.sockets import ROUTES
 from tests.constructs.synth import Synth, resolve
 
 SOCKETS = ("mySocket", "rtc-socket")
@@ -212,11 +213,20 @@ def test_cdk_nag_is_clean_and_every_acknowledgment_names_one_resource_and_why(ex
         "AwsSolutions-IAM5",
     }
     for violation in suppressed:
-        (construct,) = violation["violatingConstructs"]
         # acknowledged on the resource itself (or its L2), never on the stack or the service
-        assert construct["constructPath"].startswith(violation["acknowledgedAt"])
-        assert violation["acknowledgedAt"].count("/") >= 2
+        at = violation["acknowledgedAt"]
+        assert at.count("/") >= 2 and not at.endswith("/Service")
+        assert all(c["constructPath"].startswith(at + "/") for c in violation["violatingConstructs"])
         assert len(violation["reason"]) > 40
+    unauthorized_routes = {
+        c["constructPath"].rpartition("/Resource")[0]
+        for v in suppressed
+        if v["ruleName"] == "AwsSolutions-APIG4"
+        for c in v["violatingConstructs"]
+    }
+    assert unauthorized_routes == {
+        f"MyService/Service/{socket}/Api/{route}-Route" for socket in SOCKETS for route in ROUTES
+    }
     wildcard_grants = [v for v in suppressed if "@connections/*" in v["ruleName"]]
     assert len(wildcard_grants) == len(SOCKETS)
 
