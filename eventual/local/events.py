@@ -47,7 +47,7 @@ class Peer:
     connected_at: int = field(default_factory=now_ms)
     """Epoch milliseconds."""
     identity: dict[str, Any] | None = None
-    """An authorizer's context; API Gateway passes it as ``requestContext.authorizer``."""
+    """``requestContext.authorizer`` of the connection's events (sockets with an authorizer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,21 @@ class EventFactory:
                 multi_query.setdefault(name, []).append(value)
             event["queryStringParameters"] = {name: values[-1] for name, values in multi_query.items()}
             event["multiValueQueryStringParameters"] = multi_query
+        return event
+
+    def authorizer(
+        self,
+        peer: Peer,
+        headers: Iterable[tuple[str, str]],
+        query: str,
+        *,
+        server_port: int,
+    ) -> dict[str, Any]:
+        """The REQUEST authorizer's input: the ``$connect`` request, plus ``type`` and ``methodArn``."""
+        event = self.connect(peer, headers, query, server_port=server_port)
+        event["type"] = "REQUEST"
+        event["methodArn"] = f"arn:aws:execute-api:us-east-1:000000000000:{self.api_id}/{self.stage}/$connect"
+        event["stageVariables"] = {}
         return event
 
     def message(self, peer: Peer, body: str) -> dict[str, Any]:

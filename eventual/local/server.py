@@ -32,10 +32,12 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from eventual.local import management
+from eventual.local.authorizer import Refused, authorizer_context
 from eventual.local.connection import GOING_AWAY, Limits, WebSocketConnection
 from eventual.local.events import EventFactory, Peer, new_id
 from eventual.local.http import HttpError, HttpReader, HttpRequest, response
 from eventual.local.static import static_response
+from eventual.runtime.connections import ConnectionStore, InMemoryConnectionStore, use_store
 from eventual.runtime.dispatch import dispatch
 from eventual.runtime.payload import MAX_PAYLOAD_BYTES
 from eventual.sockets import Socket
@@ -53,8 +55,9 @@ DISCONNECT_GRACE = 10.0
 class DevServer:
     """Serves a service's sockets like API Gateway: ``ws://HOST:PORT/__ws/<socket>``.
 
-    ``start()`` binds and serves in background threads; ``shutdown()`` closes every connection
-    with 1001 (running ``$disconnect`` for each) and stops. Also a context manager.
+    ``start()`` binds and serves in background threads, with an in-memory store of tracked
+    connections; ``shutdown()`` closes every connection with 1001 (running ``$disconnect`` for
+    each) and stops. Also a context manager.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class DevServer:
         self._wake_w: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
         self._saved_urls_env: str | None = None
+        self._saved_store: ConnectionStore | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -95,6 +99,9 @@ class DevServer:
         self._events = EventFactory(domain_name=f"{self.url_host}:{self.port}")
         self._saved_urls_env = os.environ.get(URLS_ENV)
         self._publish_urls()
+        # Tracked sockets' connections()/broadcast() read this, in this process, as they read
+        # the service's DynamoDB table in the cloud.
+        self._saved_store = use_store(InMemoryConnectionStore())
         self._wake_r, self._wake_w = socket.socketpair()
         self._accept_thread = threading.Thread(target=self._accept_loop, name="eventual-accept", daemon=True)
         self._accept_thread.start()
@@ -124,6 +131,7 @@ class DevServer:
             os.environ.pop(URLS_ENV, None)
         else:
             os.environ[URLS_ENV] = self._saved_urls_env
+        use_store(self._saved_store)
 
     def __enter__(self) -> DevServer:
         self.start()
@@ -336,18 +344,33 @@ class DevServer:
             _send_all(sock, protocol.data_to_send())
             return None
 
-        # $connect runs before the upgrade: a refusal is the handshake's answer.
+        # The authorizer, then $connect, run before the upgrade: a refusal is the handshake's answer.
         headers = received[0].headers
         peer = Peer(new_id(), ip, headers.get("User-Agent", ""))
+        current = self._sockets.get(name, declared)
+        if current.options.authorizer is not None:
+            asking = self._events.authorizer(peer, headers.raw_items(), request.query, server_port=self.port)
+            try:
+                peer.identity = authorizer_context(current, asking)
+            except Refused as refused:
+                sock.sendall(refused.answer)
+                return None
         connect = self._events.connect(peer, headers.raw_items(), request.query, server_port=self.port)
-        result = dispatch(self._sockets.get(name, declared), connect, service=self.service)
+        result = dispatch(current, connect, service=self.service)
         status = int(result.get("statusCode", 200))
         if not 200 <= status < 300:
             sock.sendall(response(status, _body_bytes(result), keep_alive=False))
             return None
 
         protocol.send_response(handshake)
-        _send_all(sock, protocol.data_to_send())
+        try:
+            _send_all(sock, protocol.data_to_send())
+        except OSError:
+            # Gone before the upgrade completed; $connect accepted it, so $disconnect follows
+            # (a tracked socket forgets it there).
+            gone = self._events.disconnect(peer, CloseCode.ABNORMAL_CLOSURE, "")
+            dispatch(self._sockets.get(name, declared), gone, service=self.service)
+            return None
         early_frames = [event for event in received[1:] if isinstance(event, Frame)]
         return WebSocketConnection(sock, protocol, peer, self.limits, name, early_frames)
 

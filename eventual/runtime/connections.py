@@ -111,10 +111,12 @@ _store: ConnectionStore | None = None
 _store_lock = threading.Lock()
 
 
-def use_store(store: ConnectionStore | None) -> None:
-    """Install the store every tracked socket uses (the dev server installs an in-memory one)."""
+def use_store(store: ConnectionStore | None) -> ConnectionStore | None:
+    """Install the store every tracked socket uses (the dev server installs an in-memory one);
+    returns the one it replaces, for the caller to put back."""
     global _store
-    _store = store
+    previous, _store = _store, store
+    return previous
 
 
 def connection_store() -> ConnectionStore:

@@ -41,25 +41,27 @@ def dispatch(
     request = request_from_event(event_type, event)
     context = {"socket": sock.name, "service": service}
     try:
+        if event_type == "disconnect":
+            # Untracked before the handler runs: the connection is gone already, and a handler
+            # that fails (or broadcasts a farewell) must not leave it behind.
+            sock.forget(request.connection_id)
         result = sock.dispatcher(event_type)(request, context)
         if inspect.isawaitable(result):
             result = run_awaitable(result)
         response = response_for(event_type, result)
-        if sock.options.track_connections:
-            _track(sock, event_type, request, response)
+        if event_type == "connect" and sock.options.track_connections:
+            _track(sock, request, response)
         return response
     except Exception as error:
-        _log_failure(sock, event, error, lambda_context)
+        log_failure(sock, event, error, lambda_context)
         return error_response(event_type, request.connection_id, request.request_id)
 
 
-def _track(sock: Socket, event_type: str, request: SocketRequest, response: LambdaResponse) -> None:
+def _track(sock: Socket, request: SocketRequest, response: LambdaResponse) -> None:
     from eventual.runtime.connections import connection_store
 
-    if event_type == "connect" and response["statusCode"] < 300:
+    if response["statusCode"] < 300:
         connection_store().put(sock.name, request.connection_id, request.identity)
-    elif event_type == "disconnect":
-        connection_store().delete(sock.name, request.connection_id)
 
 
 def run_awaitable(awaitable: Awaitable[Any]) -> Any:
@@ -76,11 +78,19 @@ def run_awaitable(awaitable: Awaitable[Any]) -> Any:
     return runner.run(wait())
 
 
-def _log_failure(sock: Socket, event: Mapping[str, Any], error: Exception, lambda_context: Any) -> None:
+def log_failure(
+    sock: Socket,
+    event: Mapping[str, Any],
+    error: Exception,
+    lambda_context: Any = None,
+    *,
+    what: str = "handler",
+) -> None:
+    """Log a failure of user code (a handler, or ``what`` else) as one JSON line, with its traceback."""
     rc = event.get("requestContext") or {}
     record = {
         "level": "ERROR",
-        "message": f"{sock.name} handler failed: {type(error).__name__}: {error}",
+        "message": f"{sock.name} {what} failed: {type(error).__name__}: {error}",
         "socket": sock.name,
         "route": rc.get("routeKey"),
         "connectionId": rc.get("connectionId"),

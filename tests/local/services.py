@@ -16,6 +16,7 @@ from eventual import (
     ConnectRequest,
     Context,
     DisconnectRequest,
+    Forbidden,
     MessageRequest,
     SocketResponse,
     socket,
@@ -25,6 +26,8 @@ EVENTS: list[dict[str, Any]] = []
 _changed = threading.Condition()
 RELEASE = threading.Event()
 """The ``block`` command waits for this: a handler that blocks until the test says so."""
+RELEASE_ROOM = threading.Event()
+"""``local-room``'s authorizer (user ``slow``) and ``$connect`` (query ``hold``) wait for this."""
 
 
 def record(event: dict[str, Any]) -> None:
@@ -45,6 +48,12 @@ def wait_for(predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0)
         if not _changed.wait_for(match, timeout):
             raise AssertionError(f"no such event within {timeout} s; recorded: {EVENTS[-5:]}")
         return found[0]
+
+
+def recorded(predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """The events recorded so far that match ``predicate``, without waiting."""
+    with _changed:
+        return [event for event in EVENTS if predicate(event)]
 
 
 def events_of(connection_id: str) -> list[dict[str, Any]]:
@@ -144,3 +153,69 @@ def lab_message(request: MessageRequest, context: Context) -> Any:
 
 
 lab = socket("local-lab", {"$connect": lab_connect, "$disconnect": lab_disconnect, "$default": lab_message})
+
+
+# -- local-room: an authorizer and tracked connections ----------------------------------------
+
+
+def room_authorizer(request: ConnectRequest) -> dict[str, Any] | None:
+    """``?user=NAME`` (or an ``X-User`` header) allows, as NAME; some names misbehave on purpose."""
+    user = request.query.get("user") or request.headers.get("x-user")
+    if not user:
+        return None  # 401
+    if user == "banned":
+        raise Forbidden("banned on purpose")
+    if user == "explode":
+        raise RuntimeError("authorizer failed on purpose")
+    if user == "nested":
+        return {"roles": ["a", "b"]}  # API Gateway cannot pass this: 500
+    if user == "slow":
+        RELEASE_ROOM.wait(10)
+    return {"sub": user, "admin": user == "ada", "level": 3}
+
+
+def room_connect(request: ConnectRequest, context: Context) -> None:
+    record(
+        {
+            "type": "connect",
+            "id": request.connection_id,
+            "query": dict(request.query),
+            "identity": dict(request.identity or {}),
+        }
+    )
+    if "hold" in request.query:
+        RELEASE_ROOM.wait(10)
+
+
+def room_disconnect(request: DisconnectRequest, context: Context) -> None:
+    identity = dict(request.identity or {})
+    record(
+        {"type": "disconnect", "id": request.connection_id, "code": request.status_code, "identity": identity}
+    )
+    if identity.get("sub") == "crash":
+        raise RuntimeError("$disconnect failed on purpose")
+
+
+def room_message(request: MessageRequest, context: Context) -> Any:
+    body = request.body
+    assert isinstance(body, str)
+    command, _, argument = body.partition(":")
+    me = request.connection_id
+    if command == "whoami":
+        return me
+    if command == "identity":
+        return dict(request.identity or {})
+    if command in ("others", "everyone"):
+        result = room.broadcast(argument, exclude=me if command == "others" else ())
+        return {"delivered": result.delivered, "gone": result.gone}
+    if command == "connections":
+        return sorted(room.connections())
+    return f"room:{body}"
+
+
+room = socket(
+    "local-room",
+    {"$connect": room_connect, "$disconnect": room_disconnect, "$default": room_message},
+    authorizer=room_authorizer,
+    track_connections=True,
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -179,7 +180,8 @@ def test_message_of_128_kb_passes_and_one_byte_more_closes_1009(server: DevServe
 
 def test_oversize_fragmented_message_closes_1009(server: DevServer) -> None:
     with connect(url(server, "local-echo")) as ws:
-        ws.send(["y" * (MAX_PAYLOAD_BYTES // 2)] * 3)
+        with contextlib.suppress(ConnectionClosed):  # the close may cut the last fragment's send
+            ws.send(["y" * (MAX_PAYLOAD_BYTES // 2)] * 3)
         assert closed_with(ws)[0] == 1009
 
 
