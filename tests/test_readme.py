@@ -24,3 +24,26 @@ def test_readme_socket_example_runs() -> None:
     assert dispatch(chat, connect_event(), service="s")["statusCode"] == 401  # type: ignore[arg-type]
     reply = dispatch(chat, message_event('{"x": 1}'), service="s")  # type: ignore[arg-type]
     assert json.loads(reply["body"]) == {"echo": {"x": 1}}
+
+
+@pytest.mark.usefixtures("socket_registry")
+def test_readme_authorizer_example_decides_like_it_says() -> None:
+    from eventual import ConnectRequest, Forbidden, Unauthorized
+    from eventual.runtime.authorizer import authorize
+
+    [block] = [
+        b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S) if "authorizer=" in b
+    ]
+    namespace: dict[str, object] = {"__name__": "readme_room"}
+    exec(compile(block, str(README), "exec"), namespace)
+    room = namespace["room"]
+    assert room.options.track_connections  # type: ignore[attr-defined]
+
+    def request(**query: str) -> ConnectRequest:
+        return ConnectRequest("C=", query, {})
+
+    assert authorize(room, request(name="Ada", key="demo")) == {"principalId": "Ada", "name": "Ada"}  # type: ignore[arg-type]
+    with pytest.raises(Unauthorized):
+        authorize(room, request())  # type: ignore[arg-type]
+    with pytest.raises(Forbidden):
+        authorize(room, request(name="Ada", key="guess"))  # type: ignore[arg-type]
