@@ -4,11 +4,13 @@
 """
 
 from eventual.constructs.asset import LambdaAsset, LambdaPlatform
+from eventual.constructs.authorizer import AuthorizerOptions
 from eventual.constructs.endpoint import SocketEndpoint
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.service import FunctionOptions, Service, newest_python_runtime
 
 __all__ = [
+    "AuthorizerOptions",
     "FunctionOptions",
     "LambdaAsset",
     "LambdaPlatform",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
@@ -14,6 +14,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk.aws_apigatewayv2_authorizers import WebSocketLambdaAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
@@ -35,10 +36,16 @@ WEBSOCKET_ACCESS_LOG_FORMAT = {
 
 _NO_AUTHORIZER = (
     "$connect: the socket's handler and middleware decide who connects (a SocketResponse with a 4xx "
-    "status rejects the handshake), and an API Gateway authorizer can be added to that route. "
-    "$disconnect and $default: API Gateway allows authorizers on $connect only; they serve "
+    "status rejects the handshake); declare socket(..., authorizer=fn) to put a Lambda authorizer on "
+    "that route. $disconnect and $default: API Gateway allows authorizers on $connect only; they serve "
     "connections $connect accepted."
 )
+_AFTER_AUTHORIZER = (
+    "API Gateway allows authorizers on a WebSocket API's $connect route only, and this socket's $connect "
+    "has its Lambda authorizer; {route} serves only connections that authorizer admitted (the identity "
+    "it returned reaches every event as requestContext.authorizer)."
+)
+CONNECT = "$connect"
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -61,8 +68,10 @@ class AccessLogs:
 class SocketEndpoint(Construct):
     """A socket's function, ``WebSocketApi`` (``$connect``, ``$disconnect``, ``$default``) and stage.
 
-    ``$default`` has a route response, so what the handler returns reaches the client. Created by
-    :class:`~eventual.constructs.Service`, one per declared socket; its parts are attributes.
+    ``$default`` has a route response, so what the handler returns reaches the client. A socket
+    declared with ``authorizer=`` also gets ``authorizer_function`` (running
+    ``eventual.runtime.handler.authorize``) behind a Lambda REQUEST ``authorizer`` on ``$connect``.
+    Created by :class:`~eventual.constructs.Service`, one per declared socket; its parts are attributes.
     """
 
     def __init__(
@@ -76,6 +85,9 @@ class SocketEndpoint(Construct):
         stage_name: str,
         function_props: Mapping[str, Any],
         access_log_group: logs.ILogGroup,
+        authorizer_function_props: Mapping[str, Any] | None = None,
+        authorizer_name: str | None = None,
+        identity_source: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         self.name = socket.name
@@ -84,9 +96,26 @@ class SocketEndpoint(Construct):
         self.api = apigwv2.WebSocketApi(
             self, "Api", api_name=api_name, description=f"eventual socket {socket.name} of {service_name}"
         )
+        self.authorizer_function: lambda_.Function | None = None
+        self.authorizer: WebSocketLambdaAuthorizer | None = None
+        if authorizer_function_props is not None:
+            self.authorizer_function = lambda_.Function(
+                self, "AuthorizerFunction", **authorizer_function_props
+            )
+            self.authorizer = WebSocketLambdaAuthorizer(
+                "Authorizer",
+                self.authorizer_function,
+                authorizer_name=authorizer_name,
+                identity_source=list(identity_source),
+            )
         self.integration = WebSocketLambdaIntegration("Integration", self.function)
         self.routes: dict[str, apigwv2.WebSocketRoute] = {
-            key: self.api.add_route(key, integration=self.integration, return_response=key == "$default")
+            key: self.api.add_route(
+                key,
+                integration=self.integration,
+                authorizer=self.authorizer if key == CONNECT else None,
+                return_response=key == "$default",
+            )
             for key in ROUTES
         }
         self.stage = apigwv2.WebSocketStage(
@@ -103,10 +132,21 @@ class SocketEndpoint(Construct):
             value=self.stage.url,
             description=output_description(service_name, "socket", socket.name),
         )
-        # One acknowledgment on this socket's API covers its three routes.
-        Validations.of(self.api).acknowledge(
-            Ack(id="AwsSolutions::AwsSolutions-APIG4", reason=_NO_AUTHORIZER)
-        )
+        self._acknowledge_unauthorized_routes()
+
+    def _acknowledge_unauthorized_routes(self) -> None:
+        """cdk-nag's APIG4 flags every route without an authorizer; say why each one has none."""
+        if self.authorizer is None:
+            # One acknowledgment on this socket's API covers its three routes.
+            Validations.of(self.api).acknowledge(
+                Ack(id="AwsSolutions::AwsSolutions-APIG4", reason=_NO_AUTHORIZER)
+            )
+            return
+        for key, route in self.routes.items():
+            if key != CONNECT:
+                Validations.of(route).acknowledge(
+                    Ack(id="AwsSolutions::AwsSolutions-APIG4", reason=_AFTER_AUTHORIZER.format(route=key))
+                )
 
     @property
     def url(self) -> str:

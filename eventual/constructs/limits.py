@@ -82,12 +82,13 @@ class ResourceLimit:
         if total <= STACK_RESOURCES_MAX:
             return []
         sockets = list(service.sockets.values())
-        per_socket = count_resources(sockets[0])
-        others = total - per_socket * len(sockets)
+        counts = [count_resources(endpoint) for endpoint in sockets]
+        per_socket = max(counts)  # a socket with an authorizer takes more: count the largest
+        others = total - sum(counts)
         fit = max(0, (STACK_RESOURCES_MAX - others) // per_socket)
         return [
             f"stack {stack.stack_name!r} would have {total} resources, over CloudFormation's limit of "
-            f"{STACK_RESOURCES_MAX}; service {service.name!r} takes {per_socket} per socket and the rest "
-            f"of the stack {others}, so at most {fit} of its {len(sockets)} sockets fit: move sockets or "
-            "other resources to another stack"
+            f"{STACK_RESOURCES_MAX}; service {service.name!r} takes up to {per_socket} per socket and the "
+            f"rest of the stack {others}, so at most {fit} of its {len(sockets)} sockets fit: move sockets "
+            "or other resources to another stack"
         ]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -19,6 +18,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from eventual.constructs.asset import REQUIREMENTS, LambdaAsset, LambdaPlatform, build_asset
+from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
+from eventual.constructs.authorizer import AuthorizerOptions, AuthorizerSettings, authorizer_settings
+from eventual.constructs.connections import TABLE_NAME_MAX, connections_table, grant_connections
 from eventual.constructs.endpoint import AccessLogs, SocketEndpoint
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.limits import ResourceLimit, check_environment_size
@@ -31,8 +33,10 @@ from eventual.constructs.names import (
     function_name,
     require_unique,
 )
+from eventual.constructs.props import struct_fields
 from eventual.outputs import output_description
 from eventual.project import Project, load_sockets
+from eventual.runtime.connections import TABLE_ENV
 from eventual.sockets import Socket
 
 HANDLER = "eventual.runtime.handler.handle"
@@ -41,6 +45,7 @@ DEFAULT_TIMEOUT = Duration.seconds(10)
 API_GATEWAY_TIMEOUT_SECONDS = 29
 """API Gateway stops waiting for an integration after 29 s."""
 _ARM_64 = lambda_.Architecture.ARM_64
+_NO_TRACING = lambda_.Tracing.DISABLED
 
 FunctionOptions: TypeAlias = lambda_.FunctionOptions | Mapping[str, Any]
 """``aws_lambda.FunctionOptions`` or a dict of its keyword arguments, as everywhere in CDK for Python."""
@@ -57,6 +62,9 @@ HTTP_ACCESS_LOG_FORMAT = {
     "integrationError": "$context.integrationErrorMessage",
 }
 _RESERVED_ENV = re.compile(r"EVENTUAL_")
+_NOT_FOR_AUTHORIZER = frozenset({"function_name", "description", "role", "events", "initial_policy"})
+"""Socket function options the authorizer function does not share: its identity, its role (least
+privilege), the socket function's event sources and extra policy statements."""
 
 
 class Service(Construct):
@@ -71,6 +79,18 @@ class Service(Construct):
     (no AWS managed policies; ``@connections`` on the service's own stages, writes to its log
     group) and the CloudFormation outputs ``eventual get service`` reads.
 
+    A socket declared with ``authorizer=fn`` also gets a Lambda REQUEST authorizer on ``$connect``
+    (``sockets[name].authorizer``): a function of its own (``sockets[name].authorizer_function``,
+    running ``eventual.runtime.handler.authorize`` from the same asset, with the socket function's
+    options and environment but no socket URLs) under ``authorizer_role``, which may only write logs.
+
+    If any socket is declared with ``track_connections=True``, the service gets one DynamoDB table,
+    ``connections_table`` (on-demand, point-in-time recovery, items expiring after API Gateway's
+    2-hour connection limit, destroyed with the stack). Only the tracked sockets' functions may use
+    it: they run under ``tracking_role`` (``role`` itself when every socket tracks) and get
+    ``EVENTUAL_CONNECTIONS_TABLE``. Another function that broadcasts to, lists or sends on a tracked
+    socket needs ``service.grant_connections(function)``.
+
     :param name: the service's name: names the bus, the log group and the functions.
     :param entry: the module declaring the sockets (``"examples.service"``), imported from
         ``project_root``; its top-level package (or the single module) ships in the asset.
@@ -79,7 +99,13 @@ class Service(Construct):
     :param stage_name: every socket's stage, the last segment of its ``wss://`` URL.
     :param function_options: ``aws_lambda.FunctionOptions`` for every socket's function.
     :param socket_function_options: per socket name, ``FunctionOptions`` that win over all else
-        (memory, timeout, environment, reserved concurrency, tracing...).
+        (memory, timeout, environment, reserved concurrency, tracing...). A socket's authorizer
+        function shares them, except ``function_name``, ``description``, ``role``, ``events`` and
+        ``initial_policy``.
+    :param socket_authorizer_options: per name of a socket declared with ``authorizer=``,
+        ``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its fields:
+        ``identity_source`` (default: none, so the authorizer runs on every ``$connect``; see
+        :mod:`eventual.constructs.authorizer`) and ``authorizer_name``.
     :param requirements: a ``requirements.txt`` installed into the asset from manylinux wheels;
         default: ``requirements.txt`` in the entry's package folder, if there is one.
     :param log_retention: of the service's log groups.
@@ -101,6 +127,7 @@ class Service(Construct):
         stage_name: str = "prod",
         function_options: FunctionOptions | None = None,
         socket_function_options: Mapping[str, FunctionOptions] | None = None,
+        socket_authorizer_options: Mapping[str, AuthorizerOptions] | None = None,
         requirements: str | Path | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
@@ -112,18 +139,20 @@ class Service(Construct):
         self.stage_name = check_stage_name(stage_name)
         self.project_root = Path(project_root or Path.cwd()).resolve()
         declared = _load(self.project_root, name, entry)
+        _require_declared(entry, declared, "socket_function_options", socket_function_options)
+        _require_declared(entry, declared, "socket_authorizer_options", socket_authorizer_options)
         per_socket = {key: _options(value) for key, value in (socket_function_options or {}).items()}
-        unknown = sorted(set(per_socket) - set(declared))
-        if unknown:
-            raise ServiceDefinitionError(
-                f"socket_function_options names {', '.join(map(repr, unknown))}, which {entry!r} does not "
-                f"declare (it declares {', '.join(map(repr, declared))})"
-            )
         for socket_name in declared:
             check_socket_name(socket_name)
+        authorizers = _authorizer_settings(declared, socket_authorizer_options or {})
+        tracked = {s for s, sock in declared.items() if sock.options.track_connections}
         function_names = {s: function_name(name, s) for s in declared}
+        authorizer_names = {s: function_name(name, f"{s}-authorizer") for s in authorizers}
         api_names = {s: api_name(name, s) for s in declared}
-        require_unique("function name", function_names.items())
+        require_unique(
+            "function name",
+            [*function_names.items(), *((f"{s} (authorizer)", n) for s, n in authorizer_names.items())],
+        )
         require_unique("API name", api_names.items())
 
         self.runtime = runtime or newest_python_runtime()
@@ -147,6 +176,28 @@ class Service(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"eventual service {name}: the socket functions",
         )
+        self.connections_table = connections_table(self, "Connections") if tracked else None
+        self.tracking_role: iam.Role | None = None
+        if tracked:
+            # A role of their own keeps the table from the other sockets' functions.
+            self.tracking_role = (
+                self.role
+                if tracked == set(declared)
+                else iam.Role(
+                    self,
+                    "TrackingFunctionRole",
+                    assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                    description=f"eventual service {name}: the functions of sockets that track connections",
+                )
+            )
+        self.authorizer_role: iam.Role | None = None
+        if authorizers:
+            self.authorizer_role = iam.Role(
+                self,
+                "AuthorizerRole",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"eventual service {name}: the $connect authorizer functions",
+            )
         self.event_bus = events.EventBus(self, "EventBus", event_bus_name=name)
         self.http_api = apigwv2.HttpApi(
             self, "HttpApi", api_name=name, description=f"eventual service {name}", create_default_stage=False
@@ -164,8 +215,16 @@ class Service(Construct):
             s: self._function_props(sock, function_names[s], shared, per_socket.get(s, {}))
             for s, sock in declared.items()
         }
+        authorizer_props = {s: self._authorizer_props(authorizer_names[s], props[s]) for s in authorizers}
         check_environment_size(
-            name, {s: p["environment"] for s, p in props.items()}, Stack.of(self).region, stage_name
+            name,
+            {
+                # The table's name is a token until deploy: count it at its longest.
+                s: {**p["environment"], TABLE_ENV: "x" * TABLE_NAME_MAX} if s in tracked else p["environment"]
+                for s, p in props.items()
+            },
+            Stack.of(self).region,
+            stage_name,
         )
         self.sockets: dict[str, SocketEndpoint] = {
             s: SocketEndpoint(
@@ -177,17 +236,24 @@ class Service(Construct):
                 stage_name=stage_name,
                 function_props=props[s],
                 access_log_group=self.access_log_group,
+                authorizer_function_props=authorizer_props.get(s),
+                authorizer_name=authorizers[s].name if s in authorizers else None,
+                identity_source=authorizers[s].identity_source if s in authorizers else (),
             )
             for s, sock in declared.items()
         }
 
         self._wire_sockets([p["role"] for p in props.values()])
-        self._acknowledge_wildcards(
-            traced=any(
-                p["role"] is self.role and p.get("tracing") not in (None, lambda_.Tracing.DISABLED)
-                for p in props.values()
+        for s in sorted(tracked):
+            self.grant_connections(self.sockets[s].function)
+        if self.authorizer_role is not None:
+            self.log_group.grant_write(self.authorizer_role)
+        for role in _distinct([self.role, self.tracking_role]):
+            self._acknowledge_wildcards(role, props.values(), manages_connections=True)
+        if self.authorizer_role is not None:
+            self._acknowledge_wildcards(
+                self.authorizer_role, authorizer_props.values(), manages_connections=False
             )
-        )
         for s, p in props.items():
             self._warn_past_api_gateway_timeout(self.sockets[s], p["timeout"])
         if cloud_watch_role:
@@ -218,7 +284,7 @@ class Service(Construct):
             "architecture": _ARM_64,
             "memory_size": DEFAULT_MEMORY_MB,
             "timeout": DEFAULT_TIMEOUT,
-            "role": self.role,
+            "role": self.tracking_role if sock.options.track_connections else self.role,
             "log_group": self.log_group,
             **{k: v for k, v in shared.items() if k != "environment"},
             **declared,
@@ -240,6 +306,20 @@ class Service(Construct):
         props["code"] = self.code_for(props["architecture"])
         props["handler"] = HANDLER
         props["runtime"] = self.runtime
+        return props
+
+    def _authorizer_props(self, name: str, socket_props: Mapping[str, Any]) -> dict[str, Any]:
+        """The socket function's props, as the authorizer's: same code, options and environment
+        (without the connections table: the socket's ``$connect`` records the connection)."""
+        props = {k: v for k, v in socket_props.items() if k not in _NOT_FOR_AUTHORIZER}
+        socket_name = socket_props["environment"]["EVENTUAL_SOCKET_NAME"]
+        props |= {
+            "function_name": name,
+            "description": f"eventual socket {socket_name} of service {self.name}: $connect authorizer",
+            "role": self.authorizer_role,
+            "handler": AUTHORIZER_HANDLER,
+            "environment": {k: v for k, v in socket_props["environment"].items() if k != TABLE_ENV},
+        }
         return props
 
     def code_for(self, architecture: lambda_.Architecture) -> lambda_.Code:
@@ -272,14 +352,17 @@ class Service(Construct):
             for endpoint in self.sockets.values():
                 endpoint.grant_manage_connections(role)
 
-    def _acknowledge_wildcards(self, traced: bool) -> None:
-        """cdk-nag: explain each wildcard the construct itself grants the shared function role."""
-        policy = self.role.node.try_find_child("DefaultPolicy")
+    def _acknowledge_wildcards(
+        self, role: iam.Role, props: Iterable[Mapping[str, Any]], *, manages_connections: bool
+    ) -> None:
+        """cdk-nag: explain each wildcard the construct itself grants one of its roles."""
+        policy = role.node.try_find_child("DefaultPolicy")
         if policy is None:
             return
+        traced = any(p["role"] is role and p.get("tracing") not in (None, _NO_TRACING) for p in props)
         stack = Stack.of(self)
         acknowledgments = []
-        for endpoint in self.sockets.values():
+        for endpoint in self.sockets.values() if manages_connections else ():
             api_id = stack.resolve(endpoint.api.api_id)["Ref"]
             acknowledgments.append(
                 Acknowledgment(
@@ -297,7 +380,8 @@ class Service(Construct):
                     "support no resource-level permissions.",
                 )
             )
-        Validations.of(policy).acknowledge(*acknowledgments)
+        if acknowledgments:
+            Validations.of(policy).acknowledge(*acknowledgments)
 
     def _warn_past_api_gateway_timeout(self, endpoint: SocketEndpoint, timeout: Duration) -> None:
         if timeout is DEFAULT_TIMEOUT or timeout.to_seconds() <= API_GATEWAY_TIMEOUT_SECONDS:
@@ -331,6 +415,20 @@ class Service(Construct):
         """Let ``grantee`` (say, another function) send to and close connections of every socket."""
         for endpoint in self.sockets.values():
             endpoint.grant_manage_connections(grantee)
+
+    def grant_connections(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` list, broadcast to and clean up the tracked sockets' connections.
+
+        The grant goes to ``grantee``'s role; a ``Function`` also gets ``EVENTUAL_CONNECTIONS_TABLE``.
+        Socket functions share a role, so granting one of them grants that role's other functions
+        too (though only ``grantee`` learns the table's name).
+        """
+        if self.connections_table is None:
+            raise ServiceDefinitionError(
+                f"service {self.name!r} tracks no connections: declare a socket with "
+                "socket(..., track_connections=True)"
+            )
+        return grant_connections(self.connections_table, grantee)
 
     def grant_put_events(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put events on the service's bus."""
@@ -366,17 +464,39 @@ def _load(project_root: Path, service: str, entry: str) -> dict[str, Socket]:
 
 def _options(value: FunctionOptions) -> dict[str, Any]:
     """Function keyword arguments from ``FunctionOptions`` or a dict (checked against its fields)."""
-    fields = [f for f in lambda_.FunctionOptions.__init__.__annotations__ if f != "return"]
-    if not isinstance(value, lambda_.FunctionOptions):
-        unknown = sorted(set(value) - set(fields))
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], fields, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ServiceDefinitionError(
-                f"{', '.join(map(repr, unknown))} is not an aws_lambda.FunctionOptions field{hint}"
-            )
-        value = lambda_.FunctionOptions(**value)
-    return {f: getattr(value, f) for f in fields if getattr(value, f) is not None}
+    return struct_fields(value, lambda_.FunctionOptions)
+
+
+def _require_declared(
+    entry: str, declared: Mapping[str, Socket], what: str, given: Mapping[str, Any] | None
+) -> None:
+    unknown = sorted(set(given or {}) - set(declared))
+    if unknown:
+        raise ServiceDefinitionError(
+            f"{what} names {', '.join(map(repr, unknown))}, which {entry!r} does not "
+            f"declare (it declares {', '.join(map(repr, declared))})"
+        )
+
+
+def _authorizer_settings(
+    declared: Mapping[str, Socket], options: Mapping[str, AuthorizerOptions]
+) -> dict[str, AuthorizerSettings]:
+    """Settings for every socket declared with an authorizer; options for any other are an error."""
+    without = sorted(s for s in options if declared[s].options.authorizer is None)
+    if without:
+        raise ServiceDefinitionError(
+            f"socket_authorizer_options names {', '.join(map(repr, without))}, declared without an "
+            "authorizer; declare it with socket(..., authorizer=fn)"
+        )
+    return {
+        s: authorizer_settings(s, options.get(s))
+        for s, sock in declared.items()
+        if sock.options.authorizer is not None
+    }
+
+
+def _distinct(roles: Iterable[iam.Role | None]) -> list[iam.Role]:
+    return list({id(r): r for r in roles if r is not None}.values())
 
 
 def _requirements_file(entry: str, requirements: str | Path | None) -> Path | None:

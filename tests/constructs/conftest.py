@@ -1,4 +1,5 @@
-"""One real synth of the example service (cdk-nag's AwsSolutions pack on), shared by the session."""
+"""Real synths shared by the session (cdk-nag's AwsSolutions pack on): the example service, and
+``gated``, a service with a socket of each kind: plain, authorized, tracked, both."""
 
 from __future__ import annotations
 
@@ -7,9 +8,36 @@ import os
 
 import pytest
 
-from tests.constructs.synth import REPO, Synth
+from tests.constructs.synth import REPO, Synth, write_service
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+GATED_SERVICE = '''
+from eventual import Forbidden, socket
+
+
+def gate(request):
+    """Query-string credentials, as browsers send them: ?token=..."""
+    token = request.query.get("token")
+    if token == "banned":
+        raise Forbidden("banned")
+    if token != "letmein":
+        return None
+    return {"principalId": "ada", "name": "Ada"}
+
+
+plain = socket("gated-plain", {"$default": lambda request, context: request.body})
+door = socket("gated-door", {}, authorizer=gate, memory_size=256)
+tally = socket("gated-tally", {}, track_connections=True)
+room = socket("gated-room", {}, authorizer=gate, track_connections=True)
+
+
+def report(event, context):
+    """A function of the user's own (``Reporter``) that reads a tracked socket's connections."""
+    return {"gated-room": sum(1 for _ in room.connections())}
+'''
+GATED_IDENTITY_SOURCE = ["route.request.querystring.token"]
+"""``gated-room``'s identity sources; ``gated-door`` keeps the default (none)."""
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +58,43 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     template = assembly.get_stack_by_name("MyService").template
     report = json.loads((outdir / "validation-report.json").read_text())
     return Synth(service, template, Template.from_json(template), outdir, report)
+
+
+@pytest.fixture(scope="session")
+def gated(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Service ``gated`` (entry ``svc_gated.service``), plus ``Reporter``, a function of the user's
+    own that was granted the connections table (``Synth.extra["reporter"]``)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam, aws_lambda
+    from aws_cdk.assertions import Template
+    from cdk_nag import AwsSolutionsChecks
+
+    from eventual.constructs import Service
+
+    root = tmp_path_factory.mktemp("gated-project")
+    entry = write_service(root, "svc_gated", GATED_SERVICE)
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Gated")
+    service = Service(
+        stack,
+        "Service",
+        name="gated",
+        entry=entry,
+        project_root=root,
+        socket_authorizer_options={"gated-room": {"identity_source": GATED_IDENTITY_SOURCE}},
+    )
+    reporter = aws_lambda.Function(
+        stack,
+        "Reporter",
+        code=service.code_for(aws_lambda.Architecture.ARM_64),
+        handler="svc_gated.service.report",
+        runtime=service.runtime,
+        architecture=aws_lambda.Architecture.ARM_64,
+        role=aws_iam.Role(stack, "ReporterRole", assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com")),
+    )
+    service.grant_connections(reporter)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    template = app.synth().get_stack_by_name("Gated").template
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return Synth(service, template, Template.from_json(template), outdir, report, {"reporter": reporter})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,22 @@ class Synth:
     """``aws_cdk.assertions.Template`` of the stack."""
     outdir: Path
     report: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Other constructs the fixture made, by name."""
 
     def resources(self, type_: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_}
+
+    def logical_id(self, construct: Any) -> str:
+        """The template's id of an L2 construct's resource."""
+        from aws_cdk import Stack
+
+        return str(Stack.of(construct).resolve(construct.node.default_child.ref)["Ref"])
+
+    def nag(self) -> dict[str, Any]:
+        """cdk-nag's AwsSolutions report."""
+        (report,) = [p for p in self.report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+        return report  # type: ignore[no-any-return]
 
 
 def resolve(value: Any, refs: Callable[[str], str] | None = None) -> Any:

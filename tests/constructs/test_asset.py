@@ -9,14 +9,15 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import eventual
 from eventual.constructs import ServiceDefinitionError
 from eventual.constructs.asset import LambdaPlatform, build_asset
-from tests.apigw_events import connect_event, message_event
-from tests.constructs.synth import Synth, write_service
+from tests.apigw_events import authorizer_event, connect_event, message_event
+from tests.constructs.synth import Synth, resolve, write_service
 
 ARM = LambdaPlatform(python_version="3.14", architecture="arm64")
 BOTO3_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
@@ -56,52 +57,97 @@ def test_staged_zip_is_what_the_template_points_at(example: Synth) -> None:
     (key,) = [v["destinations"] for v in assets["files"].values() if v["source"]["path"] == staged.name]
     object_key = next(iter(key.values()))["objectKey"]
     code = [f["Properties"]["Code"]["S3Key"] for f in example.resources("AWS::Lambda::Function").values()]
-    assert code == [object_key, object_key]  # one asset shared by every socket's function
+    assert len(code) >= len(example.service.sockets)
+    assert set(code) == {object_key}  # one asset shared by every function (socket and authorizer alike)
     assert staged.stat().st_size < 150 * 1024
 
 
-def test_staged_asset_runs_with_only_itself_and_boto3_on_sys_path(example: Synth, tmp_path: Path) -> None:
+def run_in_asset(asset_zip: Path, tmp_path: Path, env: dict[str, str], call: str, events: list[Any]) -> Any:
+    """``call`` (``module.function``) on each event in a fresh interpreter whose ``sys.path`` holds
+    only the extracted asset and boto3; returns its results (an exception as ``{"raised": ...}``)."""
     import boto3
 
     asset = tmp_path / "asset"
-    with zipfile.ZipFile(example.service.asset.path) as archive:
+    with zipfile.ZipFile(asset_zip) as archive:
         archive.extractall(asset)
     boto = tmp_path / "boto"
     boto.mkdir()
     site = Path(boto3.__file__).parents[1]
     for name in BOTO3_DISTRIBUTIONS:
         (boto / name).symlink_to(site / name)
-    events = [connect_event("Conn1="), message_event('{"hello": "world"}', connection_id="Conn1=")]
+    module, _, function = call.rpartition(".")
     probe = f"""
-import importlib.util, json, sys
+import importlib, importlib.util, json, sys
 sys.path[:0] = [{str(asset)!r}, {str(boto)!r}]
-for heavy in ("aws_cdk", "jsii", "constructs", "click", "websockets", "cdk_nag"):
+for heavy in ("aws_cdk", "jsii", "constructs", "click", "websockets", "cdk_nag", "moto", "pytest"):
     assert importlib.util.find_spec(heavy) is None, heavy
 import boto3
-from eventual.runtime.handler import handle
-print(json.dumps([handle(event, None) for event in json.load(sys.stdin)]))
+entry = getattr(importlib.import_module({module!r}), {function!r})
+results = []
+for event in json.load(sys.stdin):
+    try:
+        results.append(entry(event, None))
+    except Exception as error:
+        results.append({{"raised": f"{{type(error).__name__}}: {{error}}"}})
+print(json.dumps(results))
 """
-    env = {
-        "PATH": os.environ["PATH"],
-        "EVENTUAL_SERVICE_NAME": "my-service",
-        "EVENTUAL_SOCKET_NAME": "mySocket",
-        "EVENTUAL_ENTRY": "examples.service",
-        "EVENTUAL_SOCKET_URLS": json.dumps({"mySocket": {"wss": "wss://x/prod", "http": "https://x/prod"}}),
-    }
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", probe],
         input=json.dumps(events),
-        env=env,
+        env={"PATH": os.environ["PATH"], **env},
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    connected, answered = json.loads(done.stdout.splitlines()[-1])
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_staged_asset_runs_with_only_itself_and_boto3_on_sys_path(example: Synth, tmp_path: Path) -> None:
+    events = [connect_event("Conn1="), message_event('{"hello": "world"}', connection_id="Conn1=")]
+    env = {
+        "EVENTUAL_SERVICE_NAME": "my-service",
+        "EVENTUAL_SOCKET_NAME": "mySocket",
+        "EVENTUAL_ENTRY": "examples.service",
+        "EVENTUAL_SOCKET_URLS": json.dumps({"mySocket": {"wss": "wss://x/prod", "http": "https://x/prod"}}),
+    }
+    connected, answered = run_in_asset(
+        example.service.asset.path, tmp_path, env, "eventual.runtime.handler.handle", events
+    )
     assert connected == {"statusCode": 200}
     assert answered["statusCode"] == 200
     assert json.loads(answered["body"]) == {"received": {"hello": "world"}}
+
+
+def test_staged_asset_authorizes_as_the_template_configures_its_authorizer_function(
+    gated: Synth, tmp_path: Path
+) -> None:
+    """The authorizer function exactly as deployed: its handler and environment from the template."""
+    endpoint = gated.service.sockets["gated-door"]
+    function = gated.template["Resources"][gated.logical_id(endpoint.authorizer_function)]["Properties"]
+    env = resolve(function["Environment"]["Variables"])
+    assert all(isinstance(value, str) for value in env.values())  # nothing left for deploy to fill in
+    events = [
+        authorizer_event("Ok1=", query={"token": "letmein"}),
+        authorizer_event("Ban1=", query={"token": "banned"}),
+        authorizer_event("Anon1="),
+    ]
+    allowed, forbidden, anonymous = run_in_asset(
+        gated.service.asset.path, tmp_path, env, function["Handler"], events
+    )
+    method_arn = events[0]["methodArn"]
+    assert allowed["context"] == {
+        "principalId": "ada",
+        "name": "Ada",
+    }  # the identity, as API Gateway passes it
+    assert allowed["principalId"] == "ada"
+    assert allowed["policyDocument"]["Statement"] == [
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": method_arn}
+    ]
+    assert forbidden["policyDocument"]["Statement"][0]["Effect"] == "Deny"  # API Gateway answers 403
+    assert "context" not in forbidden
+    assert anonymous == {"raised": "Exception: Unauthorized"}  # API Gateway answers 401
 
 
 def test_same_code_same_hash_and_zip_anywhere_and_any_time(tmp_path: Path) -> None:

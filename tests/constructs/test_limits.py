@@ -11,8 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eventual.constructs import ServiceDefinitionError
-from eventual.constructs.limits import LAMBDA_ENVIRONMENT_MAX_BYTES, check_environment_size
+from eventual.constructs.connections import TABLE_NAME_MAX
+from eventual.constructs.limits import (
+    LAMBDA_ENVIRONMENT_MAX_BYTES,
+    STACK_RESOURCES_MAX,
+    check_environment_size,
+    count_resources,
+)
 from eventual.constructs.names import FUNCTION_NAME_MAX, api_name, fit, function_name
+from eventual.runtime.connections import TABLE_ENV
 from tests.constructs.synth import Synth, resolve, write_service
 
 FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -109,8 +116,10 @@ def test_environment_estimate_is_never_below_what_cloudformation_will_set(exampl
             "EVENTUAL_SERVICE_NAME": "my-service",
             "EVENTUAL_SOCKET_NAME": n,
             "EVENTUAL_ENTRY": "examples.service",
+            # a tracked socket's function also gets the table's name, at its longest
+            **({TABLE_ENV: "x" * TABLE_NAME_MAX} if e.socket.options.track_connections else {}),
         }
-        for n in example.service.sockets
+        for n, e in example.service.sockets.items()
     }
     estimated = check_environment_size("my-service", envs, "us-east-1", "prod")
     assert estimated >= real
@@ -140,21 +149,42 @@ def test_too_many_sockets_for_a_4kb_environment_says_how_many_fit(
         Service(cdk.Stack(cdk.App(), "S"), "Svc", name="svc", entry=entry, project_root=tmp_path)
 
 
-def test_a_stack_past_500_resources_fails_synth_saying_how_many_sockets_fit() -> None:
+def test_a_stack_past_500_resources_fails_synth_saying_how_many_sockets_fit(
+    tmp_path: Path, socket_registry: object
+) -> None:
     import aws_cdk as cdk
 
     from eventual.constructs import Service
-    from tests.constructs.synth import REPO
 
-    def stack_with(padding: int) -> cdk.App:
+    entry = write_service(
+        tmp_path,
+        "svc_big",
+        "from eventual import socket\n"
+        "plain = socket('big-plain', {})\n"
+        "guarded = socket('big-guarded', {}, authorizer=lambda request: {}, track_connections=True)\n",
+    )
+
+    def stack_with(padding: int) -> tuple[cdk.App, Service]:
         app = cdk.App()
         stack = cdk.Stack(app, "Big")
-        Service(stack, "Svc", name="my-service", entry="examples.service", project_root=REPO)
+        service = Service(stack, "Svc", name="svc", entry=entry, project_root=tmp_path)
         for i in range(padding):
             cdk.CfnWaitConditionHandle(stack, f"Pad{i}")
-        return app
+        return app, service
 
-    app = stack_with(475)
-    with pytest.raises(RuntimeError, match=r"506 resources.*11 per socket.*at most 1 of its 2 sockets fit"):
+    app, service = stack_with(0)
+    plain, guarded = (count_resources(service.sockets[s]) for s in ("big-plain", "big-guarded"))
+    assert (plain, guarded) == (11, 14)  # an authorizer adds its function, authorizer and permission
+    base = count_resources(app.node.find_child("Big"))
+    over = STACK_RESOURCES_MAX - base + 6
+    app, _ = stack_with(over)
+    # the rest of the stack is what the sockets leave: it decides how many of the largest fit
+    rest = base + over - plain - guarded
+    fit_count = (STACK_RESOURCES_MAX - rest) // guarded
+    with pytest.raises(
+        RuntimeError,
+        match=rf"{STACK_RESOURCES_MAX + 6} resources.*up to {guarded} per socket.*at most {fit_count} of its",
+    ):
         app.synth()
-    assert stack_with(469).synth().get_stack_by_name("Big").template["Resources"].__len__() == 500
+    app, _ = stack_with(STACK_RESOURCES_MAX - base)
+    assert len(app.synth().get_stack_by_name("Big").template["Resources"]) == STACK_RESOURCES_MAX

@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import examples.service
 from eventual.outputs import services_from_outputs
-from eventual.sockets import ROUTES
+from eventual.sockets import ROUTES, sockets_of
 from tests.constructs.synth import Synth, resolve
 
-SOCKETS = ("mySocket", "rtc-socket")
+SOCKETS = tuple(sockets_of(examples.service.__name__))
+"""Every socket the example declares (it may gain more: counts below are per socket)."""
+AUTHORIZED = tuple(name for name, s in sockets_of(examples.service.__name__).items() if s.options.authorizer)
+TRACKED = tuple(
+    name for name, s in sockets_of(examples.service.__name__).items() if s.options.track_connections
+)
 
 
 def ref(logical_id: str) -> dict[str, str]:
@@ -23,26 +29,29 @@ def logical_id(example: Synth, construct: Any) -> str:
 
 
 def test_one_function_api_stage_and_three_routes_per_socket(example: Synth) -> None:
+    sockets, authorized = len(SOCKETS), len(AUTHORIZED)
     counts = {
-        "AWS::Lambda::Function": 2,
-        "AWS::ApiGatewayV2::Route": 6,
-        "AWS::ApiGatewayV2::Integration": 2,
-        "AWS::ApiGatewayV2::RouteResponse": 2,
-        "AWS::Lambda::Permission": 6,  # API Gateway may invoke the function, per route
-        "AWS::ApiGatewayV2::Stage": 3,  # one per socket, one for the HTTP API
-        "AWS::ApiGatewayV2::Api": 3,
+        "AWS::Lambda::Function": sockets + authorized,  # an authorizer has a function of its own
+        "AWS::ApiGatewayV2::Route": 3 * sockets,
+        "AWS::ApiGatewayV2::Integration": sockets,
+        "AWS::ApiGatewayV2::RouteResponse": sockets,
+        "AWS::ApiGatewayV2::Authorizer": authorized,
+        # API Gateway may invoke the function, per route, and each authorizer function
+        "AWS::Lambda::Permission": 3 * sockets + authorized,
+        "AWS::ApiGatewayV2::Stage": sockets + 1,  # one per socket, one for the HTTP API
+        "AWS::ApiGatewayV2::Api": sockets + 1,
         "AWS::Events::EventBus": 1,
         "AWS::Logs::LogGroup": 2,
+        "AWS::DynamoDB::Table": 1 if TRACKED else 0,
     }
     for type_, count in counts.items():
         example.assertions.resource_count_is(type_, count)
     websocket_apis = [a for a in example.resources("AWS::ApiGatewayV2::Api").values()]
-    assert sorted(a["Properties"]["ProtocolType"] for a in websocket_apis) == [
-        "HTTP",
-        "WEBSOCKET",
-        "WEBSOCKET",
-    ]
+    assert (
+        sorted(a["Properties"]["ProtocolType"] for a in websocket_apis) == ["HTTP"] + ["WEBSOCKET"] * sockets
+    )
     assert set(example.service.sockets) == set(SOCKETS)
+    assert {"mySocket", "rtc-socket"} <= set(SOCKETS)  # the seed's two
 
 
 def test_each_api_routes_connect_disconnect_and_default_to_its_own_function(example: Synth) -> None:
@@ -152,13 +161,18 @@ def test_function_environment_names_the_socket_and_every_socket_url(example: Syn
 
 def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(example: Synth) -> None:
     role_id = logical_id(example, example.service.role)
+    for role in example.resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
     role = example.template["Resources"][role_id]["Properties"]
-    assert "ManagedPolicyArns" not in role
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Service": "lambda.amazonaws.com"
     }
-    functions = example.resources("AWS::Lambda::Function").values()
-    assert all(f["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]} for f in functions)
+    functions = example.resources("AWS::Lambda::Function")
+    untracked = [
+        logical_id(example, example.service.sockets[s].function) for s in SOCKETS if s not in TRACKED
+    ]
+    assert untracked
+    assert all(functions[f]["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]} for f in untracked)
     (policy,) = [
         p["Properties"]
         for p in example.resources("AWS::IAM::Policy").values()
@@ -225,10 +239,14 @@ def test_cdk_nag_is_clean_and_every_acknowledgment_names_one_resource_and_why(ex
         for c in v["violatingConstructs"]
     }
     assert unauthorized_routes == {
-        f"MyService/Service/{socket}/Api/{route}-Route" for socket in SOCKETS for route in ROUTES
+        f"MyService/Service/{socket}/Api/{route}-Route"
+        for socket in SOCKETS
+        for route in ROUTES
+        if not (socket in AUTHORIZED and route == "$connect")  # that one has the authorizer
     }
     wildcard_grants = [v for v in suppressed if "@connections/*" in v["ruleName"]]
-    assert len(wildcard_grants) == len(SOCKETS)
+    socket_function_roles = {id(e.function.role) for e in example.service.sockets.values()}
+    assert len(wildcard_grants) == len(SOCKETS) * len(socket_function_roles)
 
 
 def test_resources_are_exposed_for_users_to_extend(example: Synth) -> None:

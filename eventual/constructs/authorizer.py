@@ -1,0 +1,86 @@
+"""A socket's ``$connect`` Lambda authorizer: its options, the CDK way, checked at synth.
+
+Identity sources default to none, so API Gateway invokes the authorizer on every ``$connect`` and
+the socket's ``authorizer=`` function alone decides, as ``eventual local`` does. Browsers cannot set
+headers on a WebSocket, so credentials usually travel in the query string; a default such as
+aws-cdk-lib's ``route.request.header.Authorization`` would have API Gateway answer 401 to every
+browser before the function runs, and the cloud would refuse what the dev server accepts.
+
+Setting identity sources (``["route.request.querystring.token"]``) makes API Gateway answer 401
+itself, without invoking the function, to a ``$connect`` that lacks one of them: cheaper under a
+flood of anonymous connects, and it must name exactly what the authorizer function needs.
+
+There is no result cache: API Gateway caches Lambda authorizer results for REST and HTTP APIs
+only (``AuthorizerResultTtlInSeconds`` is "supported only for HTTP API Lambda authorizers"); a
+WebSocket API runs its authorizer on every ``$connect``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from aws_cdk.aws_apigatewayv2_authorizers import WebSocketLambdaAuthorizerProps
+
+from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.names import fit
+from eventual.constructs.props import struct_fields
+
+AuthorizerOptions: TypeAlias = WebSocketLambdaAuthorizerProps | Mapping[str, Any]
+"""``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its keyword arguments
+(``authorizer_name``, ``identity_source``)."""
+
+HANDLER = "eventual.runtime.handler.authorize"
+AUTHORIZER_NAME_MAX = 128
+_IDENTITY_SOURCE = re.compile(
+    r"route\.request\.(?:header|querystring)\.[A-Za-z0-9._-]+"
+    r"|stageVariables\.[A-Za-z0-9._-]+"
+    r"|context\.[A-Za-z0-9._-]+"
+)
+"""What API Gateway accepts as a WebSocket identity source (its own error message says so)."""
+_CACHE_FIELDS = frozenset({"results_cache_ttl", "result_cache_ttl", "authorizer_result_ttl_in_seconds"})
+
+
+@dataclass(frozen=True)
+class AuthorizerSettings:
+    """What the construct needs to create one socket's authorizer."""
+
+    name: str
+    identity_source: tuple[str, ...] = ()
+
+
+def authorizer_settings(socket: str, options: AuthorizerOptions | None = None) -> AuthorizerSettings:
+    """Checked settings for ``socket``'s authorizer from the user's ``options`` (or the defaults)."""
+    if isinstance(options, Mapping):
+        cached = sorted(_CACHE_FIELDS & set(options))
+        if cached:
+            raise ServiceDefinitionError(
+                f"socket {socket!r}: {cached[0]!r}: API Gateway caches authorizer results for REST and HTTP "
+                "APIs only; a WebSocket API runs its $connect authorizer on every connect. Remove it (a "
+                "cache inside your authorizer function, keyed by the credential, is the alternative)"
+            )
+    try:
+        fields = struct_fields(options or {}, WebSocketLambdaAuthorizerProps)
+    except ServiceDefinitionError as error:
+        raise ServiceDefinitionError(f"socket {socket!r}: authorizer options: {error}") from None
+    sources = fields.get("identity_source", ())
+    if isinstance(sources, str):
+        raise ServiceDefinitionError(
+            f"socket {socket!r}: identity_source is a list of sources, got the string {sources!r}"
+        )
+    for source in sources:
+        if not isinstance(source, str) or not _IDENTITY_SOURCE.fullmatch(source):
+            raise ServiceDefinitionError(
+                f"socket {socket!r}: identity source {source!r} is not one API Gateway accepts for a "
+                "WebSocket API: use route.request.header.<name>, route.request.querystring.<name>, "
+                "stageVariables.<name> or context.<name> (HTTP APIs' $request... form does not apply)"
+            )
+    name = fields.get("authorizer_name") or fit(f"{socket}-authorizer", AUTHORIZER_NAME_MAX)
+    if len(name) > AUTHORIZER_NAME_MAX:
+        raise ServiceDefinitionError(
+            f"socket {socket!r}: authorizer_name is {len(name)} characters; API Gateway allows "
+            f"{AUTHORIZER_NAME_MAX}"
+        )
+    return AuthorizerSettings(name=name, identity_source=tuple(sources))
