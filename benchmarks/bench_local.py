@@ -6,6 +6,9 @@
   Budget: >= 0.5x.
 - Fan-out: one ``$default`` handler ``send``s a message to each of 1,000 connections (boto3 ->
   the dev server's management API -> each client); seconds until the last one arrives.
+- Broadcast: one ``$default`` handler ``broadcast``s to the 1,000 connections of a tracked
+  socket (the in-memory store, then posts 16 at a time through the same management API);
+  seconds until the last one arrives, and its ratio to the fan-out's ``send`` loop.
 - Memory per idle open connection: the dev server's RSS growth over 1,000 idle connections,
   per connection. Budget: <= 50 KB.
 
@@ -55,6 +58,13 @@ def _send_to_all(request: MessageRequest, context: Context) -> None:
 
 
 fan_out = socket("bench-local-fanout", {"$connect": _joined, "$disconnect": _left, "$default": _send_to_all})
+
+
+def _broadcast_to_all(request: MessageRequest, context: Context) -> None:
+    broadcaster.broadcast(request.body)
+
+
+broadcaster = socket("bench-local-broadcast", {"$default": _broadcast_to_all}, track_connections=True)
 
 # -- measuring --------------------------------------------------------------------------------
 
@@ -135,7 +145,19 @@ def fan_out_and_memory_figures() -> list[Figure]:
 
     raise_open_file_limit()  # this process holds a thousand client sockets
 
-    async def run(local: Any) -> tuple[float, float]:
+    async def until_everyone_has_it(url: str, message: str) -> float:
+        """Seconds from one client's message until all ``FAN_OUT`` clients (it too) received it."""
+        receivers = await open_connections(url, FAN_OUT)
+        start = time.perf_counter()
+        await receivers[0].send(message)
+        received = await asyncio.gather(*(ws.recv() for ws in receivers))
+        seconds = time.perf_counter() - start
+        assert received == [message] * FAN_OUT, "a receiver got something else"
+        for ws in receivers:
+            await ws.close()
+        return seconds
+
+    async def run(local: Any) -> tuple[float, float, float]:
         pid = local.process.pid
         warm = await open_connections(local.url("bench-local-echo"), 10)  # warm threads and allocator
         for ws in warm:
@@ -149,22 +171,22 @@ def fan_out_and_memory_figures() -> list[Figure]:
         for ws in idle + warm:
             await ws.close()
 
-        receivers = await open_connections(local.url("bench-local-fanout"), FAN_OUT)
-        trigger = receivers[0]
-        start = time.perf_counter()
-        await trigger.send("fan-out")
-        await asyncio.gather(*(ws.recv() for ws in receivers))
-        seconds = time.perf_counter() - start
-        for ws in receivers:
-            await ws.close()
-        return seconds, per_connection_kb
+        seconds = await until_everyone_has_it(local.url("bench-local-fanout"), "fan-out")
+        broadcast_seconds = await until_everyone_has_it(local.url("bench-local-broadcast"), "broadcast")
+        return seconds, broadcast_seconds, per_connection_kb
 
     with eventual_local("--entry", "benchmarks.bench_local", "--no-reload") as local:
-        seconds, per_connection_kb = asyncio.run(run(local))
+        seconds, broadcast_seconds, per_connection_kb = asyncio.run(run(local))
         local.stop()
     return [
         Figure(f"fan-out: send() to {FAN_OUT} connections, until the last arrives", seconds, "s"),
         Figure("fan-out: per send()", seconds / FAN_OUT * 1e3, "ms"),
+        Figure(
+            f"broadcast() to {FAN_OUT} tracked connections, until the last arrives",
+            broadcast_seconds,
+            "s",
+            ratio=broadcast_seconds / seconds,  # against the fan-out's send() loop above
+        ),
         Figure("memory per idle open connection", per_connection_kb, "KB", budget=50),
     ]
 
