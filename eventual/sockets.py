@@ -144,7 +144,7 @@ class Socket:
         try:
             management_client(self.name).send(connection_id, data)
         except ConnectionGone:
-            self.forget(connection_id)
+            self._forget_gone(connection_id)
             raise
 
     def disconnect(self, connection_id: str) -> None:
@@ -187,6 +187,18 @@ class Socket:
             from eventual.runtime.connections import connection_store
 
             connection_store().delete(self.name, connection_id)
+
+    def _forget_gone(self, connection_id: str) -> None:
+        """Forget a gone connection without hiding ``ConnectionGone`` from the sender: a function
+        that may send on this socket but not write its table still learns the connection is gone."""
+        try:
+            self.forget(connection_id)
+        except Exception as error:
+            import logging
+
+            logging.getLogger("eventual").warning(
+                "socket %r: could not forget gone connection %s: %s", self.name, connection_id, error
+            )
 
     def _require_tracking(self, what: str) -> None:
         if not self.options.track_connections:

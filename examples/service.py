@@ -1,4 +1,5 @@
-"""The example service: the seed's `mySocket` (JSON-parsing middleware) and `rtc-socket`.
+"""The example service: the seed's `mySocket` (JSON-parsing middleware) and `rtc-socket`,
+and `chat` (examples/chat.py: an authorizer and tracked connections with broadcast).
 
 `rtc-socket` is a signalling relay for WebRTC peers: a message ``{"to": connectionId,
 "data": ...}`` is sent on to that connection as ``{"from": senderId, "data": ...}``.
@@ -11,6 +12,9 @@ from typing import Any
 
 from eventual import ConnectionGone, ConnectRequest, Context, MessageRequest, SocketResponse, socket
 from eventual.middleware import Next
+from examples.chat import chat
+
+__all__ = ["chat", "my_socket", "rtc_socket"]
 
 
 def parse_json(request: MessageRequest, context: Context, next: Next) -> Any:

@@ -129,8 +129,9 @@ def connection_store() -> ConnectionStore:
                 if not table:
                     raise ConfigurationError(
                         f"{TABLE_ENV} is not set: sockets with track_connections=True need the "
-                        "service's connections table (the Service construct creates it) or "
-                        "`eventual local`"
+                        "service's connections table (the Service construct creates it and sets it on the "
+                        "tracked sockets' functions; grant others with service.grant_connections(fn)) "
+                        "or `eventual local`"
                     )
                 _store = DynamoConnectionStore(table)
     return _store

@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from eventual.outputs import output_description
+from eventual.project import find_project, load_sockets
 
 APIGW_PREFIX = "AWS::ApiGatewayV2::"
 SERVICE = "my-service"
-SOCKETS = ("mySocket", "rtc-socket")
+SOCKETS = tuple(load_sockets(find_project(Path(__file__).parent)))
+"""The example service's sockets, as the synthesized stack has them."""
 
 
 REPO = Path(__file__).resolve().parents[2]

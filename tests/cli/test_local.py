@@ -20,6 +20,7 @@ def test_plain_eventual_local_serves_the_example_with_the_seed_banner() -> None:
         assert local.banner == [
             f"✔ Eventual Dev Server running on http://localhost:{port}.",
             "Sockets are available at:",
+            f"chat - ws://localhost:{port}/__ws/chat",
             f"mySocket - ws://localhost:{port}/__ws/mySocket",
             f"rtc-socket - ws://localhost:{port}/__ws/rtc-socket",
             f"Web page: http://localhost:{port}/ (from {Path('examples/web').resolve()})",

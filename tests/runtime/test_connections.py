@@ -183,3 +183,16 @@ def test_in_memory_store_has_the_same_behaviour() -> None:
     dispatch(room, connect_event("B="), service="svc")
     dispatch(room, disconnect_event("A="), service="svc")
     assert list(room.connections()) == ["B="]
+
+
+def test_gone_is_raised_even_where_the_table_is_out_of_reach(
+    api: LoopbackApi, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A function without the table (say mySocket's, sending on chat) still learns of the gone."""
+    monkeypatch.delenv(connections.TABLE_ENV, raising=False)
+    room = socket("room", {}, track_connections=True)
+    api.gone = {"Gone="}
+    with pytest.raises(ConnectionGone):
+        room.send("Gone=", "x")
+    assert "could not forget gone connection Gone=" in caplog.text
+    assert "grant_connections" in caplog.text
