@@ -2,7 +2,7 @@
 
 An authorizer is ``fn(request) -> dict`` (sync or async) that sees the ``$connect`` request's
 headers and query. A dict allows the connection and becomes its identity (``request.identity``
-on every later event). ``None`` or raising :class:`eventual.Unauthorized` refuses with 401;
+on every later event, as API Gateway passes it: values as strings, plus ``principalId``). ``None`` or raising :class:`eventual.Unauthorized` refuses with 401;
 raising :class:`eventual.Forbidden` refuses with 403.
 """
 
