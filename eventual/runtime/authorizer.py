@@ -2,8 +2,9 @@
 
 An authorizer is ``fn(request) -> dict`` (sync or async) that sees the ``$connect`` request's
 headers and query. A dict allows the connection and becomes its identity (``request.identity``
-on every later event, as API Gateway passes it: values as strings, plus ``principalId``). ``None`` or raising :class:`eventual.Unauthorized` refuses with 401;
-raising :class:`eventual.Forbidden` refuses with 403.
+on every later event, as API Gateway passes it: values as strings, plus ``principalId``).
+``None`` or raising :class:`eventual.Unauthorized` refuses with 401; raising
+:class:`eventual.Forbidden` refuses with 403.
 """
 
 from __future__ import annotations
