@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.harness import Figure, best_of
 from tests.cli.moto import start_moto_server, stop
-from tests.cli.stacks import SERVICE, create_stack, example_service_template
+from tests.cli.stacks import SERVICE, SOCKETS, create_stack, example_service_template
 
 STACKS = 50
 BIN = Path(sys.executable).parent
@@ -84,7 +84,8 @@ def run() -> list[Figure]:
         get_service = [EVENTUAL, "get", "service", "--service", SERVICE]
         baseline = [sys.executable, "-c", MINIMAL_BOTO3]
         listing = _run(get_service, env)
-        if listing.count(" - wss://") != 2 or len(_run(baseline, env).splitlines()) != 5:
+        baseline_lines = _run(baseline, env).splitlines()  # api, bus, log group, one per socket
+        if listing.count(" - wss://") != len(SOCKETS) or len(baseline_lines) != 3 + len(SOCKETS):
             raise RuntimeError(f"unexpected output from moto_server:\n{listing}")
         cli_time = best_of(lambda: _run(get_service, env), repeat=7)
         boto3_time = best_of(lambda: _run(baseline, env), repeat=7)
