@@ -50,7 +50,10 @@ CONNECT = "$connect"
 
 @jsii.implements(apigwv2.IAccessLogSettings)
 class AccessLogs:
-    """Access logging for an API Gateway v2 stage: JSON lines into ``log_group``."""
+    """Access logging for API Gateway v2 stages: JSON lines into ``log_group``.
+
+    Stateless, so one instance serves every stage that logs the same fields to the same group.
+    """
 
     def __init__(self, log_group: logs.ILogGroup, fields: Mapping[str, str]) -> None:
         self._destination = apigwv2.LogGroupLogDestination(log_group)
@@ -84,7 +87,7 @@ class SocketEndpoint(Construct):
         api_name: str,
         stage_name: str,
         function_props: Mapping[str, Any],
-        access_log_group: logs.ILogGroup,
+        access_logs: apigwv2.IAccessLogSettings,
         authorizer_function_props: Mapping[str, Any] | None = None,
         authorizer_name: str | None = None,
         identity_source: Sequence[str] = (),
@@ -124,12 +127,14 @@ class SocketEndpoint(Construct):
             web_socket_api=self.api,
             stage_name=stage_name,
             auto_deploy=True,
-            access_log_settings=AccessLogs(access_log_group, WEBSOCKET_ACCESS_LOG_FORMAT),
+            access_log_settings=access_logs,
         )
+        # Read once: every property read is a round trip to the jsii kernel.
+        self._url = self.stage.url
         self.url_output = CfnOutput(
             self,
             "Url",
-            value=self.stage.url,
+            value=self._url,
             description=output_description(service_name, "socket", socket.name),
         )
         self._acknowledge_unauthorized_routes()
@@ -151,7 +156,7 @@ class SocketEndpoint(Construct):
     @property
     def url(self) -> str:
         """The ``wss://`` URL clients connect to (a token until deploy)."""
-        return self.stage.url
+        return self._url
 
     @property
     def callback_url(self) -> str:

@@ -21,7 +21,7 @@ from eventual.constructs.asset import REQUIREMENTS, LambdaAsset, LambdaPlatform,
 from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
 from eventual.constructs.authorizer import AuthorizerOptions, AuthorizerSettings, authorizer_settings
 from eventual.constructs.connections import TABLE_NAME_MAX, connections_table, grant_connections
-from eventual.constructs.endpoint import AccessLogs, SocketEndpoint
+from eventual.constructs.endpoint import WEBSOCKET_ACCESS_LOG_FORMAT, AccessLogs, SocketEndpoint
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.limits import ResourceLimit, check_environment_size
 from eventual.constructs.logging_role import api_gateway_account
@@ -226,6 +226,8 @@ class Service(Construct):
             Stack.of(self).region,
             stage_name,
         )
+        # One for every stage: each instance costs jsii round trips.
+        socket_access_logs = AccessLogs(self.access_log_group, WEBSOCKET_ACCESS_LOG_FORMAT)
         self.sockets: dict[str, SocketEndpoint] = {
             s: SocketEndpoint(
                 self,
@@ -235,7 +237,7 @@ class Service(Construct):
                 api_name=api_names[s],
                 stage_name=stage_name,
                 function_props=props[s],
-                access_log_group=self.access_log_group,
+                access_logs=socket_access_logs,
                 authorizer_function_props=authorizer_props.get(s),
                 authorizer_name=authorizers[s].name if s in authorizers else None,
                 identity_source=authorizers[s].identity_source if s in authorizers else (),
@@ -360,10 +362,11 @@ class Service(Construct):
         if policy is None:
             return
         traced = any(p["role"] is role and p.get("tracing") not in (None, _NO_TRACING) for p in props)
-        stack = Stack.of(self)
+        endpoints = list(self.sockets.values()) if manages_connections else []
+        # One resolve for every API id: each call is a round trip to the jsii kernel.
+        api_ids = Stack.of(self).resolve([e.api.api_id for e in endpoints]) if endpoints else []
         acknowledgments = []
-        for endpoint in self.sockets.values() if manages_connections else ():
-            api_id = stack.resolve(endpoint.api.api_id)["Ref"]
+        for endpoint, api_id in zip(endpoints, (ref["Ref"] for ref in api_ids), strict=True):
             acknowledgments.append(
                 Acknowledgment(
                     id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:"
