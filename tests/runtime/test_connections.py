@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +14,7 @@ import eventual.runtime.management as management
 from eventual import ConfigurationError, ConnectionGone, socket
 from eventual.runtime.dispatch import dispatch
 from tests.apigw_events import connect_event, disconnect_event
-from tests.loopback_api import LoopbackApi, loopback_api
+from tests.loopback_api import LoopbackApi
 
 TABLE = "my-service-connections"
 
@@ -120,57 +119,49 @@ def test_connections_pages_through_the_table(table: Any, monkeypatch: pytest.Mon
     assert list(other.connections()) == ["O1="]
 
 
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackApi]:
-    with loopback_api() as api:
-        urls = {"room": {"wss": "ws://unused", "http": api.url}}
-        monkeypatch.setenv("EVENTUAL_SOCKET_URLS", json.dumps(urls))
-        yield api
-
-
-def test_send_to_a_gone_connection_forgets_it(table: Any, api: LoopbackApi) -> None:
+def test_send_to_a_gone_connection_forgets_it(table: Any, loopback: LoopbackApi) -> None:
     room = socket("room", {}, track_connections=True)
     dispatch(room, connect_event("Alive="), service="svc")
     dispatch(room, connect_event("Gone="), service="svc")
-    api.gone = {"Gone="}
+    loopback.gone = {"Gone="}
     with pytest.raises(ConnectionGone):
         room.send("Gone=", "x")
     room.send("Alive=", "x")
     assert list(room.connections()) == ["Alive="]
 
 
-def test_broadcast_posts_once_per_connection_and_forgets_the_gone(table: Any, api: LoopbackApi) -> None:
+def test_broadcast_posts_once_per_connection_and_forgets_the_gone(table: Any, loopback: LoopbackApi) -> None:
     room = socket("room", {}, track_connections=True)
     for n in range(30):
         dispatch(room, connect_event(f"C{n:02}="), service="svc")
-    api.gone = {"C03=", "C17="}
+    loopback.gone = {"C03=", "C17="}
 
     result = room.broadcast({"text": "hi"}, exclude="C00=", concurrency=4)
 
     assert (result.delivered, result.gone) == (27, 2)
-    posts = [r for r in api.requests if r[0] == "POST"]
+    posts = [r for r in loopback.requests if r[0] == "POST"]
     assert len(posts) == 29 and len({cid for _, cid, _ in posts}) == 29
     assert all(body == b'{"text":"hi"}' for _, _, body in posts)
-    assert "C00=" not in api.delivered()
-    assert set(room.connections()) == {f"C{n:02}=" for n in range(30)} - api.gone
+    assert "C00=" not in loopback.delivered()
+    assert set(room.connections()) == {f"C{n:02}=" for n in range(30)} - loopback.gone
 
 
-def test_broadcast_refuses_oversize_before_any_post(table: Any, api: LoopbackApi) -> None:
+def test_broadcast_refuses_oversize_before_any_post(table: Any, loopback: LoopbackApi) -> None:
     from eventual import PayloadTooLarge
 
     room = socket("room", {}, track_connections=True)
     dispatch(room, connect_event("C1="), service="svc")
     with pytest.raises(PayloadTooLarge):
         room.broadcast("x" * (200 * 1024))
-    assert api.requests == []
+    assert loopback.requests == []
 
 
-def test_broadcast_surfaces_other_errors(table: Any, api: LoopbackApi) -> None:
+def test_broadcast_surfaces_other_errors(table: Any, loopback: LoopbackApi) -> None:
     from botocore.exceptions import ClientError
 
     room = socket("room", {}, track_connections=True)
     dispatch(room, connect_event("C1="), service="svc")
-    api.script = [403]
+    loopback.script = [403]
     with pytest.raises(ClientError, match="Forbidden"):
         room.broadcast("x")
 
@@ -186,12 +177,12 @@ def test_in_memory_store_has_the_same_behaviour() -> None:
 
 
 def test_gone_is_raised_even_where_the_table_is_out_of_reach(
-    api: LoopbackApi, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    loopback: LoopbackApi, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A function without the table (say mySocket's, sending on chat) still learns of the gone."""
     monkeypatch.delenv(connections.TABLE_ENV, raising=False)
     room = socket("room", {}, track_connections=True)
-    api.gone = {"Gone="}
+    loopback.gone = {"Gone="}
     with pytest.raises(ConnectionGone):
         room.send("Gone=", "x")
     assert "could not forget gone connection Gone=" in caplog.text

@@ -17,7 +17,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 import eventual.runtime.management as management
 from eventual import ConnectionGone, PayloadTooLarge, SocketNotDeployed, socket
 from eventual.runtime.payload import MAX_PAYLOAD_BYTES
-from tests.loopback_api import LoopbackApi, loopback_api
+from tests.loopback_api import LoopbackApi
 
 CHAT_URL = "https://abcd1234.execute-api.us-east-1.amazonaws.com/prod"
 ROOM_URL = "https://wxyz9876.execute-api.eu-west-1.amazonaws.com/live"
@@ -146,26 +146,18 @@ def test_endpoints_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         _ = chat.wss_endpoint
 
 
-@pytest.fixture
-def scripted_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackApi]:
-    with loopback_api() as api:
-        urls = {"chat": {"wss": "ws://unused", "http": api.url}}
-        monkeypatch.setenv("EVENTUAL_SOCKET_URLS", json.dumps(urls))
-        yield api
-
-
-def test_throttling_is_retried_over_real_http(scripted_api: LoopbackApi) -> None:
+def test_throttling_is_retried_over_real_http(loopback: LoopbackApi) -> None:
     chat = socket("chat", {})
-    scripted_api.script = [429, 429]
+    loopback.script = [429, 429]
     chat.send("abc=", "hello")
-    assert scripted_api.requests == [("POST", "abc=", b"hello")] * 3
+    assert loopback.requests == [("POST", "abc=", b"hello")] * 3
 
 
-def test_gone_over_real_http(scripted_api: LoopbackApi) -> None:
+def test_gone_over_real_http(loopback: LoopbackApi) -> None:
     chat = socket("chat", {})
-    scripted_api.gone = {"abc="}
+    loopback.gone = {"abc="}
     with pytest.raises(ConnectionGone):
         chat.send("abc=", "hello")
-    scripted_api.gone = set()
+    loopback.gone = set()
     chat.disconnect("abc=")
-    assert [method for method, _, _ in scripted_api.requests] == ["POST", "DELETE"]
+    assert [method for method, _, _ in loopback.requests] == ["POST", "DELETE"]
