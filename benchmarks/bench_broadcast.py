@@ -35,7 +35,7 @@ MESSAGE = {"text": "hello, everyone"}
 
 
 @contextmanager
-def _fake_aws(env: dict[str, str]) -> Iterator[None]:
+def _fake_aws() -> Iterator[None]:
     """Fake credentials and region, nothing that leads elsewhere than moto; restored after."""
     wanted = {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -43,7 +43,6 @@ def _fake_aws(env: dict[str, str]) -> Iterator[None]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        **env,
     }
     dropped = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN")
     saved = {name: os.environ.get(name) for name in (*wanted, *dropped)}
@@ -111,16 +110,16 @@ def run() -> list[Figure]:
     from moto import mock_aws
 
     from eventual import socket
-    from eventual.runtime.connections import PAGE_SIZE, TABLE_ENV, connection_store, use_store
-    from eventual.runtime.management import management_client
-    from eventual.runtime.payload import payload_bytes
+    from eventual.payload import payload_bytes
+    from eventual.runtime.connections import PAGE_SIZE
+    from eventual.runtime.environment import TABLE_ENV, URLS_ENV, deployment_from
 
     urls = json.dumps({SOCKET: {"wss": "wss://unused", "http": MANAGEMENT_URL}})
     ids = [f"Bench{n:05d}Conn=" for n in range(CONNECTIONS)]
     room = socket(SOCKET, {}, track_connections=True)
     body = payload_bytes(MESSAGE)
 
-    with _fake_aws({TABLE_ENV: TABLE, "EVENTUAL_SOCKET_URLS": urls}), mock_aws():
+    with _fake_aws(), mock_aws():
         _fill_table(ids)
         calls: Counter[str] = Counter()
         counting = False
@@ -132,9 +131,10 @@ def run() -> list[Figure]:
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register("before-call", count)  # every client made from now on
-        previous = use_store(None)
-        try:
-            connection_store(), management_client(SOCKET)  # the clients a warm Lambda already has
+        deployment = deployment_from({TABLE_ENV: TABLE, URLS_ENV: urls})
+        with deployment.activate():
+            # The clients a warm Lambda already has.
+            next(deployment.connections.connection_ids(SOCKET)), deployment.management(SOCKET)
 
             counting = True
             start = time.perf_counter()
@@ -151,8 +151,6 @@ def run() -> list[Figure]:
             for connection_id in ids:
                 plain.post_to_connection(ConnectionId=connection_id, Data=body)
             baseline_seconds = time.perf_counter() - start
-        finally:
-            use_store(previous)
 
     posts = calls.pop("apigatewaymanagementapi.PostToConnection", 0)
     pages = calls.pop("dynamodb.Query", 0)

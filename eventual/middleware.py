@@ -11,15 +11,16 @@ a coroutine, and ``next`` then returns an awaitable (``await next(ctx)``).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal, Protocol, TypeAlias
+from functools import partial
+from typing import Any, Protocol, TypeAlias
 
 from eventual.errors import MiddlewareError
 from eventual.requests import Context, SocketRequest
+from eventual.routes import EVENT_TYPES, EventType
 
-EventType: TypeAlias = Literal["connect", "disconnect", "message"]
-EVENT_TYPES: tuple[EventType, ...] = ("connect", "disconnect", "message")
+_CO_COROUTINE = 0x80
+"""``inspect.CO_COROUTINE``: the flag of an ``async def`` function's code."""
 
 Next: TypeAlias = Callable[..., Any]
 """``next(context=None)``: runs the rest of the chain; without an argument the context is kept."""
@@ -62,16 +63,31 @@ def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
 
 
-def _is_async(fn: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - callable objects with async __call__
-    )
+def is_async(fn: object) -> bool:
+    """``inspect.iscoroutinefunction``, for callable objects too (an ``async def __call__``).
+
+    Written out because importing ``inspect`` would cost every Lambda cold start a few
+    milliseconds (docs/architecture.md, "Cold start").
+    """
+    while isinstance(fn, partial):
+        fn = fn.func
+    fn = getattr(fn, "__func__", fn)  # bound methods
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        call = getattr(type(fn), "__call__", None)  # noqa: B004 - an object with async __call__
+        code = getattr(getattr(call, "__func__", call), "__code__", None)
+    return code is not None and bool(code.co_flags & _CO_COROUTINE)
+
+
+def is_awaitable(value: object) -> bool:
+    """``inspect.isawaitable`` for what handlers return: coroutines and objects with ``__await__``."""
+    return isinstance(value, Awaitable)
 
 
 def compile_chain(middlewares: Sequence[Callable[..., Any]], handler: Handler) -> Dispatch:
     """Turn middlewares and a final handler into one ``dispatch(request, context)``."""
     steps = tuple(middlewares)
-    if any(map(_is_async, (*steps, handler))):
+    if any(map(is_async, (*steps, handler))):
         return _compile_async(steps, handler)
     return _compile_sync(steps, handler)
 
@@ -105,7 +121,7 @@ def _compile_async(steps: tuple[Callable[..., Any], ...], handler: Handler) -> D
 
     async def settle(value: Any) -> Any:
         # A sync step may hand back the awaitable that next() gave it; resolve it here.
-        while inspect.isawaitable(value):
+        while is_awaitable(value):
             value = await value
         return value
 

@@ -5,27 +5,21 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from eventual.deployment import Deployment, current_deployment
 from eventual.errors import ConfigurationError, ConnectionGone, DuplicateSocketError
 from eventual.middleware import (
-    EVENT_TYPES,
     Dispatch,
-    EventType,
     Handler,
     MiddlewareSpec,
     compile_chain,
     steps_for,
 )
+from eventual.payload import checked_payload
+from eventual.records import Record, init_fields
 from eventual.requests import Payload
-
-ROUTES: dict[str, EventType] = {
-    "$connect": "connect",
-    "$disconnect": "disconnect",
-    "$default": "message",
-}
-"""API Gateway's route keys and the event type each one carries."""
+from eventual.routes import EVENT_TYPES, ROUTES, EventType
 
 
 def _accept(request: Any, context: Any) -> None:
@@ -33,35 +27,55 @@ def _accept(request: Any, context: Any) -> None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class SocketOptions:
+class SocketOptions(Record):
     """Deployment options of one socket's Lambda function."""
 
-    memory_size: int | None = None
+    __slots__ = ("authorizer", "memory_size", "timeout", "track_connections")
+    _compared = ("memory_size", "timeout", "authorizer", "track_connections")
+
+    memory_size: int | None
     """MB of memory; ``None`` takes the construct's default."""
-    timeout: int | None = None
+    timeout: int | None
     """Seconds; ``None`` takes the construct's default (API Gateway waits at most 29 s)."""
-    authorizer: Callable[[Any], Any] | None = None
+    authorizer: Callable[[Any], Any] | None
     """``fn(connect_request) -> identity dict``, run before ``$connect`` (``eventual.runtime.authorizer``)."""
-    track_connections: bool = False
+    track_connections: bool
     """Record open connections, for ``connections()`` and ``broadcast()``."""
 
-    def __post_init__(self) -> None:
-        if self.memory_size is not None and not 128 <= self.memory_size <= 10240:
-            raise ValueError(f"memory_size must be 128..10240 MB, got {self.memory_size}")
-        if self.timeout is not None and not 1 <= self.timeout <= 900:
-            raise ValueError(f"timeout must be 1..900 seconds, got {self.timeout}")
-        if self.authorizer is not None and not callable(self.authorizer):
-            raise TypeError(f"authorizer must be callable, got {self.authorizer!r}")
+    def __init__(
+        self,
+        memory_size: int | None = None,
+        timeout: int | None = None,
+        authorizer: Callable[[Any], Any] | None = None,
+        track_connections: bool = False,
+    ) -> None:
+        if memory_size is not None and not 128 <= memory_size <= 10240:
+            raise ValueError(f"memory_size must be 128..10240 MB, got {memory_size}")
+        if timeout is not None and not 1 <= timeout <= 900:
+            raise ValueError(f"timeout must be 1..900 seconds, got {timeout}")
+        if authorizer is not None and not callable(authorizer):
+            raise TypeError(f"authorizer must be callable, got {authorizer!r}")
+        init_fields(
+            self,
+            memory_size=memory_size,
+            timeout=timeout,
+            authorizer=authorizer,
+            track_connections=track_connections,
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(Record):
     """Where a socket was declared, for error messages."""
+
+    __slots__ = ("filename", "lineno", "module")
+    _compared = ("module", "filename", "lineno")
 
     module: str
     filename: str
     lineno: int
+
+    def __init__(self, module: str, filename: str, lineno: int) -> None:
+        init_fields(self, module=module, filename=filename, lineno=lineno)
 
     def __str__(self) -> str:
         return f"{self.filename}:{self.lineno}"
@@ -82,7 +96,7 @@ class Socket:
         handlers: Mapping[str, Handler],
         *,
         middlewares: tuple[MiddlewareSpec, ...] = (),
-        options: SocketOptions = SocketOptions(),
+        options: SocketOptions | None = None,
         location: Location | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
@@ -99,7 +113,7 @@ class Socket:
         self.name = name
         self.handlers: Mapping[str, Handler] = dict(handlers)
         self.middlewares = middlewares
-        self.options = options
+        self.options = options or SocketOptions()
         self.location = location
         per_event: dict[EventType, list[Callable[..., Any]]] = {t: [] for t in EVENT_TYPES}
         for spec in middlewares:
@@ -118,55 +132,44 @@ class Socket:
         """The compiled middleware chain and handler for one event type."""
         return self._dispatchers[event_type]
 
-    # -- reaching connections -------------------------------------------------------------
+    # -- reaching connections, through the current deployment ------------------------------
 
     @property
     def wss_endpoint(self) -> str:
         """The ``wss://`` (or local ``ws://``) URL clients connect to."""
-        from eventual.runtime.management import socket_urls
-
-        return socket_urls(self.name)["wss"]
+        return current_deployment().urls(self.name).wss
 
     @property
     def http_endpoint(self) -> str:
         """The management API's base URL (``https://`` in the cloud)."""
-        from eventual.runtime.management import socket_urls
-
-        return socket_urls(self.name)["http"]
+        return current_deployment().urls(self.name).http
 
     def send(self, connection_id: str, data: Payload) -> None:
         """Send ``data`` to one connection; raises :class:`eventual.ConnectionGone` if closed.
 
         On a socket that tracks connections, a gone connection is forgotten as well.
         """
-        from eventual.runtime.management import management_client
-
+        deployment = current_deployment()
         try:
-            management_client(self.name).send(connection_id, data)
+            deployment.management(self.name).post(connection_id, checked_payload(data))
         except ConnectionGone:
-            self._forget_gone(connection_id)
+            self._forget_gone(deployment, connection_id)
             raise
 
     def disconnect(self, connection_id: str) -> None:
         """Close one connection; raises :class:`eventual.ConnectionGone` if already closed."""
-        from eventual.runtime.management import management_client
-
-        management_client(self.name).disconnect(connection_id)
+        current_deployment().management(self.name).disconnect(connection_id)
 
     def connection_info(self, connection_id: str) -> dict[str, Any]:
         """API Gateway's record of a connection: ``connectedAt``, ``lastActiveAt``, ``identity``."""
-        from eventual.runtime.management import management_client
-
-        return management_client(self.name).info(connection_id)
+        return current_deployment().management(self.name).info(connection_id)
 
     # -- tracked connections --------------------------------------------------------------
 
     def connections(self) -> Iterator[str]:
         """The ids of every open connection, read page by page (``track_connections=True``)."""
-        from eventual.runtime.connections import connection_store
-
         self._require_tracking("connections()")
-        return connection_store().connection_ids(self.name)
+        return current_deployment().connections.connection_ids(self.name)
 
     def broadcast(
         self, data: Payload, *, exclude: str | Iterable[str] = (), concurrency: int = 16
@@ -175,26 +178,24 @@ class Socket:
 
         Gone connections are forgotten and counted, not raised.
         """
-        from eventual.runtime.broadcast import broadcast
+        from eventual.broadcast import broadcast  # its thread pool is for those who broadcast
 
         self._require_tracking("broadcast()")
         excluded = {exclude} if isinstance(exclude, str) else set(exclude)
-        return broadcast(self, data, excluded, concurrency)
+        return broadcast(self, current_deployment(), data, excluded, concurrency)
 
-    def forget(self, connection_id: str) -> None:
+    def forget(self, connection_id: str, deployment: Deployment | None = None) -> None:
         """Drop a connection from the tracked set (no-op on a socket that does not track)."""
         if self.options.track_connections:
-            from eventual.runtime.connections import connection_store
+            (deployment or current_deployment()).connections.delete(self.name, connection_id)
 
-            connection_store().delete(self.name, connection_id)
-
-    def _forget_gone(self, connection_id: str) -> None:
+    def _forget_gone(self, deployment: Deployment, connection_id: str) -> None:
         """Forget a gone connection without hiding ``ConnectionGone`` from the sender: a function
         that may send on this socket but not write its table still learns the connection is gone."""
         try:
-            self.forget(connection_id)
+            self.forget(connection_id, deployment)
         except Exception as error:
-            import logging
+            import logging  # only on this rare path: logging costs every cold start otherwise
 
             logging.getLogger("eventual").warning(
                 "socket %r: could not forget gone connection %s: %s", self.name, connection_id, error
@@ -207,12 +208,17 @@ class Socket:
             )
 
 
-@dataclass(frozen=True, slots=True)
-class BroadcastResult:
+class BroadcastResult(Record):
     """What a broadcast did: messages delivered, and connections found gone (and forgotten)."""
+
+    __slots__ = ("delivered", "gone")
+    _compared = ("delivered", "gone")
 
     delivered: int
     gone: int
+
+    def __init__(self, delivered: int, gone: int) -> None:
+        init_fields(self, delivered=delivered, gone=gone)
 
 
 # -- the registry ---------------------------------------------------------------------------
@@ -278,8 +284,7 @@ def _caller_location() -> Location | None:
     )
 
 
-@dataclass(frozen=True)
-class SocketChain:
+class SocketChain(Record):
     """A middleware chain that declares sockets; :data:`eventual.socket` is the empty one.
 
     ``socket(name, handlers)`` and ``chain.socket(name, handlers)`` declare a socket whose
@@ -287,7 +292,12 @@ class SocketChain:
     chain and leaves this one unchanged.
     """
 
-    middlewares: tuple[MiddlewareSpec, ...] = field(default=())
+    __slots__ = ("middlewares",)
+
+    middlewares: tuple[MiddlewareSpec, ...]
+
+    def __init__(self, middlewares: tuple[MiddlewareSpec, ...] = ()) -> None:
+        init_fields(self, middlewares=middlewares)
 
     def use(self, middleware: MiddlewareSpec) -> SocketChain:
         """A new chain with ``middleware`` appended.

@@ -1,32 +1,32 @@
-"""API Gateway WebSocket events as AWS documents them ("Working with WebSocket APIs" /
-the Lambda proxy integration input for WebSocket routes), built here for tests."""
+"""API Gateway WebSocket events for tests, with the fixed values of AWS's documented examples
+("Working with WebSocket APIs", the Lambda proxy integration input of WebSocket routes), built
+by the runtime's own contract (:mod:`eventual.runtime.apigateway`)."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
+
+from eventual.runtime import apigateway
+from eventual.runtime.apigateway import Caller, Stage
 
 API_ID = "abcd1234"
 DOMAIN = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
 CONNECTED_AT = 1707502303419
+STAGE = Stage(DOMAIN, stage="prod", api_id=API_ID, account="123456789012")
+DEFAULT_HEADERS = {
+    "Host": DOMAIN,
+    "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version": "13",
+    "X-Amzn-Trace-Id": "Root=1-65c66adf-0123456789abcdef01234567",
+    "X-Forwarded-For": "192.0.2.1",
+    "X-Forwarded-Port": "443",
+    "X-Forwarded-Proto": "https",
+}
 
 
-def _request_context(route_key: str, event_type: str, connection_id: str, request_id: str) -> dict[str, Any]:
-    return {
-        "routeKey": route_key,
-        "eventType": event_type,
-        "extendedRequestId": request_id,
-        "requestTime": "09/Feb/2024:18:11:43 +0000",
-        "messageDirection": "IN",
-        "stage": "prod",
-        "connectedAt": CONNECTED_AT,
-        "requestTimeEpoch": CONNECTED_AT + 1,
-        "identity": {"userAgent": "python-websockets/14.0", "sourceIp": "192.0.2.1"},
-        "requestId": request_id,
-        "domainName": DOMAIN,
-        "connectionId": connection_id,
-        "apiId": API_ID,
-    }
+def caller(connection_id: str) -> Caller:
+    return Caller(connection_id, "192.0.2.1", "python-websockets/14.0", CONNECTED_AT)
 
 
 def connect_event(
@@ -37,27 +37,14 @@ def connect_event(
     request_id: str = "ReqConnect1=",
 ) -> dict[str, Any]:
     """A $connect event with the headers API Gateway adds and an optional query string."""
-    headers = {
-        "Host": DOMAIN,
-        "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "Sec-WebSocket-Version": "13",
-        "X-Amzn-Trace-Id": "Root=1-65c66adf-0123456789abcdef01234567",
-        "X-Forwarded-For": "192.0.2.1",
-        "X-Forwarded-Port": "443",
-        "X-Forwarded-Proto": "https",
-        **(headers or {}),
-    }
-    event: dict[str, Any] = {
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "requestContext": _request_context("$connect", "CONNECT", connection_id, request_id),
-        "isBase64Encoded": False,
-    }
-    if query is not None:
-        event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    return event
+    event = apigateway.connect_event(
+        STAGE,
+        caller(connection_id),
+        headers={**DEFAULT_HEADERS, **(headers or {})}.items(),
+        query=(query or {}).items(),
+        request_id=request_id,
+    )
+    return dict(event)
 
 
 def message_event(
@@ -68,15 +55,16 @@ def message_event(
     request_id: str = "ReqMessage1=",
 ) -> dict[str, Any]:
     """A message event; a bytes body arrives base64-encoded with ``isBase64Encoded``."""
-    context = _request_context(route_key, "MESSAGE", connection_id, request_id)
-    context["messageId"] = "MsgId0000001="
-    if isinstance(body, bytes):
-        return {
-            "requestContext": context,
-            "body": base64.b64encode(body).decode(),
-            "isBase64Encoded": True,
-        }
-    return {"requestContext": context, "body": body, "isBase64Encoded": False}
+    event = apigateway.message_event(
+        STAGE,
+        caller(connection_id),
+        body,
+        request_id=request_id,
+        message_id="MsgId0000001=",
+        at=CONNECTED_AT + 1,
+        route_key=route_key,
+    )
+    return dict(event)
 
 
 def disconnect_event(
@@ -87,16 +75,15 @@ def disconnect_event(
     request_id: str = "ReqDisconn1=",
 ) -> dict[str, Any]:
     """A $disconnect event with the close code and reason API Gateway reports."""
-    context = _request_context("$disconnect", "DISCONNECT", connection_id, request_id)
-    context["disconnectStatusCode"] = status_code
-    context["disconnectReason"] = reason
-    headers = {"Host": DOMAIN, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
-    return {
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "requestContext": context,
-        "isBase64Encoded": False,
-    }
+    event = apigateway.disconnect_event(
+        STAGE,
+        caller(connection_id),
+        status_code=status_code,
+        reason=reason,
+        request_id=request_id,
+        at=CONNECTED_AT + 2,
+    )
+    return dict(event)
 
 
 def authorizer_event(
@@ -106,8 +93,11 @@ def authorizer_event(
     query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The REQUEST authorizer event API Gateway sends for a WebSocket ``$connect``."""
-    event = connect_event(connection_id, headers=headers, query=query)
-    event["type"] = "REQUEST"
-    event["methodArn"] = f"arn:aws:execute-api:us-east-1:123456789012:{API_ID}/prod/$connect"
-    event["stageVariables"] = {}
-    return event
+    event = apigateway.authorizer_event(
+        STAGE,
+        caller(connection_id),
+        headers={**DEFAULT_HEADERS, **(headers or {})}.items(),
+        query=(query or {}).items(),
+        request_id="ReqAuthorz1=",
+    )
+    return dict(event)

@@ -1,14 +1,113 @@
-"""What ships to Lambda must not drag in the deploy-time or dev-time stacks."""
+"""The layers of docs/architecture.md, enforced: no module imports a layer above its own, and
+what ships to Lambda drags in neither the deploy-time nor the dev-time stacks."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+PACKAGE = Path(__file__).resolve().parent.parent / "eventual"
+
+LAYERS: dict[str, int] = {
+    # 0: values every layer shares
+    "eventual.errors": 0,
+    "eventual.records": 0,
+    "eventual.routes": 0,
+    "eventual.requests": 0,
+    "eventual.payload": 0,
+    # 1: the programming model
+    "eventual": 1,
+    "eventual.middleware": 1,
+    "eventual.deployment": 1,
+    "eventual.sockets": 1,
+    "eventual.broadcast": 1,
+    "eventual.project": 1,
+    "eventual.outputs": 1,
+    # 2: what runs in Lambda
+    "eventual.runtime": 2,
+    # 3: the dev server and the CDK constructs, side by side
+    "eventual.local": 3,
+    "eventual.constructs": 3,
+    # 4: the command line
+    "eventual.cli": 4,
+}
+SIBLINGS = {"eventual.local", "eventual.constructs"}
+"""Same layer, but neither may import the other."""
+
 HEAVY = ("aws_cdk", "jsii", "constructs", "click", "websockets", "boto3", "botocore")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> tuple[str, int]:
+    """The longest ``LAYERS`` prefix of ``module``, and its layer."""
+    while module not in LAYERS:
+        if "." not in module:
+            raise KeyError(module)
+        module = module.rpartition(".")[0]
+    return module, LAYERS[module]
+
+
+def eventual_imports(path: Path) -> set[str]:
+    """Every ``eventual`` module ``path`` imports, anywhere in it (function bodies included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name == "eventual" or name.startswith("eventual.")}
+
+
+def upward_imports(path: Path, module: str | None = None) -> list[str]:
+    """What ``path`` (the module ``module``, by default the one at that path) imports from above."""
+    module = module or module_name(path)
+    here, level = layer_of(module)
+    wrong = []
+    for imported in sorted(eventual_imports(path)):
+        try:
+            there, their_level = layer_of(imported)
+        except KeyError:
+            continue  # ``from eventual.x import name``: ``eventual.x.name`` is no module
+        if their_level > level or (here in SIBLINGS and there in SIBLINGS and here != there):
+            wrong.append(f"{module} (layer {level}) imports {imported} (layer {their_level})")
+    return wrong
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_every_module_imports_only_its_own_layer_and_below(path: Path) -> None:
+    layer_of(module_name(path))  # a new top-level module needs a place in LAYERS
+    assert upward_imports(path) == []
+
+
+def test_an_upward_import_anywhere_is_caught(tmp_path: Path) -> None:
+    probe = tmp_path / "sockets.py"
+    probe.write_text(
+        (PACKAGE / "sockets.py").read_text()
+        + "\n\ndef send():\n    from eventual.runtime.management import ManagementClient\n"
+    )
+    assert upward_imports(probe, "eventual.sockets") == [
+        "eventual.sockets (layer 1) imports eventual.runtime.management (layer 2)",
+        "eventual.sockets (layer 1) imports eventual.runtime.management.ManagementClient (layer 2)",
+    ]
+    sibling = tmp_path / "server.py"
+    sibling.write_text("from eventual.constructs import Service\n")
+    assert upward_imports(sibling, "eventual.local.server") == [
+        "eventual.local.server (layer 3) imports eventual.constructs (layer 3)",
+        "eventual.local.server (layer 3) imports eventual.constructs.Service (layer 3)",
+    ]
 
 
 def modules_after(code: str) -> set[str]:
@@ -25,14 +124,14 @@ def test_lambda_code_imports_nothing_heavy(module: str) -> None:
 
 def test_boto3_loads_on_first_send_only() -> None:
     code = """
-import os, json
-os.environ["EVENTUAL_SOCKET_URLS"] = json.dumps({"s": {"wss": "ws://x", "http": "http://127.0.0.1:9/s"}})
+import json
 from eventual import socket
+from eventual.runtime.environment import deployment_from
 import eventual.runtime.handler
 s = socket("s", {})
+deployment = deployment_from({"EVENTUAL_SOCKET_URLS": json.dumps({"s": {"wss": "ws://x", "http": "http://127.0.0.1:9/s"}})})
 assert "boto3" not in sys.modules
-from eventual.runtime.management import management_client
-management_client("s")
+deployment.management("s")
 """
     assert "boto3" in modules_after(code)
 

@@ -9,6 +9,9 @@ import pytest
 from eventual import MiddlewareError, SocketResponse, socket
 from eventual.runtime.dispatch import dispatch
 from tests.apigw_events import connect_event, disconnect_event, message_event
+from tests.deployments import bare_deployment
+
+SERVICE = bare_deployment("s")
 
 pytestmark = pytest.mark.usefixtures("socket_registry")
 
@@ -27,7 +30,7 @@ def test_seed_json_middleware_feeds_default() -> None:
         return {"foo": context["message"]["foo"].upper()}
 
     my_socket = socket.use({"message": parse_json}).socket("mySocket", {"$default": on_message})
-    response = dispatch(my_socket, message_event('{"foo": "a", "bar": "b"}'), service="my-service")
+    response = dispatch(my_socket, message_event('{"foo": "a", "bar": "b"}'), bare_deployment("my-service"))
     assert json.loads(response["body"]) == {"foo": "A"}
     assert seen == [{"socket": "mySocket", "service": "my-service", "message": {"foo": "a", "bar": "b"}}]
 
@@ -41,7 +44,7 @@ def test_message_only_middleware_skips_connect_and_disconnect() -> None:
 
     chat = socket.use({"message": record}).socket("chat", {})
     for event in (connect_event(), message_event("x"), disconnect_event()):
-        dispatch(chat, event, service="s")
+        dispatch(chat, event, SERVICE)
     assert calls == ["message"]
 
 
@@ -54,7 +57,7 @@ def test_bare_callable_runs_on_all_three_events() -> None:
 
     chat = socket.use(record).socket("chat", {})
     for event in (connect_event(), message_event("x"), disconnect_event()):
-        dispatch(chat, event, service="s")
+        dispatch(chat, event, SERVICE)
     assert calls == ["connect", "message", "disconnect"]
 
 
@@ -73,9 +76,9 @@ def test_chains_run_in_order_and_use_returns_a_new_chain() -> None:
     assert len(base.middlewares) == 1
 
     chain = longer.socket("chain", {"$default": lambda request, context: context["path"]})
-    assert json.loads(dispatch(chain, message_event("x"), service="s")["body"]) == ["a", "b", "c"]
+    assert json.loads(dispatch(chain, message_event("x"), SERVICE)["body"]) == ["a", "b", "c"]
     only_a = base.socket("only-a", {"$default": lambda request, context: context["path"]})
-    assert json.loads(dispatch(only_a, message_event("x"), service="s")["body"]) == ["a"]
+    assert json.loads(dispatch(only_a, message_event("x"), SERVICE)["body"]) == ["a"]
     assert order == ["a", "b", "c", "a"]
 
 
@@ -90,10 +93,13 @@ def test_short_circuit_skips_the_handler() -> None:
     guarded = socket.use({"connect": deny}).socket(
         "guarded", {"$connect": lambda request, context: handled.append(request.connection_id)}
     )
-    assert dispatch(guarded, connect_event(), service="s") == {"statusCode": 401, "body": "unauthorized"}
+    assert dispatch(guarded, connect_event(), SERVICE) == {
+        "statusCode": 401,
+        "body": "unauthorized",
+    }
     assert handled == []
     ok = connect_event(headers={"Authorization": "Bearer ok"})
-    assert dispatch(guarded, ok, service="s") == {"statusCode": 200}
+    assert dispatch(guarded, ok, SERVICE) == {"statusCode": 200}
     assert handled == ["Ab1Cd2Ef3Gh="]
 
 
@@ -102,7 +108,10 @@ def test_short_circuit_on_message_answers_the_caller() -> None:
         return SocketResponse(status=400, message={"error": "bad"})
 
     chat = socket.use({"message": reject}).socket("chat", {"$default": lambda r, c: "unreachable"})
-    assert dispatch(chat, message_event("x"), service="s") == {"statusCode": 400, "body": '{"error":"bad"}'}
+    assert dispatch(chat, message_event("x"), SERVICE) == {
+        "statusCode": 400,
+        "body": '{"error":"bad"}',
+    }
 
 
 def test_next_twice_is_an_error_naming_the_middleware(caplog: pytest.LogCaptureFixture) -> None:
@@ -113,7 +122,7 @@ def test_next_twice_is_an_error_naming_the_middleware(caplog: pytest.LogCaptureF
         return next(context)
 
     chat = socket.use(twice).socket("chat", {"$default": lambda r, c: calls.append(1)})
-    assert dispatch(chat, message_event("x"), service="s")["statusCode"] == 500
+    assert dispatch(chat, message_event("x"), SERVICE)["statusCode"] == 500
     assert calls == [1]
     assert "MiddlewareError" in caplog.text
     assert "twice" in caplog.text and "called next() twice" in caplog.text
@@ -131,7 +140,7 @@ def test_next_twice_raises_to_the_middleware_itself() -> None:
         return first
 
     chat = socket.use(twice).socket("chat", {"$default": lambda r, c: "once"})
-    assert dispatch(chat, message_event("x"), service="s")["body"] == "once"
+    assert dispatch(chat, message_event("x"), SERVICE)["body"] == "once"
     assert len(caught) == 1
 
 
@@ -163,7 +172,7 @@ def test_sync_and_async_mix(middlewares: tuple[Any, ...], handler: Any) -> None:
     for middleware in middlewares:
         chain = chain.use(middleware)
     mixed = chain.socket("mixed", {"$default": handler})
-    body = json.loads(dispatch(mixed, message_event("x"), service="s")["body"])
+    body = json.loads(dispatch(mixed, message_event("x"), SERVICE)["body"])
     assert body == {
         "async_mw": True if async_tag in middlewares else None,
         "sync_mw": True if sync_tag in middlewares else None,
@@ -179,9 +188,12 @@ def test_async_short_circuit_and_async_next_twice() -> None:
         return await next(context)
 
     denied = socket.use(deny).socket("denied", {"$default": async_handler})
-    assert dispatch(denied, message_event("x"), service="s") == {"statusCode": 429, "body": "slow down"}
+    assert dispatch(denied, message_event("x"), SERVICE) == {
+        "statusCode": 429,
+        "body": "slow down",
+    }
     doubled = socket.use(twice).socket("doubled", {"$default": async_handler})
-    assert dispatch(doubled, message_event("x"), service="s")["statusCode"] == 500
+    assert dispatch(doubled, message_event("x"), SERVICE)["statusCode"] == 500
 
 
 def test_async_handlers_run_on_a_reused_loop() -> None:
@@ -193,7 +205,7 @@ def test_async_handlers_run_on_a_reused_loop() -> None:
 
     chat = socket("chat", {"$default": on_message})
     for _ in range(3):
-        assert dispatch(chat, message_event("x"), service="s")["body"] == "ok"
+        assert dispatch(chat, message_event("x"), SERVICE)["body"] == "ok"
     assert len(set(map(id, loops))) == 1
 
 

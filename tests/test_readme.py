@@ -10,6 +10,9 @@ import pytest
 
 from eventual.runtime.dispatch import dispatch
 from tests.apigw_events import connect_event, message_event
+from tests.deployments import bare_deployment
+
+SERVICE = bare_deployment("s")
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -20,9 +23,9 @@ def test_readme_socket_example_runs() -> None:
     namespace: dict[str, object] = {"__name__": "readme_example"}
     exec(compile(blocks[0], str(README), "exec"), namespace)
     chat = namespace["chat"]
-    assert dispatch(chat, connect_event(query={"token": "let-me-in"}), service="s") == {"statusCode": 200}  # type: ignore[arg-type]
-    assert dispatch(chat, connect_event(), service="s")["statusCode"] == 401  # type: ignore[arg-type]
-    reply = dispatch(chat, message_event('{"x": 1}'), service="s")  # type: ignore[arg-type]
+    assert dispatch(chat, connect_event(query={"token": "let-me-in"}), SERVICE) == {"statusCode": 200}  # type: ignore[arg-type]
+    assert dispatch(chat, connect_event(), SERVICE)["statusCode"] == 401  # type: ignore[arg-type]
+    reply = dispatch(chat, message_event('{"x": 1}'), SERVICE)  # type: ignore[arg-type]
     assert json.loads(reply["body"]) == {"echo": {"x": 1}}
 
 

@@ -10,6 +10,9 @@ from eventual import DuplicateSocketError, Socket, SocketResponse, socket
 from eventual.runtime.dispatch import dispatch
 from eventual.sockets import registry, sockets_of
 from tests.apigw_events import connect_event, disconnect_event, message_event
+from tests.deployments import bare_deployment
+
+SERVICE = bare_deployment("s")
 
 pytestmark = pytest.mark.usefixtures("socket_registry")
 
@@ -24,9 +27,9 @@ def test_socket_registers_under_its_name_with_its_location() -> None:
 
 def test_missing_handlers_accept_and_ignore() -> None:
     empty = socket("empty")
-    assert dispatch(empty, connect_event(), service="s") == {"statusCode": 200}
-    assert dispatch(empty, message_event("hi"), service="s") == {"statusCode": 200}
-    assert dispatch(empty, disconnect_event(), service="s") == {"statusCode": 200}
+    assert dispatch(empty, connect_event(), SERVICE) == {"statusCode": 200}
+    assert dispatch(empty, message_event("hi"), SERVICE) == {"statusCode": 200}
+    assert dispatch(empty, disconnect_event(), SERVICE) == {"statusCode": 200}
 
 
 def test_unknown_handler_key_is_a_clear_error() -> None:
@@ -106,9 +109,9 @@ def test_connect_rejection_and_acceptance() -> None:
         return SocketResponse(status=403, message="no") if request.query.get("token") != "t" else None  # type: ignore[attr-defined]
 
     gated = socket("gated", {"$connect": gate})
-    assert dispatch(gated, connect_event(query={"token": "t"}), service="s") == {"statusCode": 200}
-    assert dispatch(gated, connect_event(query={"token": "x"}), service="s") == {
+    assert dispatch(gated, connect_event(query={"token": "t"}), SERVICE) == {"statusCode": 200}
+    assert dispatch(gated, connect_event(query={"token": "x"}), SERVICE) == {
         "statusCode": 403,
         "body": "no",
     }
-    assert dispatch(gated, connect_event(), service="s")["statusCode"] == 403
+    assert dispatch(gated, connect_event(), SERVICE)["statusCode"] == 403

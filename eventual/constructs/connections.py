@@ -14,7 +14,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TABLE_ENV, TTL_ATTRIBUTE
+from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from eventual.runtime.environment import TABLE_ENV
 
 CONNECTIONS_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query")
 """All the runtime does: ``$connect`` puts, ``$disconnect`` and a gone send delete, and

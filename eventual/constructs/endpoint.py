@@ -19,7 +19,8 @@ from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
 from eventual.outputs import output_description
-from eventual.sockets import ROUTES, Socket
+from eventual.routes import ROUTES
+from eventual.sockets import Socket
 
 WEBSOCKET_ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",

@@ -36,7 +36,7 @@ from eventual.constructs.names import (
 from eventual.constructs.props import struct_fields
 from eventual.outputs import output_description
 from eventual.project import Project, load_sockets
-from eventual.runtime.connections import TABLE_ENV
+from eventual.runtime.environment import TABLE_ENV
 from eventual.sockets import Socket
 
 HANDLER = "eventual.runtime.handler.handle"

@@ -18,7 +18,8 @@ from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from eventual.local.events import Peer, now_ms
+from eventual.local.events import now_ms
+from eventual.runtime.apigateway import Caller
 
 GOING_AWAY = "Going away"
 
@@ -47,7 +48,7 @@ class WebSocketConnection:
         self,
         sock: socket.socket,
         protocol: ServerProtocol,
-        peer: Peer,
+        peer: Caller,
         limits: Limits,
         socket_name: str,
         early_frames: list[Frame],

@@ -1,7 +1,6 @@
-"""API-Gateway-shaped events for one socket's connections: what the dev server hands the runtime.
-
-The shapes follow the Lambda proxy integration input of WebSocket routes, so handlers see locally
-exactly the fields they read in the cloud.
+"""The events of the dev server's connections, built by the runtime's own API Gateway contract
+(:mod:`eventual.runtime.apigateway`), so handlers see locally exactly the fields they read in the
+cloud. What this module adds is what API Gateway fills in: ids, times and forwarded headers.
 """
 
 from __future__ import annotations
@@ -10,13 +9,17 @@ import base64
 import random
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
+
+from eventual.runtime import apigateway
+from eventual.runtime.apigateway import Caller, Stage
+
+if TYPE_CHECKING:
+    from eventual.runtime.apigateway import AuthorizerEvent, WebSocketEvent
 
 _ids = random.Random()
 """Its own generator: a handler that seeds ``random`` must not make ids repeat."""
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def new_id() -> str:
@@ -30,120 +33,62 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def request_time(epoch_ms: int) -> str:
-    """``09/Feb/2024:18:11:43 +0000``, API Gateway's ``requestTime`` (locale-independent)."""
-    t = time.gmtime(epoch_ms / 1000)
-    day = f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}"
-    return f"{day}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+def new_caller(source_ip: str, user_agent: str) -> Caller:
+    """A connection that has just asked to connect."""
+    return Caller(new_id(), source_ip, user_agent, now_ms())
 
 
-@dataclass(slots=True)
-class Peer:
-    """What API Gateway knows about one connection."""
-
-    connection_id: str
-    source_ip: str
-    user_agent: str
-    connected_at: int = field(default_factory=now_ms)
-    """Epoch milliseconds."""
-    identity: dict[str, Any] | None = None
-    """``requestContext.authorizer`` of the connection's events (sockets with an authorizer)."""
+def with_identity(caller: Caller, identity: dict[str, object]) -> Caller:
+    """The same connection, as its authorizer identified it."""
+    return Caller(caller.connection_id, caller.source_ip, caller.user_agent, caller.connected_at, identity)
 
 
-@dataclass(frozen=True, slots=True)
 class EventFactory:
-    """Builds the events of one socket's stage."""
+    """Builds the events of one dev server's stage."""
 
-    domain_name: str
-    """``host:port`` of the dev server (the cloud's ``{apiId}.execute-api.{region}.amazonaws.com``)."""
-    stage: str = "local"
-    api_id: str = "local"
+    def __init__(self, domain_name: str, *, server_port: int) -> None:
+        self.stage = Stage(domain_name)
+        self.server_port = server_port
 
-    def connect(
-        self,
-        peer: Peer,
-        headers: Iterable[tuple[str, str]],
-        query: str,
-        *,
-        server_port: int,
-    ) -> dict[str, Any]:
+    def connect(self, caller: Caller, headers: Iterable[tuple[str, str]], query: str) -> WebSocketEvent:
         """``$connect``: the upgrade request's headers and query, plus what API Gateway adds."""
-        multi_headers: dict[str, list[str]] = {}
-        for name, value in headers:
-            multi_headers.setdefault(name, []).append(value)
-        multi_headers.update(
-            {
-                "X-Forwarded-For": [peer.source_ip],
-                "X-Forwarded-Port": [str(server_port)],
-                "X-Forwarded-Proto": ["http"],
-            }
+        return apigateway.connect_event(
+            self.stage,
+            caller,
+            headers=self._headers(caller, headers),
+            query=parse_qsl(query, keep_blank_values=True),
+            request_id=new_id(),
         )
-        event: dict[str, Any] = {
-            "headers": {name: values[-1] for name, values in multi_headers.items()},
-            "multiValueHeaders": multi_headers,
-            "requestContext": self._context(peer, "$connect", "CONNECT", peer.connected_at),
-            "isBase64Encoded": False,
-        }
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if pairs:  # API Gateway leaves both keys out when there is no query string
-            multi_query: dict[str, list[str]] = {}
-            for name, value in pairs:
-                multi_query.setdefault(name, []).append(value)
-            event["queryStringParameters"] = {name: values[-1] for name, values in multi_query.items()}
-            event["multiValueQueryStringParameters"] = multi_query
-        return event
 
-    def authorizer(
-        self,
-        peer: Peer,
-        headers: Iterable[tuple[str, str]],
-        query: str,
-        *,
-        server_port: int,
-    ) -> dict[str, Any]:
-        """The REQUEST authorizer's input: the ``$connect`` request, plus ``type`` and ``methodArn``."""
-        event = self.connect(peer, headers, query, server_port=server_port)
-        event["type"] = "REQUEST"
-        event["methodArn"] = f"arn:aws:execute-api:us-east-1:000000000000:{self.api_id}/{self.stage}/$connect"
-        event["stageVariables"] = {}
-        return event
+    def authorizer(self, caller: Caller, headers: Iterable[tuple[str, str]], query: str) -> AuthorizerEvent:
+        """The REQUEST authorizer's input for the same upgrade request."""
+        return apigateway.authorizer_event(
+            self.stage,
+            caller,
+            headers=self._headers(caller, headers),
+            query=parse_qsl(query, keep_blank_values=True),
+            request_id=new_id(),
+        )
 
-    def message(self, peer: Peer, body: str) -> dict[str, Any]:
-        """A text message for ``$default`` (API Gateway accepts text frames only)."""
-        context = self._context(peer, "$default", "MESSAGE", now_ms())
-        context["messageId"] = new_id()
-        return {"requestContext": context, "body": body, "isBase64Encoded": False}
+    def message(self, caller: Caller, body: str | bytes) -> WebSocketEvent:
+        return apigateway.message_event(
+            self.stage, caller, body, request_id=new_id(), message_id=new_id(), at=now_ms()
+        )
 
-    def disconnect(self, peer: Peer, status_code: int, reason: str) -> dict[str, Any]:
-        """``$disconnect``, with the close code and reason API Gateway reports."""
-        context = self._context(peer, "$disconnect", "DISCONNECT", now_ms())
-        context["disconnectStatusCode"] = status_code
-        context["disconnectReason"] = reason
-        headers = {"Host": self.domain_name, "X-Forwarded-For": peer.source_ip}
-        return {
-            "headers": headers,
-            "multiValueHeaders": {name: [value] for name, value in headers.items()},
-            "requestContext": context,
-            "isBase64Encoded": False,
-        }
+    def disconnect(self, caller: Caller, status_code: int, reason: str) -> WebSocketEvent:
+        return apigateway.disconnect_event(
+            self.stage, caller, status_code=status_code, reason=reason, request_id=new_id(), at=now_ms()
+        )
 
-    def _context(self, peer: Peer, route_key: str, event_type: str, at: int) -> dict[str, Any]:
-        request_id = new_id()
-        context: dict[str, Any] = {
-            "routeKey": route_key,
-            "eventType": event_type,
-            "extendedRequestId": request_id,
-            "requestTime": request_time(at),
-            "messageDirection": "IN",
-            "stage": self.stage,
-            "connectedAt": peer.connected_at,
-            "requestTimeEpoch": at,
-            "identity": {"sourceIp": peer.source_ip, "userAgent": peer.user_agent},
-            "requestId": request_id,
-            "domainName": self.domain_name,
-            "connectionId": peer.connection_id,
-            "apiId": self.api_id,
-        }
-        if peer.identity is not None:
-            context["authorizer"] = peer.identity
-        return context
+    def _headers(self, caller: Caller, sent: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The client's headers, with API Gateway's ``X-Forwarded-*`` in place of any it sent."""
+        kept = [(name, value) for name, value in sent if name.lower() not in _FORWARDED]
+        return [
+            *kept,
+            ("X-Forwarded-For", caller.source_ip),
+            ("X-Forwarded-Port", str(self.server_port)),
+            ("X-Forwarded-Proto", "http"),
+        ]
+
+
+_FORWARDED = frozenset({"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"})

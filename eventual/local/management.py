@@ -16,7 +16,7 @@ from websockets.frames import CloseCode
 
 from eventual.local.connection import WebSocketConnection
 from eventual.local.http import response
-from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+from eventual.payload import MAX_PAYLOAD_BYTES
 
 
 def handle(

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from eventual.deployment import set_process_default
 from eventual.errors import ConfigurationError
 from eventual.local.connection import Limits
 from eventual.local.output import whole_lines
@@ -49,6 +50,9 @@ def serve(
         web_dir = web_dir_of(getattr(sys.modules[project.entry], "__file__", None))
         server = DevServer(project.service, sockets, host=host, port=port, limits=limits, web_dir=web_dir)
         _start(server, host, port)
+        # The one service of this process: threads a handler starts reach its connections too,
+        # as they do in Lambda.
+        set_process_default(server.deployment)
         _log_handler_failures(echo_error)
         display_host = "localhost" if host in _LOOPBACK_OR_ANY else host
 

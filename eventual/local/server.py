@@ -13,11 +13,8 @@ loop to a thread pool and back was slower.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import logging
-import os
 import selectors
 import socket
 import threading
@@ -31,20 +28,22 @@ from websockets.frames import CloseCode, Frame
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
+from eventual.deployment import Deployment, SocketUrls
 from eventual.local import management
 from eventual.local.authorizer import Refused, authorizer_context
 from eventual.local.connection import GOING_AWAY, Limits, WebSocketConnection
-from eventual.local.events import EventFactory, Peer, new_id
+from eventual.local.events import EventFactory, new_caller, with_identity
 from eventual.local.http import HttpError, HttpReader, HttpRequest, response
 from eventual.local.static import static_response
-from eventual.runtime.connections import ConnectionStore, InMemoryConnectionStore, use_store
+from eventual.payload import MAX_PAYLOAD_BYTES
+from eventual.runtime.apigateway import reply_of
+from eventual.runtime.connections import InMemoryConnectionStore
 from eventual.runtime.dispatch import dispatch
-from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+from eventual.runtime.management import ManagementClient
 from eventual.sockets import Socket
 
 logger = logging.getLogger("eventual.local")
 
-URLS_ENV = "EVENTUAL_SOCKET_URLS"
 WS_PREFIX = "__ws"
 REQUEST_TIMEOUT = 30.0
 """Seconds a client may take to send a request head (or stay idle between keep-alive requests)."""
@@ -55,9 +54,8 @@ DISCONNECT_GRACE = 10.0
 class DevServer:
     """Serves a service's sockets like API Gateway: ``ws://HOST:PORT/__ws/<socket>``.
 
-    ``start()`` binds and serves in background threads, with an in-memory store of tracked
-    connections; ``shutdown()`` closes every connection with 1001 (running ``$disconnect`` for
-    each) and stops. Also a context manager.
+    ``start()`` binds and serves in background threads; ``shutdown()`` closes every connection
+    with 1001 (running ``$disconnect`` for each) and stops. Also a context manager.
     """
 
     def __init__(
@@ -86,8 +84,17 @@ class DevServer:
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
-        self._saved_urls_env: str | None = None
-        self._saved_store: ConnectionStore | None = None
+        self._urls: dict[str, SocketUrls] = {}
+        self.deployment = Deployment(
+            service,
+            self._urls,
+            # Handlers' send() goes through boto3 back into this server, as it goes to API
+            # Gateway's management API in the cloud.
+            management=ManagementClient,
+            # connections()/broadcast() read this, as they read the service's table in the cloud.
+            connections=InMemoryConnectionStore(),
+        )
+        """What this server's handlers run in (``dispatch`` makes it current)."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -96,12 +103,8 @@ class DevServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._listener = socket.create_server((self.host, self._requested_port), family=family, backlog=4096)
         self._listener.setblocking(False)
-        self._events = EventFactory(domain_name=f"{self.url_host}:{self.port}")
-        self._saved_urls_env = os.environ.get(URLS_ENV)
+        self._events = EventFactory(f"{self.url_host}:{self.port}", server_port=self.port)
         self._publish_urls()
-        # Tracked sockets' connections()/broadcast() read this, in this process, as they read
-        # the service's DynamoDB table in the cloud.
-        self._saved_store = use_store(InMemoryConnectionStore())
         self._wake_r, self._wake_w = socket.socketpair()
         self._accept_thread = threading.Thread(target=self._accept_loop, name="eventual-accept", daemon=True)
         self._accept_thread.start()
@@ -127,11 +130,6 @@ class DevServer:
         self._join(set(self._clients.values()), 1.0)
         self._wake_r.close()
         self._wake_w.close()
-        if self._saved_urls_env is None:
-            os.environ.pop(URLS_ENV, None)
-        else:
-            os.environ[URLS_ENV] = self._saved_urls_env
-        use_store(self._saved_store)
 
     def __enter__(self) -> DevServer:
         self.start()
@@ -168,7 +166,7 @@ class DevServer:
         return self._connections
 
     def socket_urls(self, name: str) -> dict[str, str]:
-        """``{"wss": ws://..., "http": http://...}``: the shape of ``EVENTUAL_SOCKET_URLS``."""
+        """``{"wss": ws://..., "http": http://...}``: where clients connect, and its management API."""
         path = f"{self.url_host}:{self.port}/{WS_PREFIX}/{quote(name, safe='')}"
         return {"wss": f"ws://{path}", "http": f"http://{path}"}
 
@@ -178,9 +176,9 @@ class DevServer:
         self._publish_urls()
 
     def _publish_urls(self) -> None:
-        # Handlers' send() reads this, in this process: it leads boto3 back to this server.
-        urls = {name: self.socket_urls(name) for name in self._sockets}
-        os.environ[URLS_ENV] = json.dumps(urls)
+        # In place: the deployment reads this mapping on every look-up.
+        self._urls.clear()
+        self._urls.update({name: SocketUrls(**self.socket_urls(name)) for name in self._sockets})
 
     # -- accepting ------------------------------------------------------------------------
 
@@ -302,8 +300,7 @@ class DevServer:
                 conn.close(CloseCode.GOING_AWAY, GOING_AWAY)
             for body in conn.messages():
                 current = self._sockets.get(name, declared)
-                result = dispatch(current, events.message(peer, body), service=self.service)
-                reply = _body_bytes(result)
+                reply = _reply_bytes(dispatch(current, events.message(peer, body), self.deployment))
                 if reply:  # $default's return value is the route response
                     conn.send_text(reply)
         finally:
@@ -312,9 +309,7 @@ class DevServer:
             sock.close()
             code, reason = conn.close_status()
             dispatch(
-                self._sockets.get(name, declared),
-                events.disconnect(peer, code, reason),
-                service=self.service,
+                self._sockets.get(name, declared), events.disconnect(peer, code, reason), self.deployment
             )
 
     def _handshake(
@@ -346,20 +341,21 @@ class DevServer:
 
         # The authorizer, then $connect, run before the upgrade: a refusal is the handshake's answer.
         headers = received[0].headers
-        peer = Peer(new_id(), ip, headers.get("User-Agent", ""))
+        peer = new_caller(ip, headers.get("User-Agent", ""))
         current = self._sockets.get(name, declared)
         if current.options.authorizer is not None:
-            asking = self._events.authorizer(peer, headers.raw_items(), request.query, server_port=self.port)
+            asking = self._events.authorizer(peer, headers.raw_items(), request.query)
             try:
-                peer.identity = authorizer_context(current, asking)
+                with self.deployment.activate():
+                    peer = with_identity(peer, authorizer_context(current, asking))
             except Refused as refused:
                 sock.sendall(refused.answer)
                 return None
-        connect = self._events.connect(peer, headers.raw_items(), request.query, server_port=self.port)
-        result = dispatch(current, connect, service=self.service)
+        connect = self._events.connect(peer, headers.raw_items(), request.query)
+        result = dispatch(current, connect, self.deployment)
         status = int(result.get("statusCode", 200))
         if not 200 <= status < 300:
-            sock.sendall(response(status, _body_bytes(result), keep_alive=False))
+            sock.sendall(response(status, _reply_bytes(result), keep_alive=False))
             return None
 
         protocol.send_response(handshake)
@@ -369,7 +365,7 @@ class DevServer:
             # Gone before the upgrade completed; $connect accepted it, so $disconnect follows
             # (a tracked socket forgets it there).
             gone = self._events.disconnect(peer, CloseCode.ABNORMAL_CLOSURE, "")
-            dispatch(self._sockets.get(name, declared), gone, service=self.service)
+            dispatch(self._sockets.get(name, declared), gone, self.deployment)
             return None
         early_frames = [event for event in received[1:] if isinstance(event, Frame)]
         return WebSocketConnection(sock, protocol, peer, self.limits, name, early_frames)
@@ -381,13 +377,11 @@ class DevServer:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def _body_bytes(result: Mapping[str, Any]) -> bytes:
-    body = result.get("body")
-    if not body:
+def _reply_bytes(result: Mapping[str, Any]) -> bytes:
+    reply = reply_of(result)
+    if reply is None:
         return b""
-    if result.get("isBase64Encoded"):
-        return base64.b64decode(body)
-    return str(body).encode()
+    return reply.encode() if isinstance(reply, str) else reply
 
 
 def _send_all(sock: socket.socket, chunks: list[bytes]) -> None:

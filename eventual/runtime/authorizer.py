@@ -9,12 +9,13 @@ on every later event, as API Gateway passes it: values as strings, plus ``princi
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from eventual.errors import AuthorizationDenied, Unauthorized
+from eventual.middleware import is_awaitable
 from eventual.requests import ConnectRequest
+from eventual.runtime.apigateway import request_from_event
 from eventual.sockets import Socket
 
 Identity = dict[str, str | int | float | bool]
@@ -28,8 +29,8 @@ def authorize(sock: Socket, request: ConnectRequest) -> Identity:
     if authorizer is None:
         return {}
     result = authorizer(request)
-    if inspect.isawaitable(result):
-        from eventual.runtime.dispatch import run_awaitable
+    if is_awaitable(result):
+        from eventual.runtime.loop import run_awaitable
 
         result = run_awaitable(result)
     if result is None or result is False:
@@ -55,9 +56,7 @@ def validate_identity(socket_name: str, identity: Any) -> Identity:
 
 def request_from_authorizer_event(event: Mapping[str, Any]) -> ConnectRequest:
     """The ``$connect`` request inside a WebSocket REQUEST authorizer event."""
-    from eventual.runtime.events import request_from_event
-
-    request = request_from_event("connect", event)
+    request = request_from_event(event)
     assert isinstance(request, ConnectRequest)
     return request
 

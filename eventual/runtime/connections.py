@@ -1,22 +1,18 @@
 """Tracked connections: who is connected to a socket, for ``connections()`` and ``broadcast()``.
 
-In the cloud a DynamoDB table (``EVENTUAL_CONNECTIONS_TABLE``, one per service, created by the
-``Service`` construct) holds one item per open connection; the dev server installs an in-memory
-store with the same interface. ``$connect`` puts, ``$disconnect`` deletes, and a send that meets
-a gone connection deletes too.
+In the cloud a DynamoDB table (one per service, created by the ``Service`` construct) holds one
+item per open connection; the dev server and the test client keep an in-memory store with the
+same interface (:class:`eventual.deployment.ConnectionStore`). ``$connect`` puts, ``$disconnect``
+deletes, and a send that meets a gone connection deletes too.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any
 
-from eventual.errors import ConfigurationError
-
-TABLE_ENV = "EVENTUAL_CONNECTIONS_TABLE"
 PARTITION_KEY = "socket"
 SORT_KEY = "connectionId"
 TTL_ATTRIBUTE = "expiresAt"
@@ -26,26 +22,26 @@ left by a lost ``$disconnect`` and expires by itself."""
 PAGE_SIZE = 500
 
 
-class ConnectionStore(Protocol):
-    def put(self, socket: str, connection_id: str, identity: Mapping[str, Any] | None) -> None: ...
-
-    def delete(self, socket: str, connection_id: str) -> None: ...
-
-    def connection_ids(self, socket: str) -> Iterator[str]:
-        """Every tracked connection of ``socket``, one page at a time."""
-        ...
-
-
 class DynamoConnectionStore:
-    """The service's DynamoDB table: partition ``socket``, sort ``connectionId``."""
+    """The service's DynamoDB table: partition ``socket``, sort ``connectionId``.
+
+    The boto3 client is made on first use, so a cold start that never touches the table never
+    imports boto3.
+    """
 
     def __init__(self, table_name: str, page_size: int = PAGE_SIZE) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.table_name = table_name
         self.page_size = page_size
-        self._client = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
+        self._boto3_client: Any = None
+
+    @property
+    def _client(self) -> Any:
+        if self._boto3_client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._boto3_client = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
+        return self._boto3_client
 
     def put(self, socket: str, connection_id: str, identity: Mapping[str, Any] | None) -> None:
         now = int(time.time())
@@ -105,33 +101,3 @@ class InMemoryConnectionStore:
         with self._lock:  # a snapshot: connections may come and go while a broadcast runs
             ids = list(self._connections.get(socket, {}))
         return iter(ids)
-
-
-_store: ConnectionStore | None = None
-_store_lock = threading.Lock()
-
-
-def use_store(store: ConnectionStore | None) -> ConnectionStore | None:
-    """Install the store every tracked socket uses (the dev server installs an in-memory one);
-    returns the one it replaces, for the caller to put back."""
-    global _store
-    previous, _store = _store, store
-    return previous
-
-
-def connection_store() -> ConnectionStore:
-    """The installed store, or the service's DynamoDB table named by ``EVENTUAL_CONNECTIONS_TABLE``."""
-    global _store
-    if _store is None:
-        with _store_lock:
-            if _store is None:
-                table = os.environ.get(TABLE_ENV)
-                if not table:
-                    raise ConfigurationError(
-                        f"{TABLE_ENV} is not set: sockets with track_connections=True need the "
-                        "service's connections table (the Service construct creates it and sets it on the "
-                        "tracked sockets' functions; grant others with service.grant_connections(fn)) "
-                        "or `eventual local`"
-                    )
-                _store = DynamoConnectionStore(table)
-    return _store

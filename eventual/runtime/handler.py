@@ -1,8 +1,10 @@
-"""The Lambda entry point: ``eventual.runtime.handler.handle``.
+"""The Lambda entry points: ``eventual.runtime.handler.handle`` (the socket's routes) and
+``eventual.runtime.handler.authorize`` (its ``$connect`` authorizer).
 
-Configured by environment (set by the ``Service`` construct):
-``EVENTUAL_SERVICE_NAME``, ``EVENTUAL_SOCKET_NAME``, ``EVENTUAL_ENTRY`` (the module that
-declares the service's sockets, imported once per cold start) and ``EVENTUAL_SOCKET_URLS``.
+The first invocation of a fresh environment (the cold start) reads the function's configuration
+(:mod:`eventual.runtime.environment`), imports the entry module once and keeps the socket and its
+deployment for every later invocation. The deployment is also the process's default, so threads a
+handler starts reach the socket's connections too.
 """
 
 from __future__ import annotations
@@ -10,31 +12,24 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from eventual.deployment import Deployment, set_process_default
 from eventual.errors import AuthorizationDenied, ConfigurationError
-from eventual.runtime.authorizer import (
-    authorize as run_authorizer,
-)
-from eventual.runtime.authorizer import (
-    deny_policy,
-    policy,
-    request_from_authorizer_event,
-)
 from eventual.runtime.dispatch import dispatch
-from eventual.runtime.events import LambdaResponse
+from eventual.runtime.environment import FunctionConfiguration, configuration_from
 from eventual.sockets import Socket, sockets_of
 
-_loaded: tuple[Socket, str] | None = None
+if TYPE_CHECKING:
+    from eventual.runtime.apigateway import LambdaResponse
+
+_loaded: tuple[Socket, Deployment] | None = None
 
 
 def handle(event: Mapping[str, Any], context: Any = None) -> LambdaResponse:
-    """Lambda handler for all three routes of the socket named by ``EVENTUAL_SOCKET_NAME``."""
-    global _loaded
-    if _loaded is None:
-        _loaded = load_socket(os.environ)
-    sock, service = _loaded
-    return dispatch(sock, event, service=service, lambda_context=context)
+    """Lambda handler for every route of the socket named by ``EVENTUAL_SOCKET_NAME``."""
+    sock, deployment = _loaded or _cold_start()
+    return dispatch(sock, event, deployment, lambda_context=context)
 
 
 def authorize(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
@@ -43,13 +38,15 @@ def authorize(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     Allow: a policy whose ``context`` is the identity. Forbidden: a Deny policy (403).
     Unauthorized: the ``Unauthorized`` error API Gateway turns into 401.
     """
-    global _loaded
-    if _loaded is None:
-        _loaded = load_socket(os.environ)
-    sock = _loaded[0]
+    # Only the authorizer's own function pays for importing it.
+    from eventual.runtime.authorizer import authorize as run_authorizer
+    from eventual.runtime.authorizer import deny_policy, policy, request_from_authorizer_event
+
+    sock, deployment = _loaded or _cold_start()
     request = request_from_authorizer_event(event)
     try:
-        identity = run_authorizer(sock, request)
+        with deployment.activate():
+            identity = run_authorizer(sock, request)
     except AuthorizationDenied as denied:
         if denied.status == 403:
             return deny_policy(event, denied)
@@ -58,20 +55,23 @@ def authorize(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     return policy(event, identity)
 
 
-def load_socket(environ: Mapping[str, str]) -> tuple[Socket, str]:
+def _cold_start() -> tuple[Socket, Deployment]:
+    global _loaded
+    configuration = configuration_from(os.environ)
+    _loaded = load_socket(configuration), configuration.deployment
+    set_process_default(configuration.deployment)
+    return _loaded
+
+
+def load_socket(configuration: FunctionConfiguration) -> Socket:
     """Import the entry module and pick the configured socket; say exactly what is missing."""
-    name = environ.get("EVENTUAL_SOCKET_NAME")
-    if not name:
-        raise ConfigurationError("EVENTUAL_SOCKET_NAME is not set: which socket should this function serve?")
-    entry = environ.get("EVENTUAL_ENTRY")
-    if not entry:
-        raise ConfigurationError("EVENTUAL_ENTRY is not set: which module declares the sockets?")
+    entry, name = configuration.entry, configuration.socket_name
     try:
         importlib.import_module(entry)
     except ImportError as error:
-        raise ConfigurationError(f"cannot import EVENTUAL_ENTRY module {entry!r}: {error}") from error
+        raise ConfigurationError(f"cannot import entry module {entry!r}: {error}") from error
     sockets = sockets_of(entry)
     if name not in sockets:
         known = ", ".join(sockets) or "none"
         raise ConfigurationError(f"module {entry!r} declares no socket named {name!r} (it declares: {known})")
-    return sockets[name], environ.get("EVENTUAL_SERVICE_NAME", "")
+    return sockets[name]

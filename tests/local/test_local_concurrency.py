@@ -50,8 +50,10 @@ def test_handlers_on_many_connections_send_to_each_other(server: DevServer) -> N
 
         def fan_out(sender: int) -> None:
             try:
-                for target in ids:
-                    services.lab.send(target, f"from {sender}")
+                # A thread starts with no current deployment; a handler's would have the server's.
+                with server.deployment.activate():
+                    for target in ids:
+                        services.lab.send(target, f"from {sender}")
             except BaseException as error:  # reported below
                 errors.append(error)
 

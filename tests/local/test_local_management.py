@@ -19,7 +19,7 @@ from websockets.sync.client import connect
 
 from eventual import ConnectionGone
 from eventual.local import DevServer
-from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+from eventual.payload import MAX_PAYLOAD_BYTES
 from tests.local import services
 from tests.local.conftest import url, whoami
 
@@ -59,12 +59,12 @@ def test_post_reaches_the_client_as_a_text_frame(server: DevServer, api: Any) ->
 
 
 def test_socket_send_and_connection_gone_through_the_runtime(server: DevServer) -> None:
-    with connect(url(server, "local-lab")) as ws:
+    with server.deployment.activate(), connect(url(server, "local-lab")) as ws:
         me = whoami(ws)
         services.lab.send(me, {"from": "test"})
         assert json.loads(ws.recv(timeout=5)) == {"from": "test"}
     services.wait_for(lambda e: e["type"] == "disconnect" and e["id"] == me)
-    with pytest.raises(ConnectionGone):
+    with server.deployment.activate(), pytest.raises(ConnectionGone):
         services.lab.send(me, "too late")
 
 

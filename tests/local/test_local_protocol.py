@@ -15,7 +15,7 @@ from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
 from eventual.local import DevServer
-from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+from eventual.payload import MAX_PAYLOAD_BYTES
 from tests.local import services
 from tests.local.conftest import url, whoami
 

@@ -17,8 +17,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from eventual.deployment import current_deployment
 from eventual.local import DevServer, Limits
-from eventual.runtime.connections import connection_store
 from tests.local import services
 from tests.local.conftest import url, whoami
 
@@ -42,10 +42,12 @@ def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 @pytest.fixture(autouse=True)
 def empty_room(server: DevServer) -> Iterator[None]:
-    eventually(lambda: not tracked())  # the previous test's clients are gone for the server too
-    services.RELEASE_ROOM.clear()
-    yield
-    services.RELEASE_ROOM.set()
+    """The test reads the room as the server's handlers do: with the server's deployment current."""
+    with server.deployment.activate():
+        eventually(lambda: not tracked())  # the previous test's clients are gone for the server too
+        services.RELEASE_ROOM.clear()
+        yield
+        services.RELEASE_ROOM.set()
 
 
 @pytest.fixture
@@ -118,7 +120,7 @@ def test_broadcast_without_exclude_includes_the_sender(clients: Clients) -> None
 def test_a_stale_record_is_counted_gone_and_forgotten(clients: Clients) -> None:
     (sender, sender_id), (receiver, receiver_id) = clients(2)
     # A record whose $disconnect was lost: the server's management API answers 410 for it.
-    connection_store().put("local-room", "Stale0000000000=", None)
+    current_deployment().connections.put("local-room", "Stale0000000000=", None)
     assert command(sender, "others:still there?") == {"delivered": 1, "gone": 1}
     assert receiver.recv(timeout=5) == "still there?"
     assert command(sender, "connections") == sorted([sender_id, receiver_id])
@@ -173,11 +175,10 @@ def test_a_client_gone_before_the_upgrade_completes_gets_disconnect(server: DevS
 
 def test_shutdown_runs_every_disconnect_and_empties_the_store(server: DevServer) -> None:
     own = DevServer("shutdown-test", {"local-room": services.room}, port=0, limits=Limits(close_timeout=1.0))
-    outer_store = connection_store()
     own.start()
     try:
-        store = connection_store()
-        assert store is not outer_store  # each server keeps its own connections
+        store = own.deployment.connections
+        assert store is not server.deployment.connections  # each server keeps its own connections
         room_url = own.socket_urls("local-room")["wss"]
         with ExitStack() as stack:
             ids = []
@@ -190,5 +191,4 @@ def test_shutdown_runs_every_disconnect_and_empties_the_store(server: DevServer)
             assert [disconnect_of(cid)["code"] for cid in ids] == [1001, 1001, 1001]
     finally:
         own.shutdown()
-    assert connection_store() is outer_store  # put back, with the socket URLs
-    assert json.loads(os.environ["EVENTUAL_SOCKET_URLS"])["local-room"] == server.socket_urls("local-room")
+    assert current_deployment() is server.deployment  # the other server changed nothing here

@@ -8,7 +8,9 @@ import pytest
 
 import eventual.runtime.handler as handler
 from eventual import ConnectRequest, Forbidden, Unauthorized, socket
+from eventual.deployment import Deployment
 from eventual.runtime.authorizer import authorize
+from eventual.runtime.management import ManagementClient
 from tests.apigw_events import authorizer_event
 
 pytestmark = pytest.mark.usefixtures("socket_registry")
@@ -78,7 +80,7 @@ def test_authorizer_must_be_callable() -> None:
 @pytest.fixture
 def lambda_authorizer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     room = socket("room", {}, authorizer=token_authorizer)
-    monkeypatch.setattr(handler, "_loaded", (room, "svc"))
+    monkeypatch.setattr(handler, "_loaded", (room, Deployment("svc", {}, management=ManagementClient)))
     yield
 
 

@@ -10,10 +10,12 @@ import pytest
 from moto import mock_aws
 
 import eventual.runtime.connections as connections
-import eventual.runtime.management as management
 from eventual import ConfigurationError, ConnectionGone, socket
+from eventual.deployment import Deployment
 from eventual.runtime.dispatch import dispatch
+from eventual.runtime.environment import TABLE_ENV
 from tests.apigw_events import connect_event, disconnect_event
+from tests.deployments import bare_deployment
 from tests.loopback_api import LoopbackApi
 
 TABLE = "my-service-connections"
@@ -21,15 +23,12 @@ TABLE = "my-service-connections"
 pytestmark = pytest.mark.usefixtures("socket_registry")
 
 
-@pytest.fixture(autouse=True)
-def fresh_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(connections, "_store", None)
-    monkeypatch.setattr(management, "_clients", {})
-    yield
+def NO_MANAGEMENT(url: str) -> Any:
+    raise AssertionError("this test reaches no connection")
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def table(environ: dict[str, str]) -> Iterator[Any]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         dynamodb.create_table(
@@ -44,7 +43,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
-        monkeypatch.setenv(connections.TABLE_ENV, TABLE)
+        environ[TABLE_ENV] = TABLE
         yield dynamodb
 
 
@@ -52,11 +51,11 @@ def items(dynamodb: Any) -> list[dict[str, Any]]:
     return sorted(dynamodb.scan(TableName=TABLE)["Items"], key=lambda item: item["connectionId"]["S"])
 
 
-def test_connect_records_and_disconnect_removes(table: Any) -> None:
+def test_connect_records_and_disconnect_removes(table: Any, deployment: Deployment) -> None:
     room = socket("room", {}, track_connections=True)
     event = connect_event("C1=")
     event["requestContext"]["authorizer"] = {"principalId": "u1", "name": "Ada", "admin": True}
-    assert dispatch(room, event, service="svc") == {"statusCode": 200}
+    assert dispatch(room, event, deployment) == {"statusCode": 200}
 
     [item] = items(table)
     assert item["socket"] == {"S": "room"}
@@ -66,63 +65,63 @@ def test_connect_records_and_disconnect_removes(table: Any) -> None:
     connected_at = int(item["connectedAt"]["N"])
     assert int(item[connections.TTL_ATTRIBUTE]["N"]) - connected_at > 2 * 60 * 60
 
-    dispatch(room, disconnect_event("C1="), service="svc")
+    dispatch(room, disconnect_event("C1="), deployment)
     assert items(table) == []
 
 
-def test_rejected_connect_is_not_recorded(table: Any) -> None:
+def test_rejected_connect_is_not_recorded(table: Any, deployment: Deployment) -> None:
     from eventual import SocketResponse
 
     room = socket("room", {"$connect": lambda r, c: SocketResponse(403)}, track_connections=True)
-    assert dispatch(room, connect_event("C1="), service="svc")["statusCode"] == 403
+    assert dispatch(room, connect_event("C1="), deployment)["statusCode"] == 403
     failing = socket("failing", {"$connect": lambda r, c: 1 / 0}, track_connections=True)
-    assert dispatch(failing, connect_event("C2="), service="svc")["statusCode"] == 500
+    assert dispatch(failing, connect_event("C2="), deployment)["statusCode"] == 500
     assert items(table) == []
 
 
-def test_untracked_sockets_touch_no_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(connections.TABLE_ENV, raising=False)
+def test_untracked_sockets_touch_no_table(deployment: Deployment) -> None:
     plain = socket("plain", {})
-    assert dispatch(plain, connect_event(), service="svc") == {"statusCode": 200}
+    assert dispatch(plain, connect_event(), deployment) == {"statusCode": 200}
     with pytest.raises(ConfigurationError, match="track_connections=True"):
         list(plain.connections())
 
 
 def test_tracking_without_a_table_is_a_clear_failure(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    deployment: Deployment, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delenv(connections.TABLE_ENV, raising=False)
     room = socket("room", {}, track_connections=True)
-    assert dispatch(room, connect_event(), service="svc")["statusCode"] == 500
-    assert connections.TABLE_ENV in caplog.text
+    assert dispatch(room, connect_event(), deployment)["statusCode"] == 500
+    assert "has no connections table" in caplog.text
 
 
-def test_connections_pages_through_the_table(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connections_pages_through_the_table(table: Any) -> None:
     room = socket("room", {}, track_connections=True)
     other = socket("other", {}, track_connections=True)
     store = connections.DynamoConnectionStore(TABLE, page_size=7)
-    connections.use_store(store)
-    for n in range(25):
-        store.put("room", f"R{n:02}=", None)
-    store.put("other", "O1=", None)
+    with bare_deployment("svc", store).activate():
+        for n in range(25):
+            store.put("room", f"R{n:02}=", None)
+        store.put("other", "O1=", None)
 
-    calls: list[dict[str, Any]] = []
-    store._client.meta.events.register(
-        "provide-client-params.dynamodb.Query", lambda params, **_: calls.append(params)
-    )
-    ids = room.connections()
-    first = next(ids)
-    assert len(calls) == 1  # one page read, not the whole table
-    assert [first, *ids] == [f"R{n:02}=" for n in range(25)]
-    assert len(calls) == 4  # 25 ids in pages of 7
-    assert all(call["Limit"] == 7 for call in calls)
-    assert list(other.connections()) == ["O1="]
+        calls: list[dict[str, Any]] = []
+        store._client.meta.events.register(
+            "provide-client-params.dynamodb.Query", lambda params, **_: calls.append(params)
+        )
+        ids = room.connections()
+        first = next(ids)
+        assert len(calls) == 1  # one page read, not the whole table
+        assert [first, *ids] == [f"R{n:02}=" for n in range(25)]
+        assert len(calls) == 4  # 25 ids in pages of 7
+        assert all(call["Limit"] == 7 for call in calls)
+        assert list(other.connections()) == ["O1="]
 
 
-def test_send_to_a_gone_connection_forgets_it(table: Any, loopback: LoopbackApi) -> None:
+def test_send_to_a_gone_connection_forgets_it(
+    table: Any, loopback: LoopbackApi, deployment: Deployment
+) -> None:
     room = socket("room", {}, track_connections=True)
-    dispatch(room, connect_event("Alive="), service="svc")
-    dispatch(room, connect_event("Gone="), service="svc")
+    dispatch(room, connect_event("Alive="), deployment)
+    dispatch(room, connect_event("Gone="), deployment)
     loopback.gone = {"Gone="}
     with pytest.raises(ConnectionGone):
         room.send("Gone=", "x")
@@ -130,10 +129,12 @@ def test_send_to_a_gone_connection_forgets_it(table: Any, loopback: LoopbackApi)
     assert list(room.connections()) == ["Alive="]
 
 
-def test_broadcast_posts_once_per_connection_and_forgets_the_gone(table: Any, loopback: LoopbackApi) -> None:
+def test_broadcast_posts_once_per_connection_and_forgets_the_gone(
+    table: Any, loopback: LoopbackApi, deployment: Deployment
+) -> None:
     room = socket("room", {}, track_connections=True)
     for n in range(30):
-        dispatch(room, connect_event(f"C{n:02}="), service="svc")
+        dispatch(room, connect_event(f"C{n:02}="), deployment)
     loopback.gone = {"C03=", "C17="}
 
     result = room.broadcast({"text": "hi"}, exclude="C00=", concurrency=4)
@@ -146,21 +147,23 @@ def test_broadcast_posts_once_per_connection_and_forgets_the_gone(table: Any, lo
     assert set(room.connections()) == {f"C{n:02}=" for n in range(30)} - loopback.gone
 
 
-def test_broadcast_refuses_oversize_before_any_post(table: Any, loopback: LoopbackApi) -> None:
+def test_broadcast_refuses_oversize_before_any_post(
+    table: Any, loopback: LoopbackApi, deployment: Deployment
+) -> None:
     from eventual import PayloadTooLarge
 
     room = socket("room", {}, track_connections=True)
-    dispatch(room, connect_event("C1="), service="svc")
+    dispatch(room, connect_event("C1="), deployment)
     with pytest.raises(PayloadTooLarge):
         room.broadcast("x" * (200 * 1024))
     assert loopback.requests == []
 
 
-def test_broadcast_surfaces_other_errors(table: Any, loopback: LoopbackApi) -> None:
+def test_broadcast_surfaces_other_errors(table: Any, loopback: LoopbackApi, deployment: Deployment) -> None:
     from botocore.exceptions import ClientError
 
     room = socket("room", {}, track_connections=True)
-    dispatch(room, connect_event("C1="), service="svc")
+    dispatch(room, connect_event("C1="), deployment)
     loopback.script = [403]
     with pytest.raises(ClientError, match="Forbidden"):
         room.broadcast("x")
@@ -168,19 +171,19 @@ def test_broadcast_surfaces_other_errors(table: Any, loopback: LoopbackApi) -> N
 
 def test_in_memory_store_has_the_same_behaviour() -> None:
     store = connections.InMemoryConnectionStore()
-    connections.use_store(store)
+    deployment = bare_deployment("svc", store)
     room = socket("room", {}, track_connections=True)
-    dispatch(room, connect_event("A="), service="svc")
-    dispatch(room, connect_event("B="), service="svc")
-    dispatch(room, disconnect_event("A="), service="svc")
-    assert list(room.connections()) == ["B="]
+    dispatch(room, connect_event("A="), deployment)
+    dispatch(room, connect_event("B="), deployment)
+    dispatch(room, disconnect_event("A="), deployment)
+    with deployment.activate():
+        assert list(room.connections()) == ["B="]
 
 
 def test_gone_is_raised_even_where_the_table_is_out_of_reach(
-    loopback: LoopbackApi, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    loopback: LoopbackApi, deployment: Deployment, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A function without the table (say mySocket's, sending on chat) still learns of the gone."""
-    monkeypatch.delenv(connections.TABLE_ENV, raising=False)
     room = socket("room", {}, track_connections=True)
     loopback.gone = {"Gone="}
     with pytest.raises(ConnectionGone):

@@ -9,8 +9,11 @@ import pytest
 from eventual import socket
 from eventual.runtime.dispatch import dispatch
 from tests.apigw_events import connect_event, message_event
+from tests.deployments import bare_deployment
 
 pytestmark = pytest.mark.usefixtures("socket_registry")
+
+DEPLOYMENT = bare_deployment("svc")
 
 
 def boom(request: Any, context: Any) -> None:
@@ -20,7 +23,7 @@ def boom(request: Any, context: Any) -> None:
 def test_default_failure_answers_like_api_gateway_and_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
     failing = socket("failing", {"$default": boom})
     with caplog.at_level(logging.ERROR, logger="eventual.runtime"):
-        response = dispatch(failing, message_event("x", "Conn1=", request_id="Req9="), service="svc")
+        response = dispatch(failing, message_event("x", "Conn1=", request_id="Req9="), DEPLOYMENT)
     assert response["statusCode"] == 500
     assert json.loads(response["body"]) == {
         "message": "Internal server error",
@@ -43,19 +46,19 @@ def test_default_failure_answers_like_api_gateway_and_logs_one_line(caplog: pyte
 
 def test_connect_failure_rejects_with_500(caplog: pytest.LogCaptureFixture) -> None:
     failing = socket("failing", {"$connect": boom})
-    assert dispatch(failing, connect_event(), service="svc")["statusCode"] == 500
+    assert dispatch(failing, connect_event(), DEPLOYMENT)["statusCode"] == 500
     assert "secret detail" in caplog.text
 
 
 def test_unserialisable_result_is_a_logged_500(caplog: pytest.LogCaptureFixture) -> None:
     odd = socket("odd", {"$default": lambda request, context: object()})
-    assert dispatch(odd, message_event("x"), service="svc")["statusCode"] == 500
+    assert dispatch(odd, message_event("x"), DEPLOYMENT)["statusCode"] == 500
     assert "TypeError" in caplog.text
 
 
 def test_context_carries_socket_and_service() -> None:
     seen = socket("seen", {"$default": lambda request, context: dict(context)})
-    body = json.loads(dispatch(seen, message_event("x"), service="svc")["body"])
+    body = json.loads(dispatch(seen, message_event("x"), DEPLOYMENT)["body"])
     assert body == {"socket": "seen", "service": "svc"}
 
 
@@ -66,7 +69,7 @@ def test_context_is_fresh_per_event() -> None:
         return str(context["count"])
 
     counter = socket("counter", {"$default": mutate})
-    assert [dispatch(counter, message_event("x"), service="s")["body"] for _ in range(2)] == ["1", "1"]
+    assert [dispatch(counter, message_event("x"), DEPLOYMENT)["body"] for _ in range(2)] == ["1", "1"]
 
 
 def test_lambda_request_id_reaches_the_failure_log(caplog: pytest.LogCaptureFixture) -> None:
@@ -74,5 +77,5 @@ def test_lambda_request_id_reaches_the_failure_log(caplog: pytest.LogCaptureFixt
         aws_request_id = "lambda-req-42"
 
     failing = socket("failing", {"$default": boom})
-    dispatch(failing, message_event("x"), service="svc", lambda_context=LambdaContext())
+    dispatch(failing, message_event("x"), DEPLOYMENT, lambda_context=LambdaContext())
     assert json.loads(caplog.records[0].getMessage())["awsRequestId"] == "lambda-req-42"

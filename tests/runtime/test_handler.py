@@ -8,6 +8,8 @@ import pytest
 
 import eventual.runtime.handler as handler
 from eventual import ConfigurationError
+from eventual.deployment import set_process_default
+from eventual.runtime.environment import configuration_from
 from tests.apigw_events import connect_event, message_event
 
 EXAMPLE_ENV = {
@@ -23,7 +25,9 @@ def cold_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(handler, "_loaded", None)
     for name, value in EXAMPLE_ENV.items():
         monkeypatch.setenv(name, value)
+    previous = set_process_default(None)
     yield
+    set_process_default(previous)
 
 
 @pytest.mark.usefixtures("cold_start")
@@ -38,9 +42,9 @@ def test_entry_is_loaded_once_per_cold_start(monkeypatch: pytest.MonkeyPatch) ->
     loads: list[object] = []
     real = handler.load_socket
 
-    def counting(environ: object) -> object:
-        loads.append(environ)
-        return real(environ)  # type: ignore[arg-type]
+    def counting(configuration: object) -> object:
+        loads.append(configuration)
+        return real(configuration)  # type: ignore[arg-type]
 
     monkeypatch.setattr(handler, "load_socket", counting)
     for _ in range(3):
@@ -62,7 +66,7 @@ def test_example_answers_malformed_json_itself(caplog: pytest.LogCaptureFixture)
         ({"EVENTUAL_SOCKET_NAME": "mySocket"}, "EVENTUAL_ENTRY is not set"),
         (
             {"EVENTUAL_SOCKET_NAME": "mySocket", "EVENTUAL_ENTRY": "examples.nope"},
-            "cannot import EVENTUAL_ENTRY module 'examples.nope'",
+            "cannot import entry module 'examples.nope'",
         ),
         (
             {"EVENTUAL_SOCKET_NAME": "other", "EVENTUAL_ENTRY": "examples.service"},
@@ -72,7 +76,7 @@ def test_example_answers_malformed_json_itself(caplog: pytest.LogCaptureFixture)
 )
 def test_misconfiguration_names_the_problem(environ: dict[str, str], match: str) -> None:
     with pytest.raises(ConfigurationError, match=match):
-        handler.load_socket(environ)
+        handler.load_socket(configuration_from(environ))
 
 
 def test_entry_that_fails_inside_its_own_import_names_the_cause(
@@ -81,7 +85,9 @@ def test_entry_that_fails_inside_its_own_import_names_the_cause(
     (tmp_path / "broken_entry.py").write_text("import does_not_exist_anywhere\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ConfigurationError, match=r"broken_entry.*does_not_exist_anywhere"):
-        handler.load_socket({"EVENTUAL_SOCKET_NAME": "x", "EVENTUAL_ENTRY": "broken_entry"})
+        handler.load_socket(
+            configuration_from({"EVENTUAL_SOCKET_NAME": "x", "EVENTUAL_ENTRY": "broken_entry"})
+        )
 
 
 def test_misconfigured_handle_fails_at_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ HTTP server for what moto cannot do (GoneException, throttling)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,9 +15,11 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-import eventual.runtime.management as management
-from eventual import ConnectionGone, PayloadTooLarge, SocketNotDeployed, socket
-from eventual.runtime.payload import MAX_PAYLOAD_BYTES
+from eventual import ConfigurationError, ConnectionGone, PayloadTooLarge, SocketNotDeployed, socket
+from eventual.deployment import Deployment, set_process_default
+from eventual.payload import MAX_PAYLOAD_BYTES
+from eventual.runtime.environment import URLS_ENV, deployment_from
+from eventual.runtime.management import ManagementClient
 from tests.loopback_api import LoopbackApi
 
 CHAT_URL = "https://abcd1234.execute-api.us-east-1.amazonaws.com/prod"
@@ -26,13 +29,12 @@ pytestmark = pytest.mark.usefixtures("socket_registry")
 
 
 @pytest.fixture(autouse=True)
-def socket_urls(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def socket_urls(environ: dict[str, str]) -> Iterator[None]:
     urls = {
         "chat": {"wss": CHAT_URL.replace("https", "wss"), "http": CHAT_URL},
         "room": {"wss": ROOM_URL.replace("https", "wss"), "http": ROOM_URL},
     }
-    monkeypatch.setenv("EVENTUAL_SOCKET_URLS", json.dumps(urls))
-    monkeypatch.setattr(management, "_clients", {})
+    environ[URLS_ENV] = json.dumps(urls)
     yield
 
 
@@ -41,7 +43,7 @@ def moto_connections(region: str = "us-east-1") -> dict[str, Any]:
 
 
 @mock_aws
-def test_send_posts_the_encoded_bytes() -> None:
+def test_send_posts_the_encoded_bytes(deployment: Deployment) -> None:
     chat = socket("chat", {})
     chat.send("Conn1=", "héllo ")
     chat.send("Conn1=", b"\x00\x01 ")
@@ -53,7 +55,7 @@ def test_send_posts_the_encoded_bytes() -> None:
 
 
 @mock_aws
-def test_any_socket_can_send_on_another_in_its_own_region() -> None:
+def test_any_socket_can_send_on_another_in_its_own_region(deployment: Deployment) -> None:
     socket("chat", {})
     room = socket("room", {})
     room.send("R1", "to the room")
@@ -62,7 +64,7 @@ def test_any_socket_can_send_on_another_in_its_own_region() -> None:
 
 
 @mock_aws
-def test_disconnect_deletes_the_connection() -> None:
+def test_disconnect_deletes_the_connection(deployment: Deployment) -> None:
     chat = socket("chat", {})
     chat.send("Conn2", "x")
     assert "Conn2" in moto_connections()
@@ -71,27 +73,27 @@ def test_disconnect_deletes_the_connection() -> None:
 
 
 @mock_aws
-def test_connection_info_returns_api_gateway_fields() -> None:
+def test_connection_info_returns_api_gateway_fields(deployment: Deployment) -> None:
     chat = socket("chat", {})
     chat.send("Conn3", "x")
     info = chat.connection_info("Conn3")
     assert set(info) == {"ConnectedAt", "LastActiveAt", "Identity"}
 
 
-def test_payload_over_128_kb_is_refused_before_any_call() -> None:
+def test_payload_over_128_kb_is_refused_before_any_call(deployment: Deployment) -> None:
     chat = socket("chat", {})
-    client = management.management_client("chat")
-    with Stubber(client._client):  # no responses queued: any call would fail the test
+    client = deployment.management("chat")
+    with Stubber(client._client):  # type: ignore[attr-defined]  # no responses queued: any call would fail the test
         with pytest.raises(PayloadTooLarge, match=f"{MAX_PAYLOAD_BYTES + 1} bytes"):
             chat.send("Conn1", "x" * (MAX_PAYLOAD_BYTES + 1))
         with pytest.raises(PayloadTooLarge):
             chat.send("Conn1", {"big": "é" * (MAX_PAYLOAD_BYTES // 2)})
 
 
-def test_payload_of_exactly_128_kb_is_sent() -> None:
+def test_payload_of_exactly_128_kb_is_sent(deployment: Deployment) -> None:
     chat = socket("chat", {})
-    client = management.management_client("chat")
-    with Stubber(client._client) as stub:
+    client = deployment.management("chat")
+    with Stubber(client._client) as stub:  # type: ignore[attr-defined]
         stub.add_response("post_to_connection", {}, {"ConnectionId": "C", "Data": b"x" * MAX_PAYLOAD_BYTES})
         chat.send("C", "x" * MAX_PAYLOAD_BYTES)
         stub.assert_no_pending_responses()
@@ -105,18 +107,18 @@ def test_payload_of_exactly_128_kb_is_sent() -> None:
         ("get_connection", lambda s: s.connection_info("Gone1")),
     ],
 )
-def test_gone_exception_becomes_connection_gone(operation: str, call: Any) -> None:
+def test_gone_exception_becomes_connection_gone(operation: str, call: Any, deployment: Deployment) -> None:
     chat = socket("chat", {})
-    with Stubber(management.management_client("chat")._client) as stub:
+    with Stubber(deployment.management("chat")._client) as stub:  # type: ignore[attr-defined]
         stub.add_client_error(operation, service_error_code="GoneException", http_status_code=410)
         with pytest.raises(ConnectionGone) as caught:
             call(chat)
     assert caught.value.connection_id == "Gone1"
 
 
-def test_other_errors_are_not_mistaken_for_gone() -> None:
+def test_other_errors_are_not_mistaken_for_gone(deployment: Deployment) -> None:
     chat = socket("chat", {})
-    with Stubber(management.management_client("chat")._client) as stub:
+    with Stubber(deployment.management("chat")._client) as stub:  # type: ignore[attr-defined]
         stub.add_client_error(
             "post_to_connection", service_error_code="ForbiddenException", http_status_code=403
         )
@@ -124,36 +126,73 @@ def test_other_errors_are_not_mistaken_for_gone() -> None:
             chat.send("C", "x")
 
 
-def test_one_client_per_socket_url_with_standard_retries() -> None:
-    first = management.management_client("chat")
-    assert management.management_client("chat") is first
-    assert management.management_client("room") is not first
+def test_one_client_per_socket_url_with_standard_retries(deployment: Deployment) -> None:
+    first: Any = deployment.management("chat")
+    assert deployment.management("chat") is first
+    room: Any = deployment.management("room")
+    assert room is not first
     config = first._client.meta.config
     assert config.retries["mode"] == "standard"
     assert first._client.meta.region_name == "us-east-1"
-    assert management.management_client("room")._client.meta.region_name == "eu-west-1"
+    assert room._client.meta.region_name == "eu-west-1"
 
 
-def test_endpoints_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_endpoints_come_from_the_environment(deployment: Deployment) -> None:
     chat = socket("chat", {})
     assert chat.http_endpoint == CHAT_URL
     assert chat.wss_endpoint == "wss://abcd1234.execute-api.us-east-1.amazonaws.com/prod"
     lonely = socket("lonely", {})
-    with pytest.raises(SocketNotDeployed, match="'lonely' has no URL"):
+    with pytest.raises(SocketNotDeployed, match=r"'lonely' is not part of service 'svc'.*chat, room"):
         lonely.send("C", "x")
-    monkeypatch.setenv("EVENTUAL_SOCKET_URLS", "{not json")
-    with pytest.raises(SocketNotDeployed, match="not valid JSON"):
-        _ = chat.wss_endpoint
 
 
-def test_throttling_is_retried_over_real_http(loopback: LoopbackApi) -> None:
+@pytest.mark.parametrize("raw", ["{not json", "[1]", '{"chat": {"wss": "x"}}'])
+def test_malformed_socket_urls_fail_at_cold_start(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="EVENTUAL_SOCKET_URLS is not a JSON map"):
+        deployment_from({URLS_ENV: raw})
+
+
+def test_a_socket_of_another_service_is_not_deployed_here() -> None:
+    chat = socket("chat", {})
+    other = Deployment("other", {}, management=ManagementClient)
+    with other.activate(), pytest.raises(SocketNotDeployed, match="not part of service 'other'"):
+        chat.send("C", "x")
+
+
+def test_outside_any_deployment_a_send_says_where_sockets_run() -> None:
+    chat = socket("chat", {})
+    previous = set_process_default(None)
+    try:
+        with pytest.raises(
+            SocketNotDeployed, match="inside their deployed service or under `eventual local`"
+        ):
+            chat.send("C", "x")
+    finally:
+        set_process_default(previous)
+
+
+def test_the_process_default_serves_threads_a_handler_starts(deployment: Deployment) -> None:
+    """In Lambda the cold start sets it; a thread does not inherit the event's context."""
+    chat = socket("chat", {})
+    previous = set_process_default(deployment)
+    try:
+        seen: list[str] = []
+        thread = threading.Thread(target=lambda: seen.append(chat.http_endpoint))
+        thread.start()
+        thread.join()
+    finally:
+        set_process_default(previous)
+    assert seen == [CHAT_URL]
+
+
+def test_throttling_is_retried_over_real_http(loopback: LoopbackApi, deployment: Deployment) -> None:
     chat = socket("chat", {})
     loopback.script = [429, 429]
     chat.send("abc=", "hello")
     assert loopback.requests == [("POST", "abc=", b"hello")] * 3
 
 
-def test_gone_over_real_http(loopback: LoopbackApi) -> None:
+def test_gone_over_real_http(loopback: LoopbackApi, deployment: Deployment) -> None:
     chat = socket("chat", {})
     loopback.gone = {"abc="}
     with pytest.raises(ConnectionGone):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from eventual.errors import PayloadTooLarge
+
 MAX_PAYLOAD_BYTES = 128 * 1024
 """API Gateway's WebSocket message payload limit."""
 
@@ -18,6 +20,17 @@ def payload_bytes(data: Any) -> bytes:
     if isinstance(data, dict | list):
         return json_dumps(data).encode()
     raise TypeError(f"cannot send {type(data).__name__}: send str, bytes, dict or list")
+
+
+def checked_payload(data: Any) -> bytes:
+    """``data`` as bytes, refused before any call if over API Gateway's limit."""
+    body = payload_bytes(data)
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"message of {len(body)} bytes exceeds API Gateway's WebSocket limit of "
+            f"{MAX_PAYLOAD_BYTES} bytes (128 KB)"
+        )
+    return body
 
 
 def json_dumps(data: Any) -> str:

@@ -7,20 +7,27 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from eventual.errors import ConnectionGone
-from eventual.runtime.management import checked_payload, management_client
+from eventual.payload import checked_payload
 
 if TYPE_CHECKING:
+    from eventual.deployment import Deployment
     from eventual.sockets import BroadcastResult, Socket
 
 
-def broadcast(sock: Socket, data: Any, exclude: set[str], concurrency: int) -> BroadcastResult:
-    """Encode once, then one post per connection; connection ids stream in page by page."""
+def broadcast(
+    sock: Socket, deployment: Deployment, data: Any, exclude: set[str], concurrency: int
+) -> BroadcastResult:
+    """Encode once, then one post per connection; connection ids stream in page by page.
+
+    The posts run on pool threads, which do not inherit the current deployment: everything
+    they use is resolved here, from ``deployment``.
+    """
     from eventual.sockets import BroadcastResult
 
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     body = checked_payload(data)
-    client = management_client(sock.name)
+    client = deployment.management(sock.name)
     in_flight = threading.BoundedSemaphore(concurrency)
     counts = {"delivered": 0, "gone": 0}
     counts_lock = threading.Lock()
@@ -30,7 +37,7 @@ def broadcast(sock: Socket, data: Any, exclude: set[str], concurrency: int) -> B
             client.post(connection_id, body)
             outcome = "delivered"
         except ConnectionGone:
-            sock.forget(connection_id)
+            sock.forget(connection_id, deployment)
             outcome = "gone"
         with counts_lock:
             counts[outcome] += 1
@@ -44,7 +51,7 @@ def broadcast(sock: Socket, data: Any, exclude: set[str], concurrency: int) -> B
             failures.append(error)
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="eventual-broadcast") as pool:
-        for connection_id in sock.connections():
+        for connection_id in deployment.connections.connection_ids(sock.name):
             if connection_id in exclude:
                 continue
             in_flight.acquire()  # never more than `concurrency` posts queued or running

@@ -1,0 +1,167 @@
+"""Where a service's sockets run: the one runtime context a socket reads to reach its connections.
+
+A :class:`Deployment` holds what a socket needs at run time: the service's name, every socket's
+URLs, the factory of management-API clients and the store of tracked connections. Lambda builds
+one per cold start from its environment (``eventual.runtime.handler``); the dev server and the
+test client each own one. ``dispatch`` makes a deployment *current* for the duration of one event
+(a :class:`contextvars.ContextVar`, as Click's ``Context.scope()`` does), and
+:meth:`eventual.Socket.send`, ``broadcast`` and ``connections`` read the current one. So two dev
+servers, or a dev server and a test, share a process without sharing anything.
+
+This module is core: it knows the shapes (protocols) and nothing of boto3, DynamoDB or the dev
+server, which implement them. See docs/architecture.md, "The runtime context".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar, Token
+from typing import Any, Protocol
+
+from eventual.errors import ConfigurationError, SocketNotDeployed
+from eventual.records import Record, init_fields
+
+
+class SocketUrls(Record):
+    """A socket's two URLs: clients connect to ``wss``; ``http`` is its management API."""
+
+    __slots__ = ("http", "wss")
+    _compared = ("wss", "http")
+
+    wss: str
+    http: str
+
+    def __init__(self, wss: str, http: str) -> None:
+        init_fields(self, wss=wss, http=http)
+
+
+class ManagementApi(Protocol):
+    """API Gateway's ``@connections`` API of one socket (boto3 in the cloud and under
+    ``eventual local``; in memory in the test client)."""
+
+    def post(self, connection_id: str, body: bytes) -> None:
+        """Send bytes already checked by :func:`eventual.payload.checked_payload`;
+        raises :class:`eventual.ConnectionGone`."""
+        ...
+
+    def disconnect(self, connection_id: str) -> None: ...
+
+    def info(self, connection_id: str) -> dict[str, Any]: ...
+
+
+class ConnectionStore(Protocol):
+    """Who is connected to which socket (sockets with ``track_connections=True``)."""
+
+    def put(self, socket: str, connection_id: str, identity: Mapping[str, Any] | None) -> None: ...
+
+    def delete(self, socket: str, connection_id: str) -> None: ...
+
+    def connection_ids(self, socket: str) -> Iterator[str]:
+        """Every tracked connection of ``socket``, one page at a time."""
+        ...
+
+
+class Deployment:
+    """One service's sockets at run time: their URLs, management API and tracked connections.
+
+    ``socket_urls`` is read on every look-up, so an owner may update it in place (the dev server
+    does on hot reload). ``management`` makes the client of one management URL; each URL's
+    client is made once and reused. ``connections`` is ``None`` where the service tracks no
+    connections (or this function was not granted its table).
+    """
+
+    __slots__ = ("_clients", "_connections", "_make_management", "service", "socket_urls")
+
+    def __init__(
+        self,
+        service: str,
+        socket_urls: Mapping[str, SocketUrls],
+        *,
+        management: Callable[[str], ManagementApi],
+        connections: ConnectionStore | None = None,
+    ) -> None:
+        self.service = service
+        self.socket_urls = socket_urls
+        self._make_management = management
+        self._connections = connections
+        self._clients: dict[str, ManagementApi] = {}
+
+    def __repr__(self) -> str:
+        return f"<Deployment of {self.service!r}: {', '.join(self.socket_urls) or 'no sockets'}>"
+
+    def urls(self, socket_name: str) -> SocketUrls:
+        """The socket's URLs; :class:`eventual.SocketNotDeployed` if this deployment lacks it."""
+        urls = self.socket_urls.get(socket_name)
+        if urls is None:
+            known = ", ".join(self.socket_urls) or "none"
+            raise SocketNotDeployed(
+                f"socket {socket_name!r} is not part of service {self.service!r} as deployed here "
+                f"(its sockets: {known})"
+            )
+        return urls
+
+    def management(self, socket_name: str) -> ManagementApi:
+        """The management-API client of the socket's current URL, made on first use."""
+        url = self.urls(socket_name).http
+        client = self._clients.get(url)
+        if client is None:
+            # Two threads may both make one; setdefault keeps the first, so all share it.
+            client = self._clients.setdefault(url, self._make_management(url))
+        return client
+
+    @property
+    def connections(self) -> ConnectionStore:
+        """The store of tracked connections; :class:`eventual.ConfigurationError` if there is none."""
+        if self._connections is None:
+            raise ConfigurationError(
+                f"service {self.service!r} has no connections table here: sockets with "
+                "track_connections=True need one (the Service construct creates it and gives it to "
+                "the service's socket functions; grant others with service.grant_connections(fn))"
+            )
+        return self._connections
+
+    def activate(self) -> Activation:
+        """Make this deployment current: ``with deployment.activate(): ...``."""
+        return Activation(self)
+
+
+class Activation:
+    """The scope in which a deployment is current; restores the previous one on exit."""
+
+    __slots__ = ("_deployment", "_token")
+
+    def __init__(self, deployment: Deployment) -> None:
+        self._deployment = deployment
+        self._token: Token[Deployment | None] | None = None
+
+    def __enter__(self) -> Deployment:
+        self._token = _current.set(self._deployment)
+        return self._deployment
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._token is not None, "exit before enter"
+        _current.reset(self._token)
+        self._token = None
+
+
+_current: ContextVar[Deployment | None] = ContextVar("eventual_deployment", default=None)
+_process_default: Deployment | None = None
+
+
+def current_deployment() -> Deployment:
+    """The deployment of the event being handled; outside one, the process's default (set by
+    the Lambda entry and by ``eventual local``, so that threads a handler starts reach it too)."""
+    deployment = _current.get() or _process_default
+    if deployment is None:
+        raise SocketNotDeployed(
+            "no service is running here: sockets reach their connections inside their deployed "
+            "service or under `eventual local`"
+        )
+    return deployment
+
+
+def set_process_default(deployment: Deployment | None) -> Deployment | None:
+    """Make ``deployment`` the one current outside any event; returns the previous default."""
+    global _process_default
+    previous, _process_default = _process_default, deployment
+    return previous

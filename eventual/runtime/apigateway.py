@@ -1,0 +1,371 @@
+"""The API Gateway WebSocket contract, in one module and both directions.
+
+What Lambda receives and returns, as the API Gateway Developer Guide documents it ("Working
+with routes for WebSocket APIs", the Lambda proxy integration input of WebSocket routes,
+"Setting up a WebSocket API route response" and "Lambda REQUEST authorizer" input):
+
+- read: :func:`request_from_event` turns an event into the handler's request;
+  :func:`response_for` and :func:`error_response` turn a handler's result into the response;
+- written: :func:`connect_event`, :func:`message_event`, :func:`disconnect_event` and
+  :func:`authorizer_event` build events as API Gateway sends them (the dev server, the test
+  client and the tests use them), and :func:`reply_of` reads back the message a response
+  carries to the client.
+
+The Lambda entry imports this module, so it keeps to what a cold start already has.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict
+
+from eventual.payload import json_dumps
+from eventual.records import Record, init_fields
+from eventual.requests import (
+    ConnectRequest,
+    DisconnectRequest,
+    MessageRequest,
+    SocketRequest,
+    SocketResponse,
+)
+from eventual.routes import EventType, event_type_of
+
+# -- the shapes -------------------------------------------------------------------------------
+# For the type checker only: creating TypedDicts at import compiles every field's annotation,
+# which would cost each Lambda cold start a few milliseconds (docs/architecture.md, "Cold start").
+
+if TYPE_CHECKING:
+
+    class CallerIdentity(TypedDict, total=False):
+        sourceIp: str
+        userAgent: str
+
+    class RequestContext(TypedDict, total=False):
+        """``event["requestContext"]`` of a WebSocket route's Lambda proxy integration."""
+
+        routeKey: Required[str]
+        eventType: Literal["CONNECT", "MESSAGE", "DISCONNECT"]
+        connectionId: Required[str]
+        requestId: str
+        extendedRequestId: str
+        messageId: str
+        requestTime: str
+        requestTimeEpoch: int
+        connectedAt: int
+        messageDirection: Literal["IN"]
+        stage: str
+        domainName: str
+        apiId: str
+        identity: CallerIdentity
+        authorizer: dict[str, Any]
+        """The authorizer's context (values as strings) plus ``principalId`` and ``integrationLatency``."""
+        disconnectStatusCode: int
+        disconnectReason: str
+
+    class WebSocketEvent(TypedDict, total=False):
+        """The event of a ``$connect``, ``$disconnect`` or message route."""
+
+        requestContext: Required[RequestContext]
+        headers: dict[str, str]
+        multiValueHeaders: dict[str, list[str]]
+        queryStringParameters: dict[str, str] | None
+        multiValueQueryStringParameters: dict[str, list[str]] | None
+        body: str
+        isBase64Encoded: bool
+
+    class AuthorizerEvent(WebSocketEvent, total=False):
+        """A Lambda REQUEST authorizer's input for a WebSocket ``$connect``."""
+
+        type: Literal["REQUEST"]
+        methodArn: str
+        stageVariables: dict[str, str]
+
+    class LambdaResponse(TypedDict, total=False):
+        """What a route's Lambda returns; ``body`` is the route response a message route sends back."""
+
+        statusCode: Required[int]
+        body: str
+        isBase64Encoded: bool
+        headers: dict[str, str]
+
+
+_EMPTY: Mapping[str, Any] = {}
+
+# -- reading events, writing responses (the Lambda side) -------------------------------------
+
+
+def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
+    """The handler's request for an API Gateway WebSocket event."""
+    rc = event.get("requestContext") or _EMPTY
+    connection_id = rc.get("connectionId", "")
+    request_id = rc.get("requestId", "")
+    identity = rc.get("authorizer") or None
+    event_type = event_type_of(rc.get("routeKey", ""))
+    if event_type == "message":
+        body = event.get("body")
+        if body is None:
+            body = ""
+        elif event.get("isBase64Encoded"):
+            body = binascii.a2b_base64(body)
+        return MessageRequest(connection_id, body, request_id, identity, event)
+    if event_type == "connect":
+        headers = event.get("headers") or _EMPTY
+        return ConnectRequest(
+            connection_id,
+            dict(event.get("queryStringParameters") or _EMPTY),
+            {name.lower(): value for name, value in headers.items()},
+            request_id,
+            identity,
+            event,
+        )
+    return DisconnectRequest(
+        connection_id,
+        rc.get("disconnectStatusCode"),
+        rc.get("disconnectReason"),
+        request_id,
+        identity,
+        event,
+    )
+
+
+def response_for(event_type: EventType, result: Any) -> LambdaResponse:
+    """The Lambda response for a handler's result.
+
+    ``$connect``: ``None`` (or anything not a ``SocketResponse``) accepts with 200.
+    A message route: the value becomes the route response's body. ``$disconnect``: always 200.
+    """
+    if isinstance(result, SocketResponse):
+        if event_type == "disconnect":
+            return {"statusCode": 200}
+        return _with_body(result.status, result.message)
+    if event_type == "message" and result is not None:
+        return _with_body(200, result)
+    return {"statusCode": 200}
+
+
+def error_response(connection_id: str, request_id: str) -> LambdaResponse:
+    """What API Gateway itself sends when an integration fails, so the client sees the same."""
+    body = {"message": "Internal server error", "connectionId": connection_id, "requestId": request_id}
+    return {"statusCode": 500, "body": json_dumps(body)}
+
+
+def _with_body(status: int, message: Any) -> LambdaResponse:
+    if message is None:
+        return {"statusCode": status}
+    if isinstance(message, str):
+        return {"statusCode": status, "body": message}
+    if isinstance(message, bytes | bytearray | memoryview):
+        encoded = binascii.b2a_base64(bytes(message), newline=False).decode("ascii")
+        return {"statusCode": status, "body": encoded, "isBase64Encoded": True}
+    if isinstance(message, dict | list):
+        return {"statusCode": status, "body": json_dumps(message)}
+    raise TypeError(
+        f"a handler returned {type(message).__name__}; return str, bytes, dict, list, SocketResponse or None"
+    )
+
+
+def reply_of(response: Mapping[str, Any]) -> str | bytes | None:
+    """The message a route response carries to the client: text, bytes (base64 in the
+    response), or ``None`` for no body. The inverse of :func:`response_for`'s body."""
+    body = response.get("body")
+    if body is None or body == "":
+        return None
+    if response.get("isBase64Encoded"):
+        return binascii.a2b_base64(body)
+    return str(body)
+
+
+# -- writing events (the dev server, the test client, the tests) ------------------------------
+
+
+class Stage(Record):
+    """The deployed stage an event comes through: ``wss://{domain_name}/{stage}``."""
+
+    __slots__ = ("account", "api_id", "domain_name", "region", "stage")
+    _compared = ("domain_name", "stage", "api_id", "region", "account")
+
+    domain_name: str
+    """``{api_id}.execute-api.{region}.amazonaws.com`` in the cloud, ``host:port`` locally."""
+    stage: str
+    api_id: str
+    region: str
+    account: str
+
+    def __init__(
+        self,
+        domain_name: str,
+        stage: str = "local",
+        api_id: str = "local",
+        region: str = "us-east-1",
+        account: str = "000000000000",
+    ) -> None:
+        init_fields(self, domain_name=domain_name, stage=stage, api_id=api_id, region=region, account=account)
+
+
+class Caller(Record):
+    """What API Gateway knows of one connection and puts in each of its events."""
+
+    __slots__ = ("connected_at", "connection_id", "identity", "source_ip", "user_agent")
+    _compared = ("connection_id", "source_ip", "user_agent", "connected_at", "identity")
+
+    connection_id: str
+    source_ip: str
+    user_agent: str
+    connected_at: int
+    """Epoch milliseconds."""
+    identity: dict[str, Any] | None
+    """``requestContext.authorizer`` (sockets with an authorizer)."""
+
+    def __init__(
+        self,
+        connection_id: str,
+        source_ip: str,
+        user_agent: str,
+        connected_at: int,
+        identity: dict[str, Any] | None = None,
+    ) -> None:
+        init_fields(
+            self,
+            connection_id=connection_id,
+            source_ip=source_ip,
+            user_agent=user_agent,
+            connected_at=connected_at,
+            identity=identity,
+        )
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def request_time(epoch_ms: int) -> str:
+    """``09/Feb/2024:18:11:43 +0000``, API Gateway's ``requestTime`` (locale-independent)."""
+    import time
+
+    t = time.gmtime(epoch_ms / 1000)
+    day = f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}"
+    return f"{day}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+
+
+def request_context(
+    stage: Stage,
+    caller: Caller,
+    route_key: str,
+    *,
+    request_id: str,
+    at: int,
+) -> RequestContext:
+    """The ``requestContext`` every WebSocket event carries."""
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
+    context: RequestContext = {
+        "routeKey": route_key,
+        "eventType": event_type,  # type: ignore[typeddict-item]
+        "extendedRequestId": request_id,
+        "requestTime": request_time(at),
+        "messageDirection": "IN",
+        "stage": stage.stage,
+        "connectedAt": caller.connected_at,
+        "requestTimeEpoch": at,
+        "identity": {"sourceIp": caller.source_ip, "userAgent": caller.user_agent},
+        "requestId": request_id,
+        "domainName": stage.domain_name,
+        "connectionId": caller.connection_id,
+        "apiId": stage.api_id,
+    }
+    if caller.identity is not None:
+        context["authorizer"] = caller.identity
+    return context
+
+
+def connect_event(
+    stage: Stage,
+    caller: Caller,
+    *,
+    headers: Iterable[tuple[str, str]],
+    query: Iterable[tuple[str, str]] = (),
+    request_id: str,
+) -> WebSocketEvent:
+    """``$connect``: the upgrade request's headers (as sent, repeats kept) and query pairs.
+
+    API Gateway leaves both query keys out when there is no query string; the single-value maps
+    keep the last of repeated names.
+    """
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        multi_headers.setdefault(name, []).append(value)
+    event: WebSocketEvent = {
+        "headers": {name: values[-1] for name, values in multi_headers.items()},
+        "multiValueHeaders": multi_headers,
+        "requestContext": request_context(
+            stage, caller, "$connect", request_id=request_id, at=caller.connected_at
+        ),
+        "isBase64Encoded": False,
+    }
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query:
+        multi_query.setdefault(name, []).append(value)
+    if multi_query:
+        event["queryStringParameters"] = {name: values[-1] for name, values in multi_query.items()}
+        event["multiValueQueryStringParameters"] = multi_query
+    return event
+
+
+def authorizer_event(
+    stage: Stage,
+    caller: Caller,
+    *,
+    headers: Iterable[tuple[str, str]],
+    query: Iterable[tuple[str, str]] = (),
+    request_id: str,
+) -> AuthorizerEvent:
+    """The REQUEST authorizer's input: the ``$connect`` event plus ``type`` and ``methodArn``."""
+    event: AuthorizerEvent = {
+        **connect_event(stage, caller, headers=headers, query=query, request_id=request_id),
+        "type": "REQUEST",
+        "methodArn": (
+            f"arn:aws:execute-api:{stage.region}:{stage.account}:{stage.api_id}/{stage.stage}/$connect"
+        ),
+        "stageVariables": {},
+    }
+    return event
+
+
+def message_event(
+    stage: Stage,
+    caller: Caller,
+    body: str | bytes,
+    *,
+    request_id: str,
+    message_id: str,
+    at: int,
+    route_key: str = "$default",
+) -> WebSocketEvent:
+    """A message; a ``bytes`` body travels base64-encoded with ``isBase64Encoded``."""
+    context = request_context(stage, caller, route_key, request_id=request_id, at=at)
+    context["messageId"] = message_id
+    if isinstance(body, bytes):
+        encoded = binascii.b2a_base64(body, newline=False).decode("ascii")
+        return {"requestContext": context, "body": encoded, "isBase64Encoded": True}
+    return {"requestContext": context, "body": body, "isBase64Encoded": False}
+
+
+def disconnect_event(
+    stage: Stage,
+    caller: Caller,
+    *,
+    status_code: int,
+    reason: str,
+    request_id: str,
+    at: int,
+) -> WebSocketEvent:
+    """``$disconnect``, with the close code and reason API Gateway reports."""
+    context = request_context(stage, caller, "$disconnect", request_id=request_id, at=at)
+    context["disconnectStatusCode"] = status_code
+    context["disconnectReason"] = reason
+    headers = {"Host": stage.domain_name, "X-Forwarded-For": caller.source_ip}
+    return {
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,75 @@
+"""The Lambda function's configuration: the environment variables the ``Service`` construct sets,
+read here and nowhere else.
+
+``EVENTUAL_SERVICE_NAME``, ``EVENTUAL_SOCKET_NAME``, ``EVENTUAL_ENTRY`` (the module that declares
+the service's sockets), ``EVENTUAL_SOCKET_URLS`` (every socket's ``{"wss", "http"}`` URLs, as
+JSON) and, for services that track connections, ``EVENTUAL_CONNECTIONS_TABLE``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from eventual.deployment import Deployment, SocketUrls
+from eventual.errors import ConfigurationError
+from eventual.records import Record, init_fields
+
+SERVICE_ENV = "EVENTUAL_SERVICE_NAME"
+SOCKET_ENV = "EVENTUAL_SOCKET_NAME"
+ENTRY_ENV = "EVENTUAL_ENTRY"
+URLS_ENV = "EVENTUAL_SOCKET_URLS"
+TABLE_ENV = "EVENTUAL_CONNECTIONS_TABLE"
+
+
+class FunctionConfiguration(Record):
+    """Which socket this function serves, from which entry module, in which deployment."""
+
+    __slots__ = ("deployment", "entry", "socket_name")
+    _compared = ("socket_name", "entry", "deployment")
+
+    socket_name: str
+    entry: str
+    deployment: Deployment
+
+    def __init__(self, socket_name: str, entry: str, deployment: Deployment) -> None:
+        init_fields(self, socket_name=socket_name, entry=entry, deployment=deployment)
+
+
+def configuration_from(environ: Mapping[str, str]) -> FunctionConfiguration:
+    """Read a function's configuration; say exactly what is missing or malformed."""
+    name = environ.get(SOCKET_ENV)
+    if not name:
+        raise ConfigurationError(f"{SOCKET_ENV} is not set: which socket should this function serve?")
+    entry = environ.get(ENTRY_ENV)
+    if not entry:
+        raise ConfigurationError(f"{ENTRY_ENV} is not set: which module declares the sockets?")
+    return FunctionConfiguration(name, entry, deployment_from(environ))
+
+
+def deployment_from(environ: Mapping[str, str]) -> Deployment:
+    """The deployment a function of the service runs in: its sockets' URLs, the boto3
+    management API, and the connections table where the function was given one."""
+    from eventual.runtime.management import ManagementClient
+
+    store = None
+    table = environ.get(TABLE_ENV)
+    if table:
+        from eventual.runtime.connections import DynamoConnectionStore
+
+        store = DynamoConnectionStore(table)
+    return Deployment(
+        environ.get(SERVICE_ENV, ""),
+        socket_urls_from(environ.get(URLS_ENV, "")),
+        management=ManagementClient,
+        connections=store,
+    )
+
+
+def socket_urls_from(raw: str) -> dict[str, SocketUrls]:
+    """Parse ``EVENTUAL_SOCKET_URLS``: ``{"name": {"wss": ..., "http": ...}, ...}``."""
+    try:
+        parsed = json.loads(raw) if raw else {}
+        return {name: SocketUrls(urls["wss"], urls["http"]) for name, urls in parsed.items()}
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ConfigurationError(f"{URLS_ENV} is not a JSON map of socket URLs: {error!r}") from error

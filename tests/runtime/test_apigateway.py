@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eventual import ConnectRequest, DisconnectRequest, MessageRequest, SocketResponse
+from eventual.routes import event_type_of
+from eventual.runtime import apigateway
+from eventual.runtime.apigateway import Caller, reply_of, request_from_event, response_for
+from tests.apigw_events import STAGE, connect_event, disconnect_event, message_event
+
+
+def test_connect_event_carries_query_and_lowercased_headers() -> None:
+    event = connect_event("Xy9=", headers={"Authorization": "Bearer t"}, query={"room": "a b"})
+    request = request_from_event(event)
+    assert isinstance(request, ConnectRequest)
+    assert request.type == "connect"
+    assert request.connection_id == "Xy9="
+    assert request.query == {"room": "a b"}
+    assert request.headers["authorization"] == "Bearer t"
+    assert request.headers["sec-websocket-version"] == "13"
+    assert request.request_id == "ReqConnect1="
+    assert request.event is event
+
+
+def test_connect_event_without_headers_or_query() -> None:
+    event = connect_event()
+    del event["headers"]
+    request = request_from_event(event)
+    assert isinstance(request, ConnectRequest)
+    assert (request.query, request.headers) == ({}, {})
+    event["queryStringParameters"] = None  # API Gateway sends null for "no query string"
+    assert request_from_event(event).query == {}  # type: ignore[union-attr]
+
+
+def test_text_and_base64_messages() -> None:
+    text = request_from_event(message_event("héllo"))
+    assert isinstance(text, MessageRequest) and text.body == "héllo"
+    raw = bytes(range(256))
+    binary = request_from_event(message_event(raw))
+    assert isinstance(binary, MessageRequest) and binary.body == raw
+    empty = message_event("")
+    del empty["body"]
+    assert request_from_event(empty).body == ""  # type: ignore[union-attr]
+
+
+def test_disconnect_carries_status_and_reason() -> None:
+    request = request_from_event(disconnect_event(status_code=1001, reason="Going away"))
+    assert isinstance(request, DisconnectRequest)
+    assert (request.status_code, request.reason) == (1001, "Going away")
+
+
+@pytest.mark.parametrize(
+    ("route_key", "expected"),
+    [
+        ("$connect", "connect"),
+        ("$disconnect", "disconnect"),
+        ("$default", "message"),
+        ("sendMessage", "message"),
+    ],
+)
+def test_route_keys_map_to_event_types(route_key: str, expected: str) -> None:
+    assert event_type_of(route_key) == expected
+
+
+def test_identity_comes_from_the_authorizer_context() -> None:
+    event = message_event("x")
+    event["requestContext"]["authorizer"] = {"principalId": "u1", "name": "Ada"}
+    assert request_from_event(event).identity == {"principalId": "u1", "name": "Ada"}
+    assert request_from_event(message_event("x")).identity is None
+
+
+@pytest.mark.parametrize(
+    ("result", "response"),
+    [
+        (None, {"statusCode": 200}),
+        ("text", {"statusCode": 200, "body": "text"}),
+        ({"a": [1, "é"]}, {"statusCode": 200, "body": '{"a":[1,"é"]}'}),
+        ([1, 2], {"statusCode": 200, "body": "[1,2]"}),
+        (
+            b"\x00\xff",
+            {"statusCode": 200, "body": base64.b64encode(b"\x00\xff").decode(), "isBase64Encoded": True},
+        ),
+        (SocketResponse(202, "later"), {"statusCode": 202, "body": "later"}),
+        (SocketResponse(204), {"statusCode": 204}),
+    ],
+)
+def test_message_results_become_the_route_response(result: object, response: dict[str, object]) -> None:
+    assert response_for("message", result) == response
+
+
+def test_connect_and_disconnect_results() -> None:
+    assert response_for("connect", None) == {"statusCode": 200}
+    assert response_for("connect", SocketResponse(401, "who?")) == {"statusCode": 401, "body": "who?"}
+    assert response_for("disconnect", SocketResponse(500, "ignored")) == {"statusCode": 200}
+    assert response_for("disconnect", "ignored") == {"statusCode": 200}
+
+
+def test_unsupported_result_type_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="returned set"):
+        response_for("message", {1, 2})
+
+
+# -- both directions of the contract, pinned by round trips -----------------------------------
+
+_text = st.text(max_size=40)
+_name = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=":"), min_size=1
+)
+_identity = st.none() | st.dictionaries(_name, _text, min_size=1, max_size=4)
+
+
+@st.composite
+def callers(draw: st.DrawFn) -> Caller:
+    return Caller(draw(_name), "192.0.2.7", draw(_text), draw(st.integers(0, 2**41)), draw(_identity))
+
+
+@given(caller=callers(), body=st.text() | st.binary(), route_key=st.sampled_from(["$default", "sendMessage"]))
+def test_a_message_event_reads_back_as_the_message_sent(
+    caller: Caller, body: str | bytes, route_key: str
+) -> None:
+    event = apigateway.message_event(
+        STAGE, caller, body, request_id="R=", message_id="M=", at=caller.connected_at, route_key=route_key
+    )
+    request = request_from_event(json.loads(json.dumps(event)))  # as Lambda receives it: JSON
+    assert isinstance(request, MessageRequest)
+    assert (request.connection_id, request.body, request.request_id) == (caller.connection_id, body, "R=")
+    assert request.identity == caller.identity
+
+
+@given(
+    caller=callers(),
+    headers=st.lists(st.tuples(_name, _text), max_size=6),
+    query=st.lists(st.tuples(_name, _text), max_size=6),
+)
+def test_a_connect_event_reads_back_as_the_upgrade_request(
+    caller: Caller, headers: list[tuple[str, str]], query: list[tuple[str, str]]
+) -> None:
+    event = apigateway.connect_event(STAGE, caller, headers=headers, query=query, request_id="R=")
+    request = request_from_event(json.loads(json.dumps(event)))
+    assert isinstance(request, ConnectRequest)
+    assert request.query == dict(query)  # the single-value map keeps the last of repeated names
+    expected_headers: dict[str, str] = {}
+    for name, value in dict(headers).items():  # API Gateway's map keeps the last value per name
+        expected_headers[name.lower()] = value
+    assert request.headers == expected_headers
+    assert event.get("multiValueQueryStringParameters", {}) == {
+        name: [value for n, value in query if n == name] for name, _ in query
+    }
+
+
+@given(caller=callers(), code=st.integers(1000, 4999), reason=_text)
+def test_a_disconnect_event_reads_back_as_the_close(caller: Caller, code: int, reason: str) -> None:
+    event = apigateway.disconnect_event(STAGE, caller, status_code=code, reason=reason, request_id="R=", at=1)
+    request = request_from_event(json.loads(json.dumps(event)))
+    assert isinstance(request, DisconnectRequest)
+    assert (request.connection_id, request.status_code, request.reason) == (
+        caller.connection_id,
+        code,
+        reason,
+    )
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(result=st.text(min_size=1) | st.binary(min_size=1))
+def test_a_text_or_bytes_result_reaches_the_client_as_returned(result: str | bytes) -> None:
+    response = json.loads(json.dumps(response_for("message", result)))  # as API Gateway receives it
+    assert reply_of(response) == result
+
+
+@given(result=st.lists(_json, max_size=3) | st.dictionaries(st.text(), _json, max_size=3))
+def test_a_json_result_reaches_the_client_as_its_json(result: list[object] | dict[str, object]) -> None:
+    reply = reply_of(response_for("message", result))
+    assert isinstance(reply, str) and json.loads(reply) == result
+
+
+@given(status=st.integers(200, 599), message=st.none() | st.text(min_size=1))
+def test_a_socket_response_keeps_its_status_and_message(status: int, message: str | None) -> None:
+    response = response_for("message", SocketResponse(status, message))
+    assert response["statusCode"] == status
+    assert reply_of(response) == message
