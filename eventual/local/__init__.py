@@ -1,5 +1,5 @@
 """The dev server behind ``eventual local``: the service's sockets on one local port, behaving
-like API Gateway (see DESIGN.md, "Local == cloud")."""
+like API Gateway (docs/architecture.md, "Local == cloud")."""
 
 from eventual.local.connection import Limits
 from eventual.local.server import DevServer

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TABLE_ENV, TTL_ATTRIBUTE
+from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from eventual.runtime.environment import TABLE_ENV
 from tests.constructs.conftest import GATED_IDENTITY_SOURCE
 from tests.constructs.synth import Synth, resolve, write_service
 

@@ -19,7 +19,7 @@ from eventual.constructs.limits import (
     count_resources,
 )
 from eventual.constructs.names import FUNCTION_NAME_MAX, api_name, fit, function_name
-from eventual.runtime.connections import TABLE_ENV
+from eventual.runtime.environment import TABLE_ENV
 from tests.constructs.synth import Synth, resolve, write_service
 
 FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -1,4 +1,5 @@
-"""DESIGN.md "Local == cloud", the connection's side, with the `websockets` client."""
+"""The dev server's side of "Local == cloud" (docs/architecture.md): the handshake, the events, the
+route response, with the `websockets` client."""
 
 from __future__ import annotations
 
