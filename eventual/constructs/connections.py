@@ -19,8 +19,6 @@ from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TABLE_ENV, TTL
 CONNECTIONS_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query")
 """All the runtime does: ``$connect`` puts, ``$disconnect`` and a gone send delete, and
 ``connections()`` and ``broadcast()`` query one socket's partition."""
-TABLE_NAME_MAX = 255
-"""DynamoDB's limit: the longest name CloudFormation can give the table (for environment estimates)."""
 
 
 def connections_table(scope: Construct, id: str) -> dynamodb.Table:
