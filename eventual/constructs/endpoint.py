@@ -14,12 +14,14 @@ from eventual.constructs.functions import FunctionParts, function_props
 from eventual.constructs.nag import CONNECT, acknowledge_unauthorized_routes
 from eventual.constructs.plan import AuthorizerPlan, SocketPlan
 from eventual.outputs import output_description
-from eventual.routes import ROUTES
+from eventual.routes import event_type_of
 
 
 class SocketEndpoint(Construct):
-    """A socket's function, ``WebSocketApi`` (``$connect``, ``$disconnect``, ``$default``) and stage.
+    """A socket's function, ``WebSocketApi`` and stage.
 
+    The API has a route per key the plan lists (``$connect``, ``$disconnect``, ``$default`` and
+    the socket's message routes), all integrated with the one function; every message route and
     ``$default`` has a route response, so what the handler returns reaches the client. A socket
     declared with ``authorizer=`` also gets ``authorizer_function`` (running
     ``eventual.runtime.handler.authorize``) behind a Lambda REQUEST ``authorizer`` on ``$connect``.
@@ -45,7 +47,13 @@ class SocketEndpoint(Construct):
         self.name = plan.name
         self.socket = plan.socket
         self.function = lambda_.Function(self, "Function", **function_props(plan.function, parts))
-        self.api = apigwv2.WebSocketApi(self, "Api", api_name=plan.api_name, description=plan.api_description)
+        self.api = apigwv2.WebSocketApi(
+            self,
+            "Api",
+            api_name=plan.api_name,
+            description=plan.api_description,
+            route_selection_expression=plan.route_selection,
+        )
         self.authorizer_function: lambda_.Function | None = None
         self.authorizer: WebSocketLambdaAuthorizer | None = None
         if plan.authorizer is not None:
@@ -56,9 +64,9 @@ class SocketEndpoint(Construct):
                 key,
                 integration=self.integration,
                 authorizer=self.authorizer if key == CONNECT else None,
-                return_response=key == "$default",
+                return_response=event_type_of(key) == "message",
             )
-            for key in ROUTES
+            for key in plan.route_keys
         }
         self.stage = apigwv2.WebSocketStage(
             self,

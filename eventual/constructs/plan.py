@@ -120,6 +120,11 @@ class SocketPlan:
     tracked: bool
     function: FunctionPlan
     authorizer: AuthorizerPlan | None
+    route_keys: tuple[str, ...]
+    """The API's routes: ``$connect``, ``$disconnect``, ``$default`` unless the socket has message
+    routes and no ``$default`` handler, then its message routes."""
+    route_selection: str
+    """The API's route selection expression (the socket's ``route_selection``)."""
 
 
 @dataclass(frozen=True)
@@ -261,7 +266,16 @@ def _socket_plan(socket: Socket, options: ServiceOptions) -> SocketPlan:
         tracked=tracked,
         function=function,
         authorizer=authorizer,
+        route_keys=route_keys(socket),
+        route_selection=socket.options.route_selection,
     )
+
+
+def route_keys(socket: Socket) -> tuple[str, ...]:
+    """Every route the socket's API needs. Without a ``$default`` route, a message that selects
+    none of the socket's routes is refused by API Gateway itself, as locally."""
+    default = ("$default",) if socket.has_default_route else ()
+    return ("$connect", "$disconnect", *default, *socket.message_routes)
 
 
 def _function_plan(socket: Socket, options: ServiceOptions, role: RoleChoice) -> FunctionPlan:

@@ -216,3 +216,19 @@ def test_names_lambda_rejects_are_made_valid_and_stay_distinct() -> None:
     planned = plan(sockets(plain("beta.v2"), plain("beta-v2")))
     names = [p.function.function_name for p in planned.sockets.values()]
     assert re.fullmatch(r"svc-beta-v2-[0-9a-f]{8}", names[0]) and names[1] == "svc-beta-v2"
+
+
+def test_routes_are_the_predefined_ones_until_a_socket_declares_its_own() -> None:
+    noop = lambda r, c: None  # noqa: E731
+    routed = Socket(
+        "routed",
+        {"ping": noop, "$default": noop},
+        options=SocketOptions(route_selection="$request.body.type"),
+    )
+    strict = Socket("strict", {"ping": noop})
+    planned = plan(sockets(plain("plain"), routed, strict)).sockets
+    assert planned["plain"].route_keys == ("$connect", "$disconnect", "$default")
+    assert planned["routed"].route_keys == ("$connect", "$disconnect", "$default", "ping")
+    assert planned["routed"].route_selection == "$request.body.type"
+    # No $default: API Gateway itself refuses a message that selects no route, as the dev server does.
+    assert planned["strict"].route_keys == ("$connect", "$disconnect", "ping")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import examples.service
+from eventual.constructs.plan import route_keys
 from eventual.outputs import services_from_outputs
+from eventual.routes import event_type_of
 from eventual.sockets import sockets_of
 from tests.constructs.synth import Synth, ref, resolve
 
@@ -15,18 +17,22 @@ AUTHORIZED = tuple(name for name, s in sockets_of(examples.service.__name__).ite
 TRACKED = tuple(
     name for name, s in sockets_of(examples.service.__name__).items() if s.options.track_connections
 )
+ROUTE_KEYS = {name: route_keys(s) for name, s in sockets_of(examples.service.__name__).items()}
+"""Each socket's routes: the three predefined ones, or its message routes and those it needs."""
+ROUTE_COUNT = sum(map(len, ROUTE_KEYS.values()))
+MESSAGE_ROUTE_COUNT = sum(event_type_of(k) == "message" for keys in ROUTE_KEYS.values() for k in keys)
 
 
-def test_one_function_api_stage_and_three_routes_per_socket(example: Synth) -> None:
+def test_one_function_api_stage_and_its_routes_per_socket(example: Synth) -> None:
     sockets, authorized = len(SOCKETS), len(AUTHORIZED)
     counts = {
         "AWS::Lambda::Function": sockets + authorized,  # an authorizer has a function of its own
-        "AWS::ApiGatewayV2::Route": 3 * sockets,
+        "AWS::ApiGatewayV2::Route": ROUTE_COUNT,
         "AWS::ApiGatewayV2::Integration": sockets,
-        "AWS::ApiGatewayV2::RouteResponse": sockets,
+        "AWS::ApiGatewayV2::RouteResponse": MESSAGE_ROUTE_COUNT,
         "AWS::ApiGatewayV2::Authorizer": authorized,
         # API Gateway may invoke the function, per route, and each authorizer function
-        "AWS::Lambda::Permission": 3 * sockets + authorized,
+        "AWS::Lambda::Permission": ROUTE_COUNT + authorized,
         "AWS::ApiGatewayV2::Stage": sockets + 1,  # one per socket, one for the HTTP API
         "AWS::ApiGatewayV2::Api": sockets + 1,
         "AWS::Events::EventBus": 1,
@@ -43,7 +49,7 @@ def test_one_function_api_stage_and_three_routes_per_socket(example: Synth) -> N
     assert {"mySocket", "rtc-socket"} <= set(SOCKETS)  # the seed's two
 
 
-def test_each_api_routes_connect_disconnect_and_default_to_its_own_function(example: Synth) -> None:
+def test_each_api_routes_every_route_to_its_own_function(example: Synth) -> None:
     integrations = example.resources("AWS::ApiGatewayV2::Integration")
     routes = example.resources("AWS::ApiGatewayV2::Route")
     for name in SOCKETS:
@@ -59,25 +65,46 @@ def test_each_api_routes_connect_disconnect_and_default_to_its_own_function(exam
             for v in routes.values()
             if v["Properties"]["ApiId"] == ref(api_id)
         }
-        assert set(mine) == {"$connect", "$disconnect", "$default"}
+        assert set(mine) == set(ROUTE_KEYS[name])
         for route in mine.values():
             assert resolve(route["Target"]) == f"integrations/<{integration_id}>"
 
 
-def test_default_route_has_a_route_response_so_return_values_reach_the_client(example: Synth) -> None:
+def test_message_routes_have_a_route_response_so_return_values_reach_the_client(example: Synth) -> None:
     routes = example.resources("AWS::ApiGatewayV2::Route")
     responses = [r["Properties"] for r in example.resources("AWS::ApiGatewayV2::RouteResponse").values()]
     for name in SOCKETS:
         api = ref(example.logical_id(example.service.sockets[name].api))
-        ((default_id, default),) = [
-            (k, v["Properties"])
-            for k, v in routes.items()
-            if v["Properties"]["ApiId"] == api and v["Properties"]["RouteKey"] == "$default"
-        ]
-        assert default["RouteResponseSelectionExpression"] == "$default"
-        assert {"ApiId": api, "RouteId": ref(default_id), "RouteResponseKey": "$default"} in responses
-    others = [r for r in routes.values() if r["Properties"]["RouteKey"] != "$default"]
-    assert all("RouteResponseSelectionExpression" not in r["Properties"] for r in others)
+        for key in ROUTE_KEYS[name]:
+            ((route_id, route),) = [
+                (k, v["Properties"])
+                for k, v in routes.items()
+                if v["Properties"]["ApiId"] == api and v["Properties"]["RouteKey"] == key
+            ]
+            if event_type_of(key) == "message":
+                assert route["RouteResponseSelectionExpression"] == "$default"
+                assert {"ApiId": api, "RouteId": ref(route_id), "RouteResponseKey": "$default"} in responses
+            else:
+                assert "RouteResponseSelectionExpression" not in route
+
+
+def test_message_routes_share_the_function_its_permissions_and_the_selection_expression(
+    example: Synth,
+) -> None:
+    """API Gateway selects a route by the API's RouteSelectionExpression and may invoke the
+    socket's function from each route ("Create routes for WebSocket APIs")."""
+    lobby = example.service.sockets["lobby"]
+    assert set(ROUTE_KEYS["lobby"]) == {"$connect", "$disconnect", "$default", "ping", "whoami"}
+    api = example.resources("AWS::ApiGatewayV2::Api")[example.logical_id(lobby.api)]["Properties"]
+    assert api["RouteSelectionExpression"] == "$request.body.action"
+    function_id = example.logical_id(lobby.function)
+    permitted = [
+        json.dumps(p["Properties"]["SourceArn"])
+        for p in example.resources("AWS::Lambda::Permission").values()
+        if function_id in json.dumps(p["Properties"]["FunctionName"])
+    ]
+    for key in ROUTE_KEYS["lobby"]:
+        assert sum(f"/*{key}" in arn for arn in permitted) == 1, key
 
 
 def test_stages_auto_deploy_with_json_access_logs_after_the_account_logging_role(example: Synth) -> None:
