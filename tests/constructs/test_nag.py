@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import examples.service
-from eventual.routes import ROUTES
+from eventual.constructs.plan import route_keys
 from eventual.sockets import sockets_of
 from tests.constructs.synth import GATED_AUTHORIZED, GATED_SOCKETS, Synth
 
@@ -34,8 +34,8 @@ def test_cdk_nag_is_clean_and_every_acknowledgment_names_one_resource_and_why(ex
     }
     assert unauthorized_routes == {
         f"MyService/Service/{socket}/Api/{route}-Route"
-        for socket in SOCKETS
-        for route in ROUTES
+        for socket, declared in sockets_of(examples.service.__name__).items()
+        for route in route_keys(declared)
         if not (socket in AUTHORIZED and route == "$connect")  # that one has the authorizer
     }
     wildcard_grants = [v for v in suppressed if "@connections/*" in v["ruleName"]]
