@@ -164,9 +164,8 @@ def test_the_fixture_examples_pass(myapp: str) -> None:
 
 
 @pytest.mark.usefixtures("socket_registry")
-def test_the_construct_example_synthesizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
-    service = run(block("from eventual.constructs import Service"))["service"]
-    assert set(service.sockets) == {"chat", "mySocket", "rtc-socket"}
-    assert (tmp_path / "my-service.template.json").is_file()
+def test_the_construct_example_synthesizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # the entry is imported from the working directory
+    example = run(block("from eventual.constructs import Service"))  # into a temporary cdk.out
+    assert set(example["service"].sockets) == {"chat", "mySocket", "rtc-socket"}
+    assert (Path(example["app"].outdir) / "my-service.template.json").is_file()
