@@ -6,7 +6,7 @@ import json
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from eventual.errors import PayloadTooLarge
+from eventual.errors import EventualError, PayloadTooLarge
 from eventual.payload import MAX_PAYLOAD_BYTES, payload_bytes
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ MESSAGE_TOO_BIG = 1009
 """The close code API Gateway uses for a client frame over 128 KB."""
 
 
-class Rejected(Exception):
+class Rejected(EventualError):
     """The connection was refused: by the authorizer (401, 403, or 500 when it failed) or by
     ``$connect`` (its status, or 500 when the handler failed). ``body`` is the handshake's
     answer, as API Gateway sends it."""
