@@ -22,6 +22,7 @@ class ConnectRequest(Record):
     __slots__ = ("connection_id", "event", "headers", "identity", "query", "request_id")
     _compared = ("connection_id", "query", "headers", "request_id", "identity")
     type: ClassVar[Literal["connect"]] = "connect"
+    route_key: ClassVar[str] = "$connect"
 
     connection_id: str
     query: Mapping[str, str]
@@ -57,6 +58,7 @@ class DisconnectRequest(Record):
     __slots__ = ("connection_id", "event", "identity", "reason", "request_id", "status_code")
     _compared = ("connection_id", "status_code", "reason", "request_id", "identity")
     type: ClassVar[Literal["disconnect"]] = "disconnect"
+    route_key: ClassVar[str] = "$disconnect"
 
     connection_id: str
     status_code: int | None
@@ -86,13 +88,14 @@ class DisconnectRequest(Record):
 
 
 class MessageRequest(Record):
-    """A client sent a message (route ``$default``).
+    """A client sent a message, to a message route of the socket's or to ``$default``.
 
-    ``body`` is ``str`` for a text frame and ``bytes`` where the event carried it base64-encoded.
+    ``body`` is ``str`` for a text frame and ``bytes`` where the event carried it base64-encoded;
+    ``route_key`` is the route it was selected for.
     """
 
-    __slots__ = ("body", "connection_id", "event", "identity", "request_id")
-    _compared = ("connection_id", "body", "request_id", "identity")
+    __slots__ = ("body", "connection_id", "event", "identity", "request_id", "route_key")
+    _compared = ("connection_id", "body", "request_id", "identity", "route_key")
     type: ClassVar[Literal["message"]] = "message"
 
     connection_id: str
@@ -100,6 +103,7 @@ class MessageRequest(Record):
     request_id: str
     identity: Mapping[str, Any] | None
     event: Mapping[str, Any]
+    route_key: str
 
     def __init__(
         self,
@@ -108,6 +112,7 @@ class MessageRequest(Record):
         request_id: str = "",
         identity: Mapping[str, Any] | None = None,
         event: Mapping[str, Any] = _NO_EVENT,
+        route_key: str = "$default",
     ) -> None:
         init_fields(
             self,
@@ -116,6 +121,7 @@ class MessageRequest(Record):
             request_id=request_id,
             identity=identity,
             event=event,
+            route_key=route_key,
         )
 
 
@@ -123,17 +129,21 @@ SocketRequest: TypeAlias = ConnectRequest | DisconnectRequest | MessageRequest
 
 
 class SocketResponse(Record):
-    """An explicit answer: a status code and an optional message.
+    """An explicit answer: a status code, an optional message and, from ``$connect``, headers.
 
-    From ``$connect`` a status of 400 or more rejects the connection; from ``$default`` the
-    message is sent back to the caller.
+    From ``$connect`` a status of 400 or more rejects the connection, and a 2xx with
+    ``headers={"Sec-WebSocket-Protocol": "chat.v1"}`` selects the subprotocol the client asked
+    for; from a message route the message is sent back to the caller.
     """
 
-    __slots__ = ("message", "status")
-    _compared = ("status", "message")
+    __slots__ = ("headers", "message", "status")
+    _compared = ("status", "message", "headers")
 
     status: int
     message: Payload | None
+    headers: Mapping[str, str]
 
-    def __init__(self, status: int = 200, message: Payload | None = None) -> None:
-        init_fields(self, status=status, message=message)
+    def __init__(
+        self, status: int = 200, message: Payload | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        init_fields(self, status=status, message=message, headers=dict(headers or {}))

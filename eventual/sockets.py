@@ -19,7 +19,16 @@ from eventual.middleware import (
 from eventual.payload import checked_payload
 from eventual.records import Record, init_fields
 from eventual.requests import Payload
-from eventual.routes import EVENT_TYPES, ROUTES, EventType
+from eventual.routes import (
+    DEFAULT_ROUTE_SELECTION,
+    EVENT_TYPES,
+    ROUTES,
+    EventType,
+    check_route_key,
+    event_type_of,
+    select_route,
+    selection_path,
+)
 
 
 def _accept(request: Any, context: Any) -> None:
@@ -30,8 +39,8 @@ def _accept(request: Any, context: Any) -> None:
 class SocketOptions(Record):
     """Deployment options of one socket's Lambda function."""
 
-    __slots__ = ("authorizer", "memory_size", "timeout", "track_connections")
-    _compared = ("memory_size", "timeout", "authorizer", "track_connections")
+    __slots__ = ("authorizer", "memory_size", "route_selection", "timeout", "track_connections")
+    _compared = ("memory_size", "timeout", "authorizer", "track_connections", "route_selection")
 
     memory_size: int | None
     """MB of memory; ``None`` takes the construct's default."""
@@ -41,6 +50,8 @@ class SocketOptions(Record):
     """``fn(connect_request) -> identity dict``, run before ``$connect`` (``eventual.runtime.authorizer``)."""
     track_connections: bool
     """Record open connections, for ``connections()`` and ``broadcast()``."""
+    route_selection: str
+    """The API's route selection expression: which property of a JSON message names its route."""
 
     def __init__(
         self,
@@ -48,6 +59,7 @@ class SocketOptions(Record):
         timeout: int | None = None,
         authorizer: Callable[[Any], Any] | None = None,
         track_connections: bool = False,
+        route_selection: str = DEFAULT_ROUTE_SELECTION,
     ) -> None:
         if memory_size is not None and not 128 <= memory_size <= 10240:
             raise ValueError(f"memory_size must be 128..10240 MB, got {memory_size}")
@@ -61,6 +73,7 @@ class SocketOptions(Record):
             timeout=timeout,
             authorizer=authorizer,
             track_connections=track_connections,
+            route_selection=route_selection,
         )
 
 
@@ -88,7 +101,16 @@ class Socket:
     API Gateway's management API (or the dev server's, under ``eventual local``).
     """
 
-    __slots__ = ("_dispatchers", "handlers", "location", "middlewares", "name", "options")
+    __slots__ = (
+        "_dispatchers",
+        "_selection_path",
+        "handlers",
+        "location",
+        "message_routes",
+        "middlewares",
+        "name",
+        "options",
+    )
 
     def __init__(
         self,
@@ -101,13 +123,8 @@ class Socket:
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"a socket needs a non-empty string name, got {name!r}")
-        unknown = set(handlers) - set(ROUTES)
-        if unknown:
-            raise ValueError(
-                f"socket {name!r}: unknown handler key(s) {', '.join(sorted(map(repr, unknown)))}; "
-                f"valid keys are {', '.join(map(repr, ROUTES))}"
-            )
         for key, fn in handlers.items():
+            check_route_key(name, key)
             if not callable(fn):
                 raise TypeError(f"socket {name!r}: handler {key!r} is not callable: {fn!r}")
         self.name = name
@@ -115,22 +132,46 @@ class Socket:
         self.middlewares = middlewares
         self.options = options or SocketOptions()
         self.location = location
+        self.message_routes: tuple[str, ...] = tuple(key for key in self.handlers if key not in ROUTES)
+        """The socket's own routes, selected by the message (``route_selection``)."""
+        self._selection_path = selection_path(name, self.options.route_selection)
+        self._dispatchers = self._compile()
+
+    def _compile(self) -> dict[str, Dispatch]:
+        """One chain per route: the middleware of its event type, then its handler. A socket
+        without message routes accepts and ignores what it has no handler for."""
         per_event: dict[EventType, list[Callable[..., Any]]] = {t: [] for t in EVENT_TYPES}
-        for spec in middlewares:
+        for spec in self.middlewares:
             for event_type, step in steps_for(spec).items():
                 per_event[event_type].append(step)
-        self._dispatchers: dict[EventType, Dispatch] = {
-            event_type: compile_chain(per_event[event_type], self.handlers.get(route, _accept))
-            for route, event_type in ROUTES.items()
+        return {
+            route: compile_chain(per_event[event_type_of(route)], self.handlers.get(route, _accept))
+            for route in (*ROUTES, *self.message_routes)
         }
 
     def __repr__(self) -> str:
         where = f" at {self.location}" if self.location else ""
         return f"<Socket {self.name!r}{where}>"
 
-    def dispatcher(self, event_type: EventType) -> Dispatch:
-        """The compiled middleware chain and handler for one event type."""
-        return self._dispatchers[event_type]
+    def dispatcher(self, route_key: str) -> Dispatch:
+        """The compiled middleware chain and handler of a route (``$default`` for a route key the
+        socket does not declare)."""
+        return self._dispatchers.get(route_key) or self._dispatchers["$default"]
+
+    @property
+    def has_default_route(self) -> bool:
+        """Whether the API has a ``$default`` route: declared, or implied by having no message
+        routes (then every message is the socket's ``$default``, handled or ignored)."""
+        return "$default" in self.handlers or not self.message_routes
+
+    def select_route(self, body: str | bytes) -> str | None:
+        """The route API Gateway runs for a message: a message route the body selects, else
+        ``$default``; ``None`` where there is neither (API Gateway then answers the client with
+        an error, :func:`eventual.runtime.apigateway.no_route_message`)."""
+        selected = select_route(self._selection_path, self.message_routes, body)
+        if selected is not None:
+            return selected
+        return "$default" if self.has_default_route else None
 
     # -- reaching connections, through the current deployment ------------------------------
 
@@ -317,8 +358,11 @@ class SocketChain(Record):
         timeout: int | None = None,
         authorizer: Callable[[Any], Any] | None = None,
         track_connections: bool = False,
+        route_selection: str = DEFAULT_ROUTE_SELECTION,
     ) -> Socket:
-        """Declare a socket named ``name`` with ``$connect``/``$disconnect``/``$default`` handlers."""
+        """Declare a socket named ``name`` with handlers for ``$connect``, ``$disconnect``,
+        ``$default`` and message routes of its own (any other key), the latter selected by
+        ``route_selection`` (``$request.body.action``: a JSON message's ``action``)."""
         sock = Socket(
             name,
             handlers or {},
@@ -328,6 +372,7 @@ class SocketChain(Record):
                 timeout=timeout,
                 authorizer=authorizer,
                 track_connections=track_connections,
+                route_selection=route_selection,
             ),
             location=_caller_location(),
         )

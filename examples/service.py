@@ -1,5 +1,6 @@
 """The example service: the seed's `mySocket` (JSON-parsing middleware) and `rtc-socket`,
-and `chat` (examples/chat.py: an authorizer and tracked connections with broadcast).
+`chat` (examples/chat.py: an authorizer and tracked connections with broadcast) and `lobby`
+(examples/lobby.py: message routes selected by ``action``, and a subprotocol).
 
 `rtc-socket` is a signalling relay for WebRTC peers: a message ``{"to": connectionId,
 "data": ...}`` is sent on to that connection as ``{"from": senderId, "data": ...}``.
@@ -13,8 +14,9 @@ from typing import Any
 from eventual import ConnectionGone, ConnectRequest, Context, MessageRequest, SocketResponse, socket
 from eventual.middleware import Next
 from examples.chat import chat
+from examples.lobby import lobby
 
-__all__ = ["chat", "my_socket", "rtc_socket"]
+__all__ = ["chat", "lobby", "my_socket", "rtc_socket"]
 
 
 def parse_json(request: MessageRequest, context: Context, next: Next) -> Any:

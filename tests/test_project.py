@@ -47,7 +47,7 @@ def test_no_project(tmp_path: Path) -> None:
 def test_this_repository_is_the_example_service() -> None:
     project = find_project(REPO / "examples")
     assert (project.root, project.service, project.entry) == (REPO, "my-service", "examples.service")
-    assert list(load_sockets(project)) == ["chat", "mySocket", "rtc-socket"]
+    assert list(load_sockets(project)) == ["chat", "lobby", "mySocket", "rtc-socket"]
 
 
 def test_unimportable_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

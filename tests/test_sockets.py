@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 import types
+from typing import Any
 
 import pytest
 
@@ -33,7 +35,7 @@ def test_missing_handlers_accept_and_ignore() -> None:
 
 
 def test_unknown_handler_key_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match=r"unknown handler key\(s\) '\$message'.*'\$default'"):
+    with pytest.raises(ValueError, match=r"unknown route '\$message'.*\$connect, \$disconnect, \$default"):
         socket("typo", {"$message": lambda r, c: None})
 
 
@@ -115,3 +117,50 @@ def test_connect_rejection_and_acceptance() -> None:
         "body": "no",
     }
     assert dispatch(gated, connect_event(), SERVICE)["statusCode"] == 403
+
+
+# -- message routes -----------------------------------------------------------------------------
+
+
+def test_message_routes_run_their_own_handler_with_message_middleware() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def tag(request: Any, context: dict[str, Any], next: Any) -> Any:
+        seen.append((request.type, request.route_key))
+        return next(context)
+
+    chat = socket.use({"message": tag}).socket(
+        "chat",
+        {
+            "sendMessage": lambda request, context: {"sent": request.body},
+            "$default": lambda request, context: "fallback",
+        },
+    )
+    assert chat.message_routes == ("sendMessage",)
+    sent = dispatch(chat, message_event('{"action":"sendMessage"}', route_key="sendMessage"), SERVICE)
+    assert json.loads(sent["body"]) == {"sent": '{"action":"sendMessage"}'}
+    assert dispatch(chat, message_event("plain"), SERVICE)["body"] == "fallback"
+    assert seen == [("message", "sendMessage"), ("message", "$default")]
+
+
+def test_route_selection_follows_the_declared_expression() -> None:
+    handlers = {"join": lambda r, c: None, "$default": lambda r, c: None}
+    feed = socket("feed", handlers, route_selection="$request.body.type")
+    assert feed.select_route('{"type": "join"}') == "join"
+    assert feed.select_route('{"action": "join"}') == "$default"
+
+
+def test_without_default_an_unmatched_message_has_no_route() -> None:
+    strict = socket("strict", {"$connect": lambda r, c: None, "ping": lambda r, c: "pong"})
+    assert not strict.has_default_route
+    assert strict.select_route('{"action": "ping"}') == "ping"
+    assert strict.select_route('{"action": "other"}') is None
+    assert strict.select_route(b"binary") is None
+    assert socket("plain", {}).has_default_route  # no message routes: $default as before
+
+
+def test_bad_route_declarations_fail_where_they_are_written() -> None:
+    with pytest.raises(ValueError, match=r"unknown route '\$ping'"):
+        socket("bad", {"$ping": lambda r, c: None})
+    with pytest.raises(ValueError, match="unsupported route selection expression"):
+        socket("bad", {"ping": lambda r, c: None}, route_selection="$request.header.x")

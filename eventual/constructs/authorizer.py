@@ -1,4 +1,4 @@
-"""A socket's ``$connect`` Lambda authorizer: its options, the CDK way, checked at synth.
+"""A socket's ``$connect`` Lambda authorizer: its name and identity sources, checked at synth.
 
 Identity sources default to none, so API Gateway invokes the authorizer on every ``$connect`` and
 the socket's ``authorizer=`` function alone decides, as ``eventual local`` does. Browsers cannot set
@@ -13,58 +13,44 @@ flood of anonymous connects, and it must name exactly what the authorizer functi
 There is no result cache: API Gateway caches Lambda authorizer results for REST and HTTP APIs
 only (``AuthorizerResultTtlInSeconds`` is "supported only for HTTP API Lambda authorizers"); a
 WebSocket API runs its authorizer on every ``$connect``.
+
+Pure: the options arrive as plain fields (:func:`eventual.constructs.options.authorizer_fields`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, TypeAlias
-
-from aws_cdk.aws_apigatewayv2_authorizers import WebSocketLambdaAuthorizerProps
+from typing import Any
 
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.names import fit
-from eventual.constructs.props import struct_fields
-
-AuthorizerOptions: TypeAlias = WebSocketLambdaAuthorizerProps | Mapping[str, Any]
-"""``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its keyword arguments
-(``authorizer_name``, ``identity_source``)."""
 
 HANDLER = "eventual.runtime.handler.authorize"
 AUTHORIZER_NAME_MAX = 128
+CACHE_FIELDS = frozenset({"results_cache_ttl", "result_cache_ttl", "authorizer_result_ttl_in_seconds"})
+"""Option names a user may reach for from REST or HTTP APIs; refused with the reason."""
 _IDENTITY_SOURCE = re.compile(
     r"route\.request\.(?:header|querystring)\.[A-Za-z0-9._-]+"
     r"|stageVariables\.[A-Za-z0-9._-]+"
     r"|context\.[A-Za-z0-9._-]+"
 )
 """What API Gateway accepts as a WebSocket identity source (its own error message says so)."""
-_CACHE_FIELDS = frozenset({"results_cache_ttl", "result_cache_ttl", "authorizer_result_ttl_in_seconds"})
 
 
-@dataclass(frozen=True)
-class AuthorizerSettings:
-    """What the construct needs to create one socket's authorizer."""
+def refuse_cache_options(socket: str, options: Mapping[str, Any]) -> None:
+    """A result-cache option (REST and HTTP APIs only) raises, saying why, before it reads as a typo."""
+    cached = sorted(CACHE_FIELDS & set(options))
+    if cached:
+        raise ServiceDefinitionError(
+            f"socket {socket!r}: {cached[0]!r}: API Gateway caches authorizer results for REST and HTTP "
+            "APIs only; a WebSocket API runs its $connect authorizer on every connect. Remove it (a "
+            "cache inside your authorizer function, keyed by the credential, is the alternative)"
+        )
 
-    name: str
-    identity_source: tuple[str, ...] = ()
 
-
-def authorizer_settings(socket: str, options: AuthorizerOptions | None = None) -> AuthorizerSettings:
-    """Checked settings for ``socket``'s authorizer from the user's ``options`` (or the defaults)."""
-    if isinstance(options, Mapping):
-        cached = sorted(_CACHE_FIELDS & set(options))
-        if cached:
-            raise ServiceDefinitionError(
-                f"socket {socket!r}: {cached[0]!r}: API Gateway caches authorizer results for REST and HTTP "
-                "APIs only; a WebSocket API runs its $connect authorizer on every connect. Remove it (a "
-                "cache inside your authorizer function, keyed by the credential, is the alternative)"
-            )
-    try:
-        fields = struct_fields(options or {}, WebSocketLambdaAuthorizerProps)
-    except ServiceDefinitionError as error:
-        raise ServiceDefinitionError(f"socket {socket!r}: authorizer options: {error}") from None
+def identity_source(socket: str, fields: Mapping[str, Any]) -> tuple[str, ...]:
+    """The checked identity sources of ``socket``'s authorizer (default: none)."""
     sources = fields.get("identity_source", ())
     if isinstance(sources, str):
         raise ServiceDefinitionError(
@@ -77,10 +63,15 @@ def authorizer_settings(socket: str, options: AuthorizerOptions | None = None) -
                 "WebSocket API: use route.request.header.<name>, route.request.querystring.<name>, "
                 "stageVariables.<name> or context.<name> (HTTP APIs' $request... form does not apply)"
             )
-    name = fields.get("authorizer_name") or fit(f"{socket}-authorizer", AUTHORIZER_NAME_MAX)
+    return tuple(sources)
+
+
+def authorizer_name(socket: str, fields: Mapping[str, Any]) -> str:
+    """``authorizer_name`` if set and short enough, else ``<socket>-authorizer`` made to fit."""
+    name: str = fields.get("authorizer_name") or fit(f"{socket}-authorizer", AUTHORIZER_NAME_MAX)
     if len(name) > AUTHORIZER_NAME_MAX:
         raise ServiceDefinitionError(
             f"socket {socket!r}: authorizer_name is {len(name)} characters; API Gateway allows "
             f"{AUTHORIZER_NAME_MAX}"
         )
-    return AuthorizerSettings(name=name, identity_source=tuple(sources))
+    return name

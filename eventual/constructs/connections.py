@@ -20,8 +20,6 @@ from eventual.runtime.environment import TABLE_ENV
 CONNECTIONS_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query")
 """All the runtime does: ``$connect`` puts, ``$disconnect`` and a gone send delete, and
 ``connections()`` and ``broadcast()`` query one socket's partition."""
-TABLE_NAME_MAX = 255
-"""DynamoDB's limit: the longest name CloudFormation can give the table (for environment estimates)."""
 
 
 def connections_table(scope: Construct, id: str) -> dynamodb.Table:

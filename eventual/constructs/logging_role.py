@@ -8,10 +8,12 @@ deleting this stack does not break logging for other APIs in the account.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, RemovalPolicy, Stack, Validations
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from eventual.constructs.nag import acknowledge_logging_role
 
 _ID = "EventualApiGatewayAccount"
 _ACTIONS = [
@@ -47,13 +49,7 @@ def api_gateway_account(scope: Construct) -> apigw.CfnAccount:
         },
     )
     role.apply_removal_policy(RemovalPolicy.RETAIN)
-    Validations.of(role).acknowledge(
-        Acknowledgment(
-            id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]",
-            reason="The account's API Gateway logging role serves every API in the account and region, "
-            "so it may write to any of their log groups (the scope of AWS's own managed policy).",
-        )
-    )
+    acknowledge_logging_role(role)
     account = apigw.CfnAccount(holder, "Account", cloud_watch_role_arn=role.role_arn)
     account.node.add_dependency(role)
     return account

@@ -101,14 +101,15 @@ def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
     connection_id = rc.get("connectionId", "")
     request_id = rc.get("requestId", "")
     identity = rc.get("authorizer") or None
-    event_type = event_type_of(rc.get("routeKey", ""))
+    route_key = rc.get("routeKey", "")
+    event_type = event_type_of(route_key)
     if event_type == "message":
         body = event.get("body")
         if body is None:
             body = ""
         elif event.get("isBase64Encoded"):
             body = binascii.a2b_base64(body)
-        return MessageRequest(connection_id, body, request_id, identity, event)
+        return MessageRequest(connection_id, body, request_id, identity, event, route_key or "$default")
     if event_type == "connect":
         headers = event.get("headers") or _EMPTY
         return ConnectRequest(
@@ -132,13 +133,18 @@ def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
 def response_for(event_type: EventType, result: Any) -> LambdaResponse:
     """The Lambda response for a handler's result.
 
-    ``$connect``: ``None`` (or anything not a ``SocketResponse``) accepts with 200.
+    ``$connect``: ``None`` (or anything not a ``SocketResponse``) accepts with 200; a
+    ``SocketResponse``'s headers go back with it (``Sec-WebSocket-Protocol`` selects the
+    subprotocol, "Set up a $connect route that requires a WebSocket subprotocol").
     A message route: the value becomes the route response's body. ``$disconnect``: always 200.
     """
     if isinstance(result, SocketResponse):
         if event_type == "disconnect":
             return {"statusCode": 200}
-        return _with_body(result.status, result.message)
+        response = _with_body(result.status, result.message)
+        if event_type == "connect" and result.headers:
+            response["headers"] = dict(result.headers)
+        return response
     if event_type == "message" and result is not None:
         return _with_body(200, result)
     return {"statusCode": 200}
@@ -148,6 +154,14 @@ def error_response(connection_id: str, request_id: str) -> LambdaResponse:
     """What API Gateway itself sends when an integration fails, so the client sees the same."""
     body = {"message": "Internal server error", "connectionId": connection_id, "requestId": request_id}
     return {"statusCode": 500, "body": json_dumps(body)}
+
+
+def no_route_message(connection_id: str, request_id: str) -> str:
+    """What API Gateway sends a client whose message selects no route on an API without a
+    ``$default`` route: an error message on the open connection ("If there is no matching route
+    and no $default route, the service returns an error", Route selection expressions; the body
+    as API Gateway's own samples show it)."""
+    return json_dumps({"message": "Forbidden", "connectionId": connection_id, "requestId": request_id})
 
 
 def _with_body(status: int, message: Any) -> LambdaResponse:

@@ -37,7 +37,7 @@ def dispatch(
                 # Untracked before the handler runs: the connection is gone already, and a handler
                 # that fails (or broadcasts a farewell) must not leave it behind.
                 sock.forget(request.connection_id, deployment)
-            result = sock.dispatcher(event_type)(request, context)
+            result = sock.dispatcher(request.route_key)(request, context)
             if is_awaitable(result):
                 from eventual.runtime.loop import run_awaitable
 

@@ -24,13 +24,19 @@ function socketUrl(name) {
   return `${scheme}://${location.host}/__ws/${encodeURIComponent(name)}`;
 }
 
+// Sockets that speak a subprotocol: the page asks for it, and $connect selects it.
+const SUBPROTOCOLS = { lobby: "lobby.v1" };
+
 function open(name) {
   if (ws) ws.close(1000, "switching sockets");
   const url = socketUrl(name);
-  const socket = new WebSocket(url);
+  const socket = SUBPROTOCOLS[name] ? new WebSocket(url, SUBPROTOCOLS[name]) : new WebSocket(url);
   ws = socket;
   setState("connecting", `connecting to ${url}…`);
-  socket.onopen = () => setState("open", `connected to ${url}`);
+  socket.onopen = () => {
+    const protocol = socket.protocol ? ` (subprotocol ${socket.protocol})` : "";
+    setState("open", `connected to ${url}${protocol}`);
+  };
   socket.onmessage = (event) => show("received", event.data);
   socket.onclose = (event) => {
     show("closed", `closed ${event.code}${event.reason ? " " + event.reason : ""}`);

@@ -21,6 +21,7 @@ def test_plain_eventual_local_serves_the_example_with_the_seed_banner() -> None:
             f"✔ Eventual Dev Server running on http://localhost:{port}.",
             "Sockets are available at:",
             f"chat - ws://localhost:{port}/__ws/chat",
+            f"lobby - ws://localhost:{port}/__ws/lobby",
             f"mySocket - ws://localhost:{port}/__ws/mySocket",
             f"rtc-socket - ws://localhost:{port}/__ws/rtc-socket",
             f"Web page: http://localhost:{port}/ (from {Path('examples/web').resolve()})",

@@ -1,5 +1,5 @@
 """Real synths shared by the session (cdk-nag's AwsSolutions pack on): the example service, and
-``gated``, a service with a socket of each kind: plain, authorized, tracked, both."""
+``gated``, a service with a socket of each kind (see ``tests.constructs.synth``)."""
 
 from __future__ import annotations
 
@@ -8,35 +8,10 @@ import os
 
 import pytest
 
-from tests.constructs.synth import REPO, Synth, write_service
+from tests.constructs.synth import GATED_IDENTITY_SOURCE, GATED_SERVICE, REPO, Synth, write_service
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-GATED_SERVICE = '''
-from eventual import Forbidden, socket
-
-
-def gate(request):
-    """Query-string credentials, as browsers send them: ?token=..."""
-    token = request.query.get("token")
-    if token == "banned":
-        raise Forbidden("banned")
-    if token != "letmein":
-        return None
-    return {"principalId": "ada", "name": "Ada"}
-
-
-plain = socket("gated-plain", {"$default": lambda request, context: request.body})
-door = socket("gated-door", {}, authorizer=gate, memory_size=256)
-tally = socket("gated-tally", {}, track_connections=True)
-room = socket("gated-room", {}, authorizer=gate, track_connections=True)
-
-
-def report(event, context):
-    """A function of the user's own (``Reporter``) that reads a tracked socket's connections."""
-    return {"gated-room": sum(1 for _ in room.connections())}
-'''
-GATED_IDENTITY_SOURCE = ["route.request.querystring.token"]
 """``gated-room``'s identity sources; ``gated-door`` keeps the default (none)."""
 
 

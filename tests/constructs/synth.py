@@ -1,4 +1,5 @@
-"""Helpers for construct tests: a synthesized app, template values rendered, throwaway services."""
+"""Helpers for construct tests, shared from here: a synthesized app, template values rendered,
+throwaway services, and ``gated``, a service with a socket of each kind."""
 
 from __future__ import annotations
 
@@ -10,6 +11,35 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+
+GATED_SERVICE = '''
+from eventual import Forbidden, socket
+
+
+def gate(request):
+    """Query-string credentials, as browsers send them: ?token=..."""
+    token = request.query.get("token")
+    if token == "banned":
+        raise Forbidden("banned")
+    if token != "letmein":
+        return None
+    return {"principalId": "ada", "name": "Ada"}
+
+
+plain = socket("gated-plain", {"$default": lambda request, context: request.body})
+door = socket("gated-door", {}, authorizer=gate, memory_size=256)
+tally = socket("gated-tally", {}, track_connections=True)
+room = socket("gated-room", {}, authorizer=gate, track_connections=True)
+
+
+def report(event, context):
+    """A function of the user's own (``Reporter``) that reads a tracked socket's connections."""
+    return {"gated-room": sum(1 for _ in room.connections())}
+'''
+GATED_IDENTITY_SOURCE = ["route.request.querystring.token"]
+GATED_SOCKETS = ("gated-plain", "gated-door", "gated-tally", "gated-room")
+GATED_AUTHORIZED = ("gated-door", "gated-room")
+GATED_TRACKED = ("gated-tally", "gated-room")
 
 
 @dataclass
@@ -34,10 +64,50 @@ class Synth:
 
         return str(Stack.of(construct).resolve(construct.node.default_child.ref)["Ref"])
 
+    def properties(self, construct: Any) -> dict[str, Any]:
+        """The template's properties of an L2 construct's resource."""
+        return self.template["Resources"][self.logical_id(construct)]["Properties"]  # type: ignore[no-any-return]
+
+    def statements_of(self, role: Any) -> list[dict[str, Any]]:
+        """Every policy statement attached to ``role``."""
+        role_ref = ref(self.logical_id(role))
+        return [
+            s
+            for p in self.resources("AWS::IAM::Policy").values()
+            if role_ref in p["Properties"]["Roles"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
+    def routes_of(self, socket: str) -> dict[str, dict[str, Any]]:
+        """A socket's routes' properties, by route key."""
+        api = ref(self.logical_id(self.service.sockets[socket].api))
+        return {
+            r["Properties"]["RouteKey"]: r["Properties"]
+            for r in self.resources("AWS::ApiGatewayV2::Route").values()
+            if r["Properties"]["ApiId"] == api
+        }
+
     def nag(self) -> dict[str, Any]:
         """cdk-nag's AwsSolutions report."""
         (report,) = [p for p in self.report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
         return report  # type: ignore[no-any-return]
+
+
+def ref(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    """A policy statement's actions, as a list whether one or many."""
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def declare(*names: str) -> str:
+    """An entry module's source declaring plain sockets named ``names``."""
+    return "from eventual import socket\n" + "".join(
+        f"s{i} = socket({n!r}, {{}})\n" for i, n in enumerate(names)
+    )
 
 
 def resolve(value: Any, refs: Callable[[str], str] | None = None) -> Any:

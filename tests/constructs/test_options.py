@@ -119,7 +119,7 @@ def test_two_services_share_one_stack_with_distinct_outputs_and_one_account_role
     assert nag["conclusion"] == "success" and nag["violations"] == []
 
 
-def test_unknown_socket_in_options_and_reserved_variables_are_errors(
+def test_function_options_are_read_as_the_structs_fields_and_the_plans_checks_surface(
     tmp_path: Path, socket_registry: object
 ) -> None:
     import aws_cdk as cdk
@@ -130,21 +130,13 @@ def test_unknown_socket_in_options_and_reserved_variables_are_errors(
         tmp_path, "svc_bad_options", 'from eventual import socket\nchat = socket("chat", {})\n'
     )
     stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ServiceDefinitionError, match=r"did you mean 'memory_size'"):
+        Service(stack, "C", name="c", entry=entry, project_root=tmp_path, function_options={"memroy_size": 1})
+    # the rest is the plan's (tests/constructs/test_plan.py)
     with pytest.raises(ServiceDefinitionError, match=r"'chta'.*declares 'chat'"):
         Service(
             stack, "A", name="a", entry=entry, project_root=tmp_path, socket_function_options={"chta": {}}
         )
-    with pytest.raises(ServiceDefinitionError, match="EVENTUAL_ENTRY"):
-        Service(
-            stack,
-            "B",
-            name="b",
-            entry=entry,
-            project_root=tmp_path,
-            function_options={"environment": {"EVENTUAL_ENTRY": "x"}},
-        )
-    with pytest.raises(ServiceDefinitionError, match=r"did you mean 'memory_size'"):
-        Service(stack, "C", name="c", entry=entry, project_root=tmp_path, function_options={"memroy_size": 1})
 
 
 def test_a_timeout_past_api_gateways_29_seconds_is_a_synth_warning(two_services: Synth) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import examples.service
+from eventual.constructs.plan import route_keys
 from eventual.outputs import services_from_outputs
-from eventual.sockets import ROUTES, sockets_of
-from tests.constructs.synth import Synth, resolve
+from eventual.routes import event_type_of
+from eventual.sockets import sockets_of
+from tests.constructs.synth import Synth, ref, resolve
 
 SOCKETS = tuple(sockets_of(examples.service.__name__))
 """Every socket the example declares (it may gain more: counts below are per socket)."""
@@ -16,28 +17,22 @@ AUTHORIZED = tuple(name for name, s in sockets_of(examples.service.__name__).ite
 TRACKED = tuple(
     name for name, s in sockets_of(examples.service.__name__).items() if s.options.track_connections
 )
+ROUTE_KEYS = {name: route_keys(s) for name, s in sockets_of(examples.service.__name__).items()}
+"""Each socket's routes: the three predefined ones, or its message routes and those it needs."""
+ROUTE_COUNT = sum(map(len, ROUTE_KEYS.values()))
+MESSAGE_ROUTE_COUNT = sum(event_type_of(k) == "message" for keys in ROUTE_KEYS.values() for k in keys)
 
 
-def ref(logical_id: str) -> dict[str, str]:
-    return {"Ref": logical_id}
-
-
-def logical_id(example: Synth, construct: Any) -> str:
-    from aws_cdk import Stack
-
-    return str(Stack.of(construct).resolve(construct.node.default_child.ref)["Ref"])
-
-
-def test_one_function_api_stage_and_three_routes_per_socket(example: Synth) -> None:
+def test_one_function_api_stage_and_its_routes_per_socket(example: Synth) -> None:
     sockets, authorized = len(SOCKETS), len(AUTHORIZED)
     counts = {
         "AWS::Lambda::Function": sockets + authorized,  # an authorizer has a function of its own
-        "AWS::ApiGatewayV2::Route": 3 * sockets,
+        "AWS::ApiGatewayV2::Route": ROUTE_COUNT,
         "AWS::ApiGatewayV2::Integration": sockets,
-        "AWS::ApiGatewayV2::RouteResponse": sockets,
+        "AWS::ApiGatewayV2::RouteResponse": MESSAGE_ROUTE_COUNT,
         "AWS::ApiGatewayV2::Authorizer": authorized,
         # API Gateway may invoke the function, per route, and each authorizer function
-        "AWS::Lambda::Permission": 3 * sockets + authorized,
+        "AWS::Lambda::Permission": ROUTE_COUNT + authorized,
         "AWS::ApiGatewayV2::Stage": sockets + 1,  # one per socket, one for the HTTP API
         "AWS::ApiGatewayV2::Api": sockets + 1,
         "AWS::Events::EventBus": 1,
@@ -54,13 +49,13 @@ def test_one_function_api_stage_and_three_routes_per_socket(example: Synth) -> N
     assert {"mySocket", "rtc-socket"} <= set(SOCKETS)  # the seed's two
 
 
-def test_each_api_routes_connect_disconnect_and_default_to_its_own_function(example: Synth) -> None:
+def test_each_api_routes_every_route_to_its_own_function(example: Synth) -> None:
     integrations = example.resources("AWS::ApiGatewayV2::Integration")
     routes = example.resources("AWS::ApiGatewayV2::Route")
     for name in SOCKETS:
         endpoint = example.service.sockets[name]
-        api_id = logical_id(example, endpoint.api)
-        function_id = logical_id(example, endpoint.function)
+        api_id = example.logical_id(endpoint.api)
+        function_id = example.logical_id(endpoint.function)
         (integration_id,) = [k for k, v in integrations.items() if v["Properties"]["ApiId"] == ref(api_id)]
         integration = integrations[integration_id]["Properties"]
         assert integration["IntegrationType"] == "AWS_PROXY"
@@ -70,34 +65,55 @@ def test_each_api_routes_connect_disconnect_and_default_to_its_own_function(exam
             for v in routes.values()
             if v["Properties"]["ApiId"] == ref(api_id)
         }
-        assert set(mine) == {"$connect", "$disconnect", "$default"}
+        assert set(mine) == set(ROUTE_KEYS[name])
         for route in mine.values():
             assert resolve(route["Target"]) == f"integrations/<{integration_id}>"
 
 
-def test_default_route_has_a_route_response_so_return_values_reach_the_client(example: Synth) -> None:
+def test_message_routes_have_a_route_response_so_return_values_reach_the_client(example: Synth) -> None:
     routes = example.resources("AWS::ApiGatewayV2::Route")
     responses = [r["Properties"] for r in example.resources("AWS::ApiGatewayV2::RouteResponse").values()]
     for name in SOCKETS:
-        api = ref(logical_id(example, example.service.sockets[name].api))
-        ((default_id, default),) = [
-            (k, v["Properties"])
-            for k, v in routes.items()
-            if v["Properties"]["ApiId"] == api and v["Properties"]["RouteKey"] == "$default"
-        ]
-        assert default["RouteResponseSelectionExpression"] == "$default"
-        assert {"ApiId": api, "RouteId": ref(default_id), "RouteResponseKey": "$default"} in responses
-    others = [r for r in routes.values() if r["Properties"]["RouteKey"] != "$default"]
-    assert all("RouteResponseSelectionExpression" not in r["Properties"] for r in others)
+        api = ref(example.logical_id(example.service.sockets[name].api))
+        for key in ROUTE_KEYS[name]:
+            ((route_id, route),) = [
+                (k, v["Properties"])
+                for k, v in routes.items()
+                if v["Properties"]["ApiId"] == api and v["Properties"]["RouteKey"] == key
+            ]
+            if event_type_of(key) == "message":
+                assert route["RouteResponseSelectionExpression"] == "$default"
+                assert {"ApiId": api, "RouteId": ref(route_id), "RouteResponseKey": "$default"} in responses
+            else:
+                assert "RouteResponseSelectionExpression" not in route
+
+
+def test_message_routes_share_the_function_its_permissions_and_the_selection_expression(
+    example: Synth,
+) -> None:
+    """API Gateway selects a route by the API's RouteSelectionExpression and may invoke the
+    socket's function from each route ("Create routes for WebSocket APIs")."""
+    lobby = example.service.sockets["lobby"]
+    assert set(ROUTE_KEYS["lobby"]) == {"$connect", "$disconnect", "$default", "ping", "whoami"}
+    api = example.resources("AWS::ApiGatewayV2::Api")[example.logical_id(lobby.api)]["Properties"]
+    assert api["RouteSelectionExpression"] == "$request.body.action"
+    function_id = example.logical_id(lobby.function)
+    permitted = [
+        json.dumps(p["Properties"]["SourceArn"])
+        for p in example.resources("AWS::Lambda::Permission").values()
+        if function_id in json.dumps(p["Properties"]["FunctionName"])
+    ]
+    for key in ROUTE_KEYS["lobby"]:
+        assert sum(f"/*{key}" in arn for arn in permitted) == 1, key
 
 
 def test_stages_auto_deploy_with_json_access_logs_after_the_account_logging_role(example: Synth) -> None:
-    access_logs = logical_id(example, example.service.access_log_group)
+    access_logs = example.logical_id(example.service.access_log_group)
     account_ids = list(example.resources("AWS::ApiGateway::Account"))
     assert len(account_ids) == 1
     stages = example.resources("AWS::ApiGatewayV2::Stage")
     for name in SOCKETS:
-        api = ref(logical_id(example, example.service.sockets[name].api))
+        api = ref(example.logical_id(example.service.sockets[name].api))
         ((stage,),) = [[v for v in stages.values() if v["Properties"]["ApiId"] == api]]
         props = stage["Properties"]
         assert props["StageName"] == "prod" and props["AutoDeploy"] is True
@@ -124,7 +140,7 @@ def test_functions_run_the_runtime_handler_on_the_newest_python_for_arm64(exampl
         key=lambda name: int(name.rpartition(".")[2]),
     )
     assert newest_python_runtime().name == newest
-    execution_logs = logical_id(example, example.service.log_group)
+    execution_logs = example.logical_id(example.service.log_group)
     for name in SOCKETS:
         example.assertions.has_resource_properties(
             "AWS::Lambda::Function",
@@ -142,9 +158,9 @@ def test_functions_run_the_runtime_handler_on_the_newest_python_for_arm64(exampl
 
 def test_function_environment_names_the_socket_and_every_socket_url(example: Synth) -> None:
     functions = example.resources("AWS::Lambda::Function")
-    apis = {name: logical_id(example, example.service.sockets[name].api) for name in SOCKETS}
+    apis = {name: example.logical_id(example.service.sockets[name].api) for name in SOCKETS}
     for name in SOCKETS:
-        function = functions[logical_id(example, example.service.sockets[name].function)]
+        function = functions[example.logical_id(example.service.sockets[name].function)]
         env = function["Properties"]["Environment"]["Variables"]
         assert env["EVENTUAL_SERVICE_NAME"] == "my-service"
         assert env["EVENTUAL_SOCKET_NAME"] == name
@@ -160,7 +176,7 @@ def test_function_environment_names_the_socket_and_every_socket_url(example: Syn
 
 
 def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(example: Synth) -> None:
-    role_id = logical_id(example, example.service.role)
+    role_id = example.logical_id(example.service.role)
     for role in example.resources("AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"]
     role = example.template["Resources"][role_id]["Properties"]
@@ -168,9 +184,7 @@ def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(ex
         "Service": "lambda.amazonaws.com"
     }
     functions = example.resources("AWS::Lambda::Function")
-    untracked = [
-        logical_id(example, example.service.sockets[s].function) for s in SOCKETS if s not in TRACKED
-    ]
+    untracked = [example.logical_id(example.service.sockets[s].function) for s in SOCKETS if s not in TRACKED]
     assert untracked
     assert all(functions[f]["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]} for f in untracked)
     (policy,) = [
@@ -182,11 +196,11 @@ def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(ex
     manage = sorted(
         resolve(s["Resource"]) for s in statements if s["Action"] == "execute-api:ManageConnections"
     )
-    apis = sorted(logical_id(example, e.api) for e in example.service.sockets.values())
+    apis = sorted(example.logical_id(e.api) for e in example.service.sockets.values())
     assert manage == [f"arn:aws:execute-api:us-east-1:123456789012:<{a}>/prod/*/@connections/*" for a in apis]
     (logs,) = [s for s in statements if s["Action"] != "execute-api:ManageConnections"]
     assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
-    assert logs["Resource"] == {"Fn::GetAtt": [logical_id(example, example.service.log_group), "Arn"]}
+    assert logs["Resource"] == {"Fn::GetAtt": [example.logical_id(example.service.log_group), "Arn"]}
     every_resource = json.dumps([s["Resource"] for s in statements])
     assert '"*"' not in every_resource
 
@@ -207,46 +221,14 @@ def test_outputs_round_trip_through_the_cli_reader(example: Synth) -> None:
     ]
     (service,) = services_from_outputs(outputs).values()
     assert service.name == "my-service"
-    apis = {name: logical_id(example, example.service.sockets[name].api) for name in SOCKETS}
+    apis = {name: example.logical_id(example.service.sockets[name].api) for name in SOCKETS}
     assert service.sockets == {
         n: f"wss://<{apis[n]}>.execute-api.us-east-1.amazonaws.com/prod" for n in SOCKETS
     }
-    http_api = logical_id(example, example.service.http_api)
+    http_api = example.logical_id(example.service.http_api)
     assert service.api == f"https://<{http_api}>.execute-api.us-east-1.amazonaws.com/"
-    assert service.event_bus_arn == f"<{logical_id(example, example.service.event_bus)}.Arn>"
-    assert service.log_group == f"<{logical_id(example, example.service.log_group)}>"
-
-
-def test_cdk_nag_is_clean_and_every_acknowledgment_names_one_resource_and_why(example: Synth) -> None:
-    (nag,) = [p for p in example.report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
-    assert nag["conclusion"] == "success"
-    assert nag["violations"] == []
-    suppressed = nag["suppressedViolations"]
-    assert {v["ruleName"].partition("[")[0] for v in suppressed} == {
-        "AwsSolutions-APIG4",
-        "AwsSolutions-IAM5",
-    }
-    for violation in suppressed:
-        # acknowledged on the resource itself (or its L2), never on the stack or the service
-        at = violation["acknowledgedAt"]
-        assert at.count("/") >= 2 and not at.endswith("/Service")
-        assert all(c["constructPath"].startswith(at + "/") for c in violation["violatingConstructs"])
-        assert len(violation["reason"]) > 40
-    unauthorized_routes = {
-        c["constructPath"].rpartition("/Resource")[0]
-        for v in suppressed
-        if v["ruleName"] == "AwsSolutions-APIG4"
-        for c in v["violatingConstructs"]
-    }
-    assert unauthorized_routes == {
-        f"MyService/Service/{socket}/Api/{route}-Route"
-        for socket in SOCKETS
-        for route in ROUTES
-        if not (socket in AUTHORIZED and route == "$connect")  # that one has the authorizer
-    }
-    wildcard_grants = [v for v in suppressed if "@connections/*" in v["ruleName"]]
-    socket_function_roles = {id(e.function.role) for e in example.service.sockets.values()}
-    assert len(wildcard_grants) == len(SOCKETS) * len(socket_function_roles)
+    assert service.event_bus_arn == f"<{example.logical_id(example.service.event_bus)}.Arn>"
+    assert service.log_group == f"<{example.logical_id(example.service.log_group)}>"
 
 
 def test_resources_are_exposed_for_users_to_extend(example: Synth) -> None:

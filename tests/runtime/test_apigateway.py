@@ -189,3 +189,26 @@ def test_a_socket_response_keeps_its_status_and_message(status: int, message: st
     response = response_for("message", SocketResponse(status, message))
     assert response["statusCode"] == status
     assert reply_of(response) == message
+
+
+def test_a_message_route_event_reads_back_with_its_route_key() -> None:
+    request = request_from_event(message_event('{"action": "join"}', route_key="join"))
+    assert isinstance(request, MessageRequest) and request.route_key == "join"
+    assert request_from_event(message_event("x")).route_key == "$default"  # type: ignore[union-attr]
+
+
+def test_connect_headers_select_the_subprotocol() -> None:
+    chosen = SocketResponse(200, headers={"Sec-WebSocket-Protocol": "chat.v1"})
+    assert response_for("connect", chosen) == {
+        "statusCode": 200,
+        "headers": {"Sec-WebSocket-Protocol": "chat.v1"},
+    }
+    assert "headers" not in response_for("message", SocketResponse(200, "x", headers={"X": "y"}))
+
+
+def test_no_route_message_is_api_gateways_forbidden() -> None:
+    assert json.loads(apigateway.no_route_message("C=", "R=")) == {
+        "message": "Forbidden",
+        "connectionId": "C=",
+        "requestId": "R=",
+    }

@@ -70,7 +70,7 @@ def test_example_answers_malformed_json_itself(caplog: pytest.LogCaptureFixture)
         ),
         (
             {"EVENTUAL_SOCKET_NAME": "other", "EVENTUAL_ENTRY": "examples.service"},
-            r"declares no socket named 'other' \(it declares: chat, mySocket, rtc-socket\)",
+            r"declares no socket named 'other' \(it declares: chat, lobby, mySocket, rtc-socket\)",
         ),
     ],
 )

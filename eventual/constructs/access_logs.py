@@ -1,0 +1,56 @@
+"""Access logs of the service's API Gateway stages: one JSON line per request, connect or message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import jsii
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_logs as logs
+
+WEBSOCKET_ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "connectionId": "$context.connectionId",
+    "eventType": "$context.eventType",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "integrationError": "$context.integrationErrorMessage",
+    "error": "$context.error.message",
+}
+"""One JSON line per connect, message and disconnect, ready for CloudWatch Logs Insights."""
+
+HTTP_ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "integrationError": "$context.integrationErrorMessage",
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class AccessLogs:
+    """Access logging for API Gateway v2 stages: JSON lines into ``log_group``.
+
+    Stateless, so one instance serves every stage that logs the same fields to the same group.
+    """
+
+    def __init__(self, log_group: logs.ILogGroup, fields: Mapping[str, str]) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+        self._format = apigw.AccessLogFormat.custom(json.dumps(fields, separators=(",", ":")))
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return self._format

@@ -1,0 +1,81 @@
+"""Lambda functions built from their plans: the Python runtime, the CPU, the props."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+from eventual.constructs.asset import LambdaPlatform
+from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.plan import FunctionPlan, RoleChoice
+
+# Read once: every attribute read of a jsii enum is a round trip to the kernel.
+ARM_64 = lambda_.Architecture.ARM_64
+NO_TRACING = lambda_.Tracing.DISABLED
+
+
+@dataclass(frozen=True)
+class FunctionParts:
+    """What a service's functions share: the roles a plan chooses among, the log group, runtime, code."""
+
+    roles: Mapping[RoleChoice, iam.IRole]
+    log_group: logs.ILogGroup
+    runtime: lambda_.Runtime
+    code_for: Callable[[lambda_.Architecture], lambda_.Code]
+
+    def role_of(self, plan: FunctionPlan) -> iam.IRole:
+        """The role the function's options name, else the service's role the plan chose."""
+        own: iam.IRole | None = plan.options.get("role")
+        return own if own is not None else self.roles[plan.role]
+
+
+def function_props(plan: FunctionPlan, parts: FunctionParts) -> dict[str, Any]:
+    """``aws_lambda.Function`` keyword arguments: arm64 and the service's log group unless the
+    options say otherwise, then what the plan decides."""
+    props: dict[str, Any] = {"architecture": ARM_64, "log_group": parts.log_group, **plan.options}
+    props |= {
+        "function_name": plan.function_name,
+        "description": plan.description,
+        "memory_size": plan.memory_size,
+        "timeout": _duration(plan.timeout_seconds),
+        "role": parts.role_of(plan),
+        "environment": dict(plan.environment),
+        "code": parts.code_for(props["architecture"]),
+        "handler": plan.handler,
+        "runtime": parts.runtime,
+    }
+    return props
+
+
+def traced(plan: FunctionPlan) -> bool:
+    """Whether the options turn X-Ray tracing on."""
+    return plan.options.get("tracing") not in (None, NO_TRACING)
+
+
+@functools.cache
+def _duration(seconds: float) -> Duration:
+    """One ``Duration`` per value: they are immutable, and each costs a jsii round trip."""
+    return Duration.seconds(seconds)
+
+
+def newest_python_runtime() -> lambda_.Runtime:
+    """The newest ``PYTHON_3_N`` runtime this aws-cdk-lib knows."""
+    minors = [int(m[1]) for a in dir(lambda_.Runtime) if (m := re.fullmatch(r"PYTHON_3_(\d+)", a))]
+    return getattr(lambda_.Runtime, f"PYTHON_3_{max(minors)}")  # type: ignore[no-any-return]
+
+
+def lambda_platform(runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> LambdaPlatform:
+    """The platform pip must install wheels for, from a ``python3.N`` runtime."""
+    match = re.fullmatch(r"python(3\.(\d+))", runtime.name)
+    if not match:
+        raise ServiceDefinitionError(f"runtime {runtime.name!r} is not a Python runtime")
+    glibc_minor = 34 if int(match[2]) >= 12 else 26  # Amazon Linux 2023 from python3.12 on
+    return LambdaPlatform(python_version=match[1], architecture=architecture.name, glibc_minor=glibc_minor)

@@ -1,0 +1,113 @@
+"""cdk-nag acknowledgments: each names the one resource it covers and says why.
+
+cdk-nag's AwsSolutions pack flags what a WebSocket service cannot avoid: routes API Gateway allows
+no authorizer on (APIG4) and grants whose resource is known only at run time (IAM5). Every synth
+in this repository runs the pack, so a finding that nobody explained fails it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_iam as iam
+
+from eventual.constructs.functions import FunctionParts, traced
+from eventual.constructs.plan import FunctionPlan
+
+if TYPE_CHECKING:
+    from eventual.constructs.endpoint import SocketEndpoint
+    from eventual.constructs.service import Service
+
+CONNECT = "$connect"
+_NO_AUTHORIZER = (
+    "$connect: the socket's handler and middleware decide who connects (a SocketResponse with a 4xx "
+    "status rejects the handshake); declare socket(..., authorizer=fn) to put a Lambda authorizer on "
+    "that route. $disconnect and $default: API Gateway allows authorizers on $connect only; they serve "
+    "connections $connect accepted."
+)
+_AFTER_AUTHORIZER = (
+    "API Gateway allows authorizers on a WebSocket API's $connect route only, and this socket's $connect "
+    "has its Lambda authorizer; {route} serves only connections that authorizer admitted (the identity "
+    "it returned reaches every event as requestContext.authorizer)."
+)
+_XRAY = Acknowledgment(
+    id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+    reason="Tracing is on: X-Ray's PutTraceSegments and PutTelemetryRecords "
+    "support no resource-level permissions.",
+)
+
+
+def acknowledge_unauthorized_routes(endpoint: SocketEndpoint) -> None:
+    """APIG4 flags every route without an authorizer; say why each one has none."""
+    if endpoint.authorizer is None:
+        # One acknowledgment on this socket's API covers its three routes.
+        Validations.of(endpoint.api).acknowledge(
+            Acknowledgment(id="AwsSolutions::AwsSolutions-APIG4", reason=_NO_AUTHORIZER)
+        )
+        return
+    for key, route in endpoint.routes.items():
+        if key != CONNECT:
+            Validations.of(route).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-APIG4", reason=_AFTER_AUTHORIZER.format(route=key)
+                )
+            )
+
+
+def acknowledge_service_roles(service: Service, parts: FunctionParts) -> None:
+    """IAM5 on each role the service made: the ``@connections`` grants, and X-Ray's if traced."""
+    plans = service.plan.sockets.values()
+    sockets = [plan.function for plan in plans]
+    endpoints = list(service.sockets.values())
+    for role in distinct([service.role, service.tracking_role]):
+        _acknowledge_wildcards(service, role, _traced(role, sockets, parts), endpoints)
+    guard = service.authorizer_role
+    if guard is not None:
+        authorizers = [plan.authorizer.function for plan in plans if plan.authorizer is not None]
+        _acknowledge_wildcards(service, guard, _traced(guard, authorizers, parts), [])
+
+
+def acknowledge_logging_role(role: iam.Role) -> None:
+    """The account's API Gateway logging role writes to any log group, as AWS's own policy allows."""
+    Validations.of(role).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+            "<AWS::AccountId>:log-group:*]",
+            reason="The account's API Gateway logging role serves every API in the account and region, "
+            "so it may write to any of their log groups (the scope of AWS's own managed policy).",
+        )
+    )
+
+
+def distinct(roles: Iterable[iam.IRole | None]) -> list[iam.IRole]:
+    """Each role once, in order (a role shared by several functions is granted once)."""
+    return list({id(r): r for r in roles if r is not None}.values())
+
+
+def _traced(role: iam.IRole, functions: Iterable[FunctionPlan], parts: FunctionParts) -> bool:
+    return any(parts.role_of(f) is role and traced(f) for f in functions)
+
+
+def _acknowledge_wildcards(
+    service: Service, role: iam.IRole, is_traced: bool, endpoints: list[SocketEndpoint]
+) -> None:
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is None:
+        return
+    # One resolve for every API id: each call is a round trip to the jsii kernel.
+    api_ids = Stack.of(service).resolve([e.api.api_id for e in endpoints]) if endpoints else []
+    acknowledgments = [
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:"
+            f"<AWS::Region>:<AWS::AccountId>:<{api_id['Ref']}>/{service.stage_name}/*/@connections/*]",
+            reason=f"send/disconnect address connections of socket {endpoint.name!r} by id, "
+            "known only at run time; the grant is scoped to that socket's own API and stage.",
+        )
+        for endpoint, api_id in zip(endpoints, api_ids, strict=True)
+    ]
+    if is_traced:
+        acknowledgments.append(_XRAY)
+    if acknowledgments:
+        Validations.of(policy).acknowledge(*acknowledgments)

@@ -1,0 +1,345 @@
+"""What ``Service`` will build, decided without the CDK: one frozen plan per socket.
+
+:func:`plan_service` turns the sockets an entry declares and the construct's options (as plain
+fields: :mod:`eventual.constructs.options` reads CDK structs into them) into a
+:class:`ServicePlan`: every name, each function's merged options, environment, role and timeout,
+each authorizer. Every check that needs no construct runs here, so a service that cannot deploy
+fails before the first construct exists, and tests read plans without starting jsii. This module
+imports nothing from aws_cdk; ``Service`` builds what the plan says.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, Protocol, TypeAlias
+
+from eventual.constructs.asset import REQUIREMENTS
+from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
+from eventual.constructs.authorizer import authorizer_name, identity_source
+from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.limits import TABLE_NAME_MAX, check_environment_size
+from eventual.constructs.names import (
+    api_name,
+    check_service_name,
+    check_socket_name,
+    check_stage_name,
+    function_name,
+    require_unique,
+)
+from eventual.runtime.environment import TABLE_ENV
+from eventual.sockets import Socket
+
+HANDLER = "eventual.runtime.handler.handle"
+DEFAULT_STAGE = "prod"
+DEFAULT_MEMORY_MB = 512
+DEFAULT_TIMEOUT_SECONDS = 10
+API_GATEWAY_TIMEOUT_SECONDS = 29
+"""API Gateway stops waiting for an integration after 29 s."""
+
+RoleChoice: TypeAlias = Literal["socket", "tracking", "authorizer"]
+"""Which of the service's roles a function runs under (unless its options name a role of their own)."""
+
+_RESERVED_ENV = re.compile(r"EVENTUAL_")
+_NOT_FOR_AUTHORIZER = frozenset({"role", "events", "initial_policy"})
+"""Socket function options the authorizer function does not share: its role (least privilege), the
+socket function's event sources and extra policy statements. It has a name of its own, too."""
+
+
+class Seconds(Protocol):
+    """A duration given the CDK way (``aws_cdk.Duration``)."""
+
+    def to_seconds(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """The construct's options as plain fields."""
+
+    name: str
+    entry: str
+    stage_name: str = DEFAULT_STAGE
+    function_options: Mapping[str, Any] = field(default_factory=dict)
+    """``aws_lambda.FunctionOptions`` fields for every socket's function."""
+    socket_function_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per socket name, ``FunctionOptions`` fields that win over all else."""
+    socket_authorizer_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per socket name, ``WebSocketLambdaAuthorizerProps`` fields."""
+    requirements: Path | None = None
+    """A ``requirements.txt`` given explicitly; ``None`` looks beside the entry."""
+    region: str | None = None
+    """The stack's region, if known at synth (sizes the socket URLs in the environment)."""
+
+
+@dataclass(frozen=True)
+class FunctionPlan:
+    """One Lambda function: what eventual decides, and the user's other options as given."""
+
+    function_name: str
+    description: str
+    handler: str
+    role: RoleChoice
+    memory_size: int
+    timeout_seconds: float
+    environment: Mapping[str, str]
+    """The user's variables, then eventual's own (``EVENTUAL_SOCKET_URLS`` is added once the
+    stages exist; ``EVENTUAL_CONNECTIONS_TABLE`` by the table's grant)."""
+    options: Mapping[str, Any]
+    """The other ``aws_lambda.FunctionOptions`` fields set (architecture, tracing, reserved
+    concurrency, a role or log group of the user's own...), passed to the function as they are."""
+
+    @property
+    def past_api_gateway_timeout(self) -> bool:
+        """A ``$default`` reply after 29 s never reaches the client."""
+        return self.timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS
+
+
+@dataclass(frozen=True)
+class AuthorizerPlan:
+    """A socket's ``$connect`` Lambda REQUEST authorizer and its function."""
+
+    name: str
+    identity_source: tuple[str, ...]
+    function: FunctionPlan
+
+
+@dataclass(frozen=True)
+class SocketPlan:
+    """One socket: its function, WebSocket API, stage and optional authorizer."""
+
+    service: str
+    name: str
+    socket: Socket
+    api_name: str
+    api_description: str
+    stage_name: str
+    tracked: bool
+    function: FunctionPlan
+    authorizer: AuthorizerPlan | None
+    route_keys: tuple[str, ...]
+    """The API's routes: ``$connect``, ``$disconnect``, ``$default`` unless the socket has message
+    routes and no ``$default`` handler, then its message routes."""
+    route_selection: str
+    """The API's route selection expression (the socket's ``route_selection``)."""
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """Every socket's plan, in declaration order, and what the service shares."""
+
+    name: str
+    entry: str
+    stage_name: str
+    sockets: Mapping[str, SocketPlan]
+    requirements: Path | None
+    event_bus_name: str
+    log_group_name: str
+    http_api_name: str
+
+    @property
+    def tracked(self) -> tuple[str, ...]:
+        """Sockets declared with ``track_connections=True``."""
+        return tuple(name for name, plan in self.sockets.items() if plan.tracked)
+
+    @property
+    def authorized(self) -> tuple[str, ...]:
+        """Sockets declared with ``authorizer=``."""
+        return tuple(name for name, plan in self.sockets.items() if plan.authorizer is not None)
+
+    @property
+    def every_socket_tracked(self) -> bool:
+        """Then the tracking role is the function role: no role is left idle."""
+        return len(self.tracked) == len(self.sockets)
+
+    def functions(self) -> Iterator[FunctionPlan]:
+        """Every function: each socket's, then its authorizer's."""
+        for plan in self.sockets.values():
+            yield plan.function
+            if plan.authorizer is not None:
+                yield plan.authorizer.function
+
+
+def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> ServicePlan:
+    """The plan of the service ``options`` describe, whose entry declares ``sockets``.
+
+    Raises :class:`ServiceDefinitionError` for anything AWS would refuse or the options misname.
+    """
+    name = check_service_name(options.name)
+    check_stage_name(options.stage_name)
+    _check_sockets(sockets, options)
+    plans = {socket_name: _socket_plan(socket, options) for socket_name, socket in sockets.items()}
+    require_unique("function name", _function_names(plans))
+    require_unique("API name", ((s, p.api_name) for s, p in plans.items()))
+    _check_environments(plans, options)
+    return ServicePlan(
+        name=name,
+        entry=options.entry,
+        stage_name=options.stage_name,
+        sockets=MappingProxyType(plans),
+        requirements=requirements_file(options.entry, options.requirements),
+        event_bus_name=name,
+        log_group_name=f"{name}-execution-logs",
+        http_api_name=name,
+    )
+
+
+def requirements_file(entry: str, requirements: Path | None) -> Path | None:
+    """``requirements`` if it exists, else ``requirements.txt`` in the entry's package folder, if any."""
+    if requirements is not None:
+        if not requirements.is_file():
+            raise ServiceDefinitionError(f"requirements file {requirements} does not exist")
+        return requirements
+    package = sys.modules[entry.partition(".")[0]]
+    for folder in getattr(package, "__path__", ()):
+        candidate = Path(folder) / REQUIREMENTS
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+def _check_sockets(sockets: Mapping[str, Socket], options: ServiceOptions) -> None:
+    if not sockets:
+        raise ServiceDefinitionError(
+            f"entry {options.entry!r} declares no sockets; declare one with eventual.socket(...)"
+        )
+    _require_declared(options.entry, sockets, "socket_function_options", options.socket_function_options)
+    _require_declared(options.entry, sockets, "socket_authorizer_options", options.socket_authorizer_options)
+    for socket_name in sockets:
+        check_socket_name(socket_name)
+    without = sorted(s for s in options.socket_authorizer_options if sockets[s].options.authorizer is None)
+    if without:
+        raise ServiceDefinitionError(
+            f"socket_authorizer_options names {', '.join(map(repr, without))}, declared without an "
+            "authorizer; declare it with socket(..., authorizer=fn)"
+        )
+
+
+def _require_declared(
+    entry: str, declared: Mapping[str, Socket], what: str, given: Mapping[str, Any]
+) -> None:
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ServiceDefinitionError(
+            f"{what} names {', '.join(map(repr, unknown))}, which {entry!r} does not "
+            f"declare (it declares {', '.join(map(repr, declared))})"
+        )
+
+
+def _function_names(plans: Mapping[str, SocketPlan]) -> Iterator[tuple[str, str]]:
+    for socket_name, plan in plans.items():
+        yield socket_name, plan.function.function_name
+    for socket_name, plan in plans.items():
+        if plan.authorizer is not None:
+            yield f"{socket_name} (authorizer)", plan.authorizer.function.function_name
+
+
+def _check_environments(plans: Mapping[str, SocketPlan], options: ServiceOptions) -> None:
+    # The table's name is a token until deploy: count it at its longest.
+    table = {TABLE_ENV: "x" * TABLE_NAME_MAX}
+    environments = {s: {**p.function.environment, **(table if p.tracked else {})} for s, p in plans.items()}
+    check_environment_size(options.name, environments, options.region, options.stage_name)
+
+
+# -- plans -------------------------------------------------------------------------------------
+
+
+def _socket_plan(socket: Socket, options: ServiceOptions) -> SocketPlan:
+    tracked = socket.options.track_connections
+    function = _function_plan(socket, options, "tracking" if tracked else "socket")
+    authorizer = None
+    if socket.options.authorizer is not None:
+        authorizer = _authorizer_plan(socket.name, function, options)
+    return SocketPlan(
+        service=options.name,
+        name=socket.name,
+        socket=socket,
+        api_name=api_name(options.name, socket.name),
+        api_description=f"eventual socket {socket.name} of {options.name}",
+        stage_name=options.stage_name,
+        tracked=tracked,
+        function=function,
+        authorizer=authorizer,
+        route_keys=route_keys(socket),
+        route_selection=socket.options.route_selection,
+    )
+
+
+def route_keys(socket: Socket) -> tuple[str, ...]:
+    """Every route the socket's API needs. Without a ``$default`` route, a message that selects
+    none of the socket's routes is refused by API Gateway itself, as locally."""
+    default = ("$default",) if socket.has_default_route else ()
+    return ("$connect", "$disconnect", *default, *socket.message_routes)
+
+
+def _function_plan(socket: Socket, options: ServiceOptions, role: RoleChoice) -> FunctionPlan:
+    """Construct defaults < service-wide options < the socket's declaration < per-socket options."""
+    shared = options.function_options
+    own = options.socket_function_options.get(socket.name, {})
+    declared: dict[str, Any] = {}
+    if socket.options.memory_size is not None:
+        declared["memory_size"] = socket.options.memory_size
+    if socket.options.timeout is not None:
+        declared["timeout"] = socket.options.timeout
+    merged = {**_without_environment(shared), **declared, **_without_environment(own)}
+    return FunctionPlan(
+        function_name=merged.pop("function_name", function_name(options.name, socket.name)),
+        description=merged.pop("description", f"eventual socket {socket.name} of service {options.name}"),
+        handler=HANDLER,
+        role=role,
+        memory_size=merged.pop("memory_size", DEFAULT_MEMORY_MB),
+        timeout_seconds=_seconds(merged.pop("timeout", DEFAULT_TIMEOUT_SECONDS)),
+        environment=_environment(socket.name, options, shared, own),
+        options=MappingProxyType(merged),
+    )
+
+
+def _authorizer_plan(socket: str, function: FunctionPlan, options: ServiceOptions) -> AuthorizerPlan:
+    """The socket function's plan, as the authorizer's: same code, options and environment."""
+    fields = options.socket_authorizer_options.get(socket, {})
+    authorizer_function = replace(
+        function,
+        function_name=function_name(options.name, f"{socket}-authorizer"),
+        description=f"eventual socket {socket} of service {options.name}: $connect authorizer",
+        handler=AUTHORIZER_HANDLER,
+        role="authorizer",
+        options=MappingProxyType({k: v for k, v in function.options.items() if k not in _NOT_FOR_AUTHORIZER}),
+    )
+    return AuthorizerPlan(
+        name=authorizer_name(socket, fields),
+        identity_source=identity_source(socket, fields),
+        function=authorizer_function,
+    )
+
+
+def _environment(
+    socket: str, options: ServiceOptions, shared: Mapping[str, Any], own: Mapping[str, Any]
+) -> Mapping[str, str]:
+    environment = {**shared.get("environment", {}), **own.get("environment", {})}
+    reserved = sorted(k for k in environment if _RESERVED_ENV.match(k))
+    if reserved:
+        raise ServiceDefinitionError(
+            f"socket {socket!r}: environment variable(s) {', '.join(reserved)} are set by eventual; "
+            "choose other names"
+        )
+    environment |= {
+        "EVENTUAL_SERVICE_NAME": options.name,
+        "EVENTUAL_SOCKET_NAME": socket,
+        "EVENTUAL_ENTRY": options.entry,
+    }
+    return MappingProxyType(environment)
+
+
+def _without_environment(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k != "environment"}
+
+
+def _seconds(timeout: float | Seconds) -> float:
+    """Seconds from a socket's declaration (a number) or the options (``aws_cdk.Duration``)."""
+    return timeout if isinstance(timeout, int | float) else timeout.to_seconds()

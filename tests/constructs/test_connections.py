@@ -1,0 +1,122 @@
+"""The tracked-connections table in the template of service ``gated``: one synth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from eventual.runtime.environment import TABLE_ENV
+from tests.constructs.synth import GATED_SOCKETS, GATED_TRACKED, Synth, actions, ref, resolve, write_service
+
+CONNECTIONS_ACTIONS = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+
+
+def test_one_on_demand_table_with_recovery_ttl_and_the_runtimes_key_schema(gated: Synth) -> None:
+    (table_id, table), *others = gated.resources("AWS::DynamoDB::Table").items()
+    assert others == []
+    assert table_id == gated.logical_id(gated.service.connections_table)
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert props["KeySchema"] == [
+        {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+    ]
+    assert props["AttributeDefinitions"] == [
+        {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+        {"AttributeName": SORT_KEY, "AttributeType": "S"},
+    ]
+    assert "TableName" not in props  # CloudFormation names it: no clash between stacks or on replacement
+    # Connection records outlive nothing: the table goes with the stack.
+    assert table["DeletionPolicy"] == "Delete" and table["UpdateReplacePolicy"] == "Delete"
+
+
+def test_the_table_name_reaches_exactly_the_tracked_sockets_functions_and_granted_ones(gated: Synth) -> None:
+    table = ref(gated.logical_id(gated.service.connections_table))
+    for name in GATED_SOCKETS:
+        endpoint = gated.service.sockets[name]
+        env = gated.properties(endpoint.function)["Environment"]["Variables"]
+        assert env.get(TABLE_ENV) == (table if name in GATED_TRACKED else None), name
+        if endpoint.authorizer_function is not None:
+            assert TABLE_ENV not in gated.properties(endpoint.authorizer_function)["Environment"]["Variables"]
+    reporter = gated.properties(gated.extra["reporter"])
+    assert reporter["Environment"]["Variables"] == {TABLE_ENV: table}
+
+
+def test_table_access_is_the_runtimes_three_actions_on_the_table_for_tracked_functions_only(
+    gated: Synth,
+) -> None:
+    service = gated.service
+    table_arn = [{"Fn::GetAtt": [gated.logical_id(service.connections_table), "Arn"]}]
+    roles = {name: gated.properties(service.sockets[name].function)["Role"] for name in GATED_SOCKETS}
+    tracking = {"Fn::GetAtt": [gated.logical_id(service.tracking_role), "Arn"]}
+    untracked = {"Fn::GetAtt": [gated.logical_id(service.role), "Arn"]}
+    assert roles == {name: tracking if name in GATED_TRACKED else untracked for name in GATED_SOCKETS}
+    assert service.tracking_role is not service.role
+
+    def table_statements(role: Any) -> list[dict[str, Any]]:
+        return [s for s in gated.statements_of(role) if any(a.startswith("dynamodb:") for a in actions(s))]
+
+    granted = [service.tracking_role, gated.extra["reporter"].role]
+    for role in granted:
+        (statement,) = table_statements(role)
+        assert statement["Effect"] == "Allow"
+        assert actions(statement) == CONNECTIONS_ACTIONS
+        assert statement["Resource"] == table_arn
+    for role in (service.role, service.authorizer_role):
+        assert table_statements(role) == []
+    every_table_statement = [
+        s
+        for p in gated.resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "dynamodb" in json.dumps(s)
+    ]
+    assert len(every_table_statement) == len(granted)
+    # The tracked functions' role manages connections like every socket function's role.
+    managed = sorted(
+        resolve(s["Resource"])
+        for s in gated.statements_of(service.tracking_role)
+        if s["Action"] == "execute-api:ManageConnections"
+    )
+    assert len(managed) == len(GATED_SOCKETS)
+
+
+def test_every_socket_tracked_shares_the_one_function_role(tmp_path: Path, socket_registry: object) -> None:
+    import aws_cdk as cdk
+
+    from eventual.constructs import Service
+
+    entry = write_service(
+        tmp_path,
+        "svc_all_tracked",
+        "from eventual import socket\n"
+        "a = socket('all-a', {}, track_connections=True)\n"
+        "b = socket('all-b', {}, track_connections=True)\n",
+    )
+    service = Service(cdk.Stack(cdk.App(), "S"), "Svc", name="svc", entry=entry, project_root=tmp_path)
+    assert service.tracking_role is service.role  # no role left idle, none without the table
+    assert service.authorizer_role is None
+    assert all(e.function.role is service.role for e in service.sockets.values())
+    assert service.node.try_find_child("TrackingFunctionRole") is None
+
+
+def test_a_service_that_tracks_nothing_has_no_table_or_role_for_one(
+    tmp_path: Path, socket_registry: object
+) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam
+
+    from eventual.constructs import Service, ServiceDefinitionError
+
+    entry = write_service(tmp_path, "svc_untracked", "from eventual import socket\ns = socket('lone', {})\n")
+    service = Service(cdk.Stack(cdk.App(), "S"), "Svc", name="svc", entry=entry, project_root=tmp_path)
+    assert service.connections_table is None and service.tracking_role is None
+    assert service.authorizer_role is None
+    assert [c.node.id for c in service.node.children if "Role" in c.node.id] == ["FunctionRole"]
+    with pytest.raises(ServiceDefinitionError, match="tracks no connections"):
+        service.grant_connections(aws_iam.AnyPrincipal())

@@ -1,0 +1,234 @@
+"""Plans, checked without the CDK: names, merged options, environments, roles, authorizers, errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import FrozenInstanceError
+from typing import Any
+
+import pytest
+
+import examples.service
+from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.plan import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_SECONDS,
+    ServiceOptions,
+    ServicePlan,
+    plan_service,
+)
+from eventual.sockets import Socket, SocketOptions, sockets_of
+from tests.test_import_boundary import modules_after
+
+EXAMPLE = sockets_of(examples.service.__name__)
+
+
+def sockets(*declared: Socket) -> dict[str, Socket]:
+    return {s.name: s for s in declared}
+
+
+def plain(name: str, **options: Any) -> Socket:
+    return Socket(name, {}, options=SocketOptions(**options))
+
+
+def plan(declared: Mapping[str, Socket] | None = None, **options: Any) -> ServicePlan:
+    return plan_service(
+        EXAMPLE if declared is None else declared,
+        ServiceOptions(**{"name": "svc", "entry": "examples.service", **options}),
+    )
+
+
+def test_planning_imports_neither_the_cdk_nor_jsii() -> None:
+    loaded = modules_after("import eventual.constructs.plan, eventual.constructs")
+    assert loaded.isdisjoint({"aws_cdk", "jsii", "constructs"}), loaded
+
+
+def test_the_example_plan_names_everything_after_the_service_and_socket() -> None:
+    example = plan(name="my-service")
+    assert list(example.sockets) == list(EXAMPLE)
+    assert (example.event_bus_name, example.log_group_name) == ("my-service", "my-service-execution-logs")
+    for name, socket_plan in example.sockets.items():
+        function = socket_plan.function
+        assert function.function_name == f"my-service-{name}"
+        assert socket_plan.api_name == f"my-service-{name}"
+        assert socket_plan.stage_name == "prod"
+        assert function.handler == "eventual.runtime.handler.handle"
+        assert (function.memory_size, function.timeout_seconds) == (
+            DEFAULT_MEMORY_MB,
+            DEFAULT_TIMEOUT_SECONDS,
+        )
+        assert function.environment == {
+            "EVENTUAL_SERVICE_NAME": "my-service",
+            "EVENTUAL_SOCKET_NAME": name,
+            "EVENTUAL_ENTRY": "examples.service",
+        }
+        assert function.role == ("tracking" if EXAMPLE[name].options.track_connections else "socket")
+    assert example.tracked == tuple(n for n, s in EXAMPLE.items() if s.options.track_connections)
+
+
+def test_plans_are_frozen() -> None:
+    example = plan()
+    first = next(iter(example.sockets.values()))
+    with pytest.raises(FrozenInstanceError):
+        first.function.memory_size = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        first.function.environment["X"] = "y"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        example.sockets["other"] = first  # type: ignore[index]
+
+
+def test_options_merge_defaults_then_service_wide_then_declaration_then_per_socket() -> None:
+    declared = sockets(plain("a", memory_size=256, timeout=5), plain("b"), plain("c", timeout=60))
+    planned = plan(
+        declared,
+        function_options={"memory_size": 1024, "environment": {"STAGE": "test"}, "tracing": "Active"},
+        socket_function_options={
+            "b": {"memory_size": 2048, "reserved_concurrent_executions": 3, "environment": {"X": "1"}}
+        },
+    )
+    a, b, c = (planned.sockets[s].function for s in "abc")
+    assert (a.memory_size, a.timeout_seconds) == (256, 5)
+    assert (b.memory_size, b.timeout_seconds) == (2048, DEFAULT_TIMEOUT_SECONDS)
+    assert b.options == {"tracing": "Active", "reserved_concurrent_executions": 3}
+    assert c.options == {"tracing": "Active"} and c.memory_size == 1024
+    assert list(b.environment) == [
+        "STAGE",
+        "X",
+        "EVENTUAL_SERVICE_NAME",
+        "EVENTUAL_SOCKET_NAME",
+        "EVENTUAL_ENTRY",
+    ]
+    assert not a.past_api_gateway_timeout and c.past_api_gateway_timeout  # 60 s > API Gateway's 29
+
+
+class Minutes:
+    """Stands in for ``aws_cdk.Duration``: the plan only asks it for seconds."""
+
+    def __init__(self, minutes: int) -> None:
+        self.minutes = minutes
+
+    def to_seconds(self) -> float:
+        return self.minutes * 60.0
+
+
+def test_a_timeout_from_the_options_is_read_in_seconds() -> None:
+    planned = plan(sockets(plain("a")), function_options={"timeout": Minutes(2)})
+    assert planned.sockets["a"].function.timeout_seconds == 120
+
+
+def test_an_authorizer_shares_its_sockets_options_but_not_its_identity_role_or_events() -> None:
+    declared = sockets(plain("door", authorizer=lambda request: {}, memory_size=256))
+    planned = plan(
+        declared,
+        function_options={
+            "tracing": "Active",
+            "role": "user-role",
+            "events": ["queue"],
+            "initial_policy": [],
+        },
+        socket_authorizer_options={"door": {"identity_source": ["route.request.querystring.token"]}},
+    )
+    door = planned.sockets["door"]
+    assert door.authorizer is not None and planned.authorized == ("door",)
+    guard = door.authorizer.function
+    assert (door.authorizer.name, door.authorizer.identity_source) == (
+        "door-authorizer",
+        ("route.request.querystring.token",),
+    )
+    assert guard.function_name == "svc-door-authorizer" and guard.role == "authorizer"
+    assert guard.handler == "eventual.runtime.handler.authorize"
+    assert guard.options == {"tracing": "Active"} and guard.memory_size == 256
+    assert guard.environment == door.function.environment
+    assert door.function.options["role"] == "user-role"  # the socket's function keeps the user's role
+    assert list(planned.functions()) == [door.function, guard]
+
+
+def test_roles_tracking_sockets_share_the_function_role_only_when_every_socket_tracks() -> None:
+    some = plan(sockets(plain("a", track_connections=True), plain("b")))
+    assert some.tracked == ("a",) and not some.every_socket_tracked
+    assert [p.function.role for p in some.sockets.values()] == ["tracking", "socket"]
+    every = plan(sockets(plain("a", track_connections=True), plain("b", track_connections=True)))
+    assert every.every_socket_tracked
+    nothing = plan(sockets(plain("a")))
+    assert nothing.tracked == () and nothing.authorized == ()
+
+
+@pytest.mark.parametrize(
+    ("declared", "options", "match"),
+    [
+        ((), {}, r"'examples.service' declares no sockets"),
+        (
+            ("chat",),
+            {"socket_function_options": {"chta": {}}},
+            r"socket_function_options names 'chta'.*declares 'chat'",
+        ),
+        (("chat",), {"socket_authorizer_options": {"chat": {}}}, r"'chat', declared without an authorizer"),
+        (("chat",), {"function_options": {"environment": {"EVENTUAL_ENTRY": "x"}}}, "EVENTUAL_ENTRY"),
+        (("chat",), {"name": "my service"}, "service name 'my service'"),
+        (("chat",), {"name": "x" * 257}, "allows at most 256"),
+        (("chat",), {"stage_name": "$default"}, "stage name"),
+        (("my socket",), {}, "cannot appear in a URL path"),
+        (("..",), {}, "cannot appear in a URL path"),
+    ],
+)
+def test_what_cannot_deploy_fails_the_plan(
+    declared: tuple[str, ...], options: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ServiceDefinitionError, match=match):
+        plan(sockets(*(plain(n) for n in declared)), **options)
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"identity_source": ["$request.header.Authorization"]}, "is not one API Gateway accepts"),
+        ({"identity_source": "route.request.header.Auth"}, "a list of sources"),
+        ({"authorizer_name": "x" * 129}, "API Gateway allows 128"),
+    ],
+)
+def test_authorizer_fields_are_checked(fields: dict[str, Any], match: str) -> None:
+    declared = sockets(plain("door", authorizer=lambda request: {}))
+    with pytest.raises(ServiceDefinitionError, match=match):
+        plan(declared, socket_authorizer_options={"door": fields})
+
+
+def test_an_authorizer_function_name_may_not_take_another_sockets_name() -> None:
+    declared = sockets(plain("chat", authorizer=lambda request: {}), plain("chat-authorizer"))
+    with pytest.raises(ServiceDefinitionError, match=r"'chat-authorizer' and 'chat \(authorizer\)'.*rename"):
+        plan(declared)
+
+
+def test_too_many_sockets_for_lambdas_environment_fail_the_plan() -> None:
+    declared = sockets(*(plain(f"socket-{i:02}") for i in range(40)))
+    with pytest.raises(ServiceDefinitionError, match=r"over Lambda's limit of 4096; at most \d+ sockets fit"):
+        plan(declared)
+
+
+def test_a_known_region_sizes_the_urls_exactly() -> None:
+    declared = sockets(*(plain(f"socket-{i:02}") for i in range(24)))
+    plan(declared, region="us-east-1")  # fits with us-east-1's host names...
+    with pytest.raises(ServiceDefinitionError):
+        plan(declared)  # ...but not at the longest region's
+
+
+def test_names_lambda_rejects_are_made_valid_and_stay_distinct() -> None:
+    planned = plan(sockets(plain("beta.v2"), plain("beta-v2")))
+    names = [p.function.function_name for p in planned.sockets.values()]
+    assert re.fullmatch(r"svc-beta-v2-[0-9a-f]{8}", names[0]) and names[1] == "svc-beta-v2"
+
+
+def test_routes_are_the_predefined_ones_until_a_socket_declares_its_own() -> None:
+    noop = lambda r, c: None  # noqa: E731
+    routed = Socket(
+        "routed",
+        {"ping": noop, "$default": noop},
+        options=SocketOptions(route_selection="$request.body.type"),
+    )
+    strict = Socket("strict", {"ping": noop})
+    planned = plan(sockets(plain("plain"), routed, strict)).sockets
+    assert planned["plain"].route_keys == ("$connect", "$disconnect", "$default")
+    assert planned["routed"].route_keys == ("$connect", "$disconnect", "$default", "ping")
+    assert planned["routed"].route_selection == "$request.body.type"
+    # No $default: API Gateway itself refuses a message that selects no route, as the dev server does.
+    assert planned["strict"].route_keys == ("$connect", "$disconnect", "ping")
