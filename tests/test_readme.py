@@ -167,5 +167,5 @@ def test_the_fixture_examples_pass(myapp: str) -> None:
 def test_the_construct_example_synthesizes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)  # the entry is imported from the working directory
     example = run(block("from eventual.constructs import Service"))  # into a temporary cdk.out
-    assert set(example["service"].sockets) == {"chat", "mySocket", "rtc-socket"}
+    assert "mySocket" in example["service"].sockets
     assert (Path(example["app"].outdir) / "my-service.template.json").is_file()

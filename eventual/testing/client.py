@@ -88,7 +88,7 @@ class SocketTestClient:
         if response["statusCode"] >= 300:
             reply = reply_of(response)
             raise Rejected(sock.name, response["statusCode"], _text(reply))
-        conn = Connection(self, sock.name, caller)
+        conn = Connection(self, sock.name, caller, response.get("headers", {}).get("Sec-WebSocket-Protocol"))
         with self._connections.lock:
             self._connections.by_id[caller.connection_id] = conn
         return conn
@@ -116,12 +116,23 @@ class SocketTestClient:
     # -- what connections call ---------------------------------------------------------------
 
     def _message(self, conn: Connection, body: str | bytes) -> str | bytes | None:
-        now = _now_ms()
+        """The route the body selects, as API Gateway selects it, then its reply; with no route
+        to take (no match, no ``$default``), API Gateway's own error message."""
+        sock, now, request_id = self.sockets[conn.socket], _now_ms(), _new_id()
         conn.last_active_at = now
+        route = sock.select_route(body)
+        if route is None:
+            return apigateway.no_route_message(conn.connection_id, request_id)
         event = apigateway.message_event(
-            self.stage, conn.caller, body, request_id=_new_id(), message_id=_new_id(), at=now
+            self.stage,
+            conn.caller,
+            body,
+            request_id=request_id,
+            message_id=_new_id(),
+            at=now,
+            route_key=route,
         )
-        return reply_of(self._dispatch(self.sockets[conn.socket], event))
+        return reply_of(self._dispatch(sock, event))
 
     def _closed(self, conn: Connection, code: int, reason: str) -> None:
         conn.open = False

@@ -41,10 +41,14 @@ class Connection:
     not listed.
     """
 
-    def __init__(self, client: SocketTestClient, socket: str, caller: Caller) -> None:
+    def __init__(
+        self, client: SocketTestClient, socket: str, caller: Caller, subprotocol: str | None = None
+    ) -> None:
         self._client = client
         self.socket = socket
         self.caller = caller
+        self.subprotocol = subprotocol
+        """The subprotocol ``$connect`` selected (its ``Sec-WebSocket-Protocol`` header), if any."""
         self.received: list[str | bytes] = []
         self.open = True
         self.last_active_at = caller.connected_at
@@ -63,8 +67,9 @@ class Connection:
         return self.caller.identity
 
     def send(self, message: str | bytes | dict[str, Any] | list[Any]) -> str | bytes | None:
-        """Send a message (text, bytes, or a dict/list as JSON); return the route's reply: what
-        the client receives back (``None`` for none), API Gateway's error body if the handler failed.
+        """Send a message (text, bytes, or a dict/list as JSON) to the route it selects; return
+        the route's reply: what the client receives back (``None`` for none), API Gateway's error
+        body if the handler failed or no route matched.
 
         A message over 128 KB closes the connection with 1009, as API Gateway does, and raises
         :class:`eventual.PayloadTooLarge`.

@@ -200,3 +200,11 @@ def test_the_test_itself_may_send_through_the_deployment() -> None:
 def test_an_unknown_socket_names_the_known_ones() -> None:
     with pytest.raises(SocketNotDeployed, match=r"no socket named 'nope' \(its sockets: a, b\)"):
         SocketTestClient([socket("a"), socket("b")]).connect("nope")
+
+
+def test_a_message_selecting_no_route_gets_api_gateways_error() -> None:
+    routed = socket("routed", {"ping": lambda r, c: "pong"})
+    with SocketTestClient(routed).connect("routed") as ada:
+        assert ada.send({"action": "ping"}) == "pong"
+        reply = json.loads(ada.send({"action": "other"}))
+    assert (reply["message"], reply["connectionId"]) == ("Forbidden", ada.connection_id)
