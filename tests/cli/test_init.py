@@ -70,6 +70,8 @@ def test_init_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path: Path) -
     assert written(tmp_path) == ["notes.txt"]
     assert run_init(str(tmp_path), "--name", "my-app", "--force")[0] == 0
     assert written(tmp_path) == sorted([*FILES, "notes.txt"])
+    code, output = run_init(str(tmp_path / "notes.txt"), "--name", "my-app", "--force")
+    assert code == 2 and "is a file" in output  # click's own check of DIRECTORY
 
 
 def test_cdk_json_has_the_feature_flags_of_the_installed_aws_cdk_lib() -> None:
