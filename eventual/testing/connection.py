@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 MESSAGE_TOO_BIG = 1009
 """The close code API Gateway uses for a client frame over 128 KB."""
+UNSUPPORTED_DATA = 1003
+"""The close code API Gateway uses for a binary frame: its WebSocket APIs take text frames only."""
 
 
 class Rejected(EventualError):
@@ -71,11 +73,17 @@ class Connection:
         the route's reply: what the client receives back (``None`` for none), API Gateway's error
         body if the handler failed or no route matched.
 
-        A message over 128 KB closes the connection with 1009, as API Gateway does, and raises
-        :class:`eventual.PayloadTooLarge`.
+        As API Gateway does, a message over 128 KB closes the connection with 1009 (and raises
+        :class:`eventual.PayloadTooLarge`), and ``bytes`` (a binary frame) with 1003 (and raises
+        ``ValueError``).
         """
         if not self.open:
             raise RuntimeError(f"{self!r}: cannot send on a closed connection")
+        if isinstance(message, bytes):
+            self.close(UNSUPPORTED_DATA, "Binary frames are not supported")
+            raise ValueError(
+                "API Gateway takes text frames only: a binary frame closes the connection with 1003"
+            )
         body = message if isinstance(message, str | bytes) else payload_bytes(message).decode()
         size = len(body.encode() if isinstance(body, str) else body)
         if size > MAX_PAYLOAD_BYTES:

@@ -178,13 +178,19 @@ def test_connection_info_is_what_boto3_returns() -> None:
     assert answer["ConnectedAt"] <= answer["LastActiveAt"]
 
 
-def test_async_handlers_and_bytes() -> None:
+def test_async_handlers_and_binary_frames() -> None:
     async def echo(request: MessageRequest, context: Context) -> Any:
-        return request.body
+        return request.body.encode() if request.body == "as bytes" else request.body
 
-    with SocketTestClient(socket("echo", {"$default": echo})).connect("echo") as ada:
-        assert ada.send(b"\x00\xff") == b"\x00\xff"
+    closes: list[int] = []
+    echo_socket = socket("echo", {"$default": echo, "$disconnect": lambda r, c: closes.append(r.status_code)})
+    with SocketTestClient(echo_socket).connect("echo") as ada:
         assert ada.send("text") == "text"
+        assert ada.send("as bytes") == b"as bytes"  # a binary reply travels base64-encoded
+        with pytest.raises(ValueError, match="text frames only"):
+            ada.send(b"\x00\xff")
+        assert not ada.open
+    assert closes == [1003]
 
 
 def test_the_test_itself_may_send_through_the_deployment() -> None:
