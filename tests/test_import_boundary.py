@@ -33,10 +33,12 @@ LAYERS: dict[str, int] = {
     # 3: the dev server and the CDK constructs, side by side
     "eventual.local": 3,
     "eventual.constructs": 3,
-    # 4: the command line
+    "eventual.testing": 3,
+    # 4: the command line, and the pytest plugin (its dev_server fixture starts eventual.local)
     "eventual.cli": 4,
+    "eventual.testing.plugin": 4,
 }
-SIBLINGS = {"eventual.local", "eventual.constructs"}
+SIBLINGS = {"eventual.local", "eventual.constructs", "eventual.testing"}
 """Same layer, but neither may import the other."""
 
 HEAVY = ("aws_cdk", "jsii", "constructs", "click", "websockets", "boto3", "botocore")
@@ -139,3 +141,9 @@ deployment.management("s")
 def test_cli_group_imports_neither_boto3_nor_cdk() -> None:
     loaded = modules_after("import eventual.cli")
     assert loaded.isdisjoint({"aws_cdk", "jsii", "boto3", "botocore", "websockets"})
+
+
+def test_the_pytest_plugin_loads_nothing_heavy() -> None:
+    """pytest loads it in every run of an environment that has eventual installed."""
+    loaded = modules_after("import eventual.testing.plugin")
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)

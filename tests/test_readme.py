@@ -1,52 +1,171 @@
-"""The README's first example runs as written and does what the README says."""
+"""Every code block of the README runs, and does what the README says.
+
+Python blocks run as written (each claimed by one test below, by a line only it has); the TOML
+block is the project table; every ``eventual ...`` command shown exists with the options shown;
+and the README still opens with ``make local`` and ``make test``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
+import sys
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from eventual.runtime.dispatch import dispatch
-from tests.apigw_events import connect_event, message_event
-from tests.deployments import bare_deployment
+from eventual.testing import Rejected, SocketTestClient
 
-SERVICE = bare_deployment("s")
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+CLAIMED = (
+    "def on_connect",
+    "logged = socket.use(timed)",
+    'lobby = socket("lobby"',
+    "authorizer=check_key",
+    "def test_chat_echoes_and_refuses_strangers",
+    "def test_end_to_end(dev_server)",
+    "from eventual.constructs import Service",
+)
+"""One line of each Python block, in order: a new block needs a test, and a line here."""
 
-README = Path(__file__).parent.parent / "README.md"
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def block(marker: str) -> str:
+    [found] = [b for b in blocks("python") if marker in b]
+    return found
+
+
+def run(code: str, name: str = "readme_example") -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": name}
+    exec(compile(code, str(README), "exec"), namespace)
+    return namespace
+
+
+def test_every_python_block_has_its_test() -> None:
+    found = [[m for m in CLAIMED if m in b] for b in blocks("python")]
+    assert found == [[m] for m in CLAIMED]
+
+
+def test_the_readme_opens_with_this_repositorys_two_commands() -> None:
+    first = [line.split("#")[0].strip() for line in blocks("bash")[0].splitlines()]
+    assert first == ["make local", "make test"]
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^local:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+
+
+def eventual_commands() -> list[list[str]]:
+    commands = []
+    for text in blocks("bash") + blocks("console"):
+        for line in text.splitlines():
+            line = line.removeprefix("$ ").split("#")[0].strip()
+            if line.startswith("eventual "):
+                commands.append(shlex.split(line)[1:])
+    return commands
+
+
+@pytest.mark.parametrize("args", eventual_commands(), ids=" ".join)
+def test_every_eventual_command_shown_exists(args: list[str]) -> None:
+    from eventual.cli import main
+
+    result = CliRunner().invoke(main, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_project_table() -> None:
+    [text] = blocks("toml")
+    table = tomllib.loads(text)["tool"]["eventual"]
+    assert table == tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["eventual"]
+
+
+@pytest.fixture
+def myapp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, socket_registry: object) -> Iterator[str]:
+    """``myapp/service.py`` holding the README's first socket, importable as ``myapp.service``."""
+    package = tmp_path / "myapp"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "service.py").write_text(block("def on_connect"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield "myapp.service"
+    for name in ("myapp.service", "myapp"):
+        sys.modules.pop(name, None)
+
+
+def test_the_first_socket_checks_its_token_and_echoes(myapp: str) -> None:
+    client = SocketTestClient(myapp)
+    assert client.sockets["chat"].options.memory_size == 256
+    with client.connect("chat", query={"token": "let-me-in"}) as ada:
+        assert json.loads(ada.send('{"x": 1}')) == {"echo": {"x": 1}}
+    with pytest.raises(Rejected) as refused:
+        client.connect("chat", query={"token": "guess"})
+    assert (refused.value.status, refused.value.body) == (401, "unauthorized")
 
 
 @pytest.mark.usefixtures("socket_registry")
-def test_readme_socket_example_runs() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-    namespace: dict[str, object] = {"__name__": "readme_example"}
-    exec(compile(blocks[0], str(README), "exec"), namespace)
-    chat = namespace["chat"]
-    assert dispatch(chat, connect_event(query={"token": "let-me-in"}), SERVICE) == {"statusCode": 200}  # type: ignore[arg-type]
-    assert dispatch(chat, connect_event(), SERVICE)["statusCode"] == 401  # type: ignore[arg-type]
-    reply = dispatch(chat, message_event('{"x": 1}'), SERVICE)  # type: ignore[arg-type]
-    assert json.loads(reply["body"]) == {"echo": {"x": 1}}
-
-
-@pytest.mark.usefixtures("socket_registry")
-def test_readme_authorizer_example_decides_like_it_says() -> None:
-    from eventual import ConnectRequest, Forbidden, Unauthorized
-    from eventual.runtime.authorizer import authorize
-
-    [block] = [
-        b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S) if "authorizer=" in b
+def test_middleware_chains_compose(capsys: pytest.CaptureFixture[str]) -> None:
+    room = run(block("logged = socket.use(timed)"))["room"]
+    with SocketTestClient(room).connect("room") as ada:
+        assert json.loads(ada.send("[1]")) == {"got": [1]}
+    assert [line.split(" took ")[0] for line in capsys.readouterr().out.splitlines()] == [
+        "connect",
+        "message",
+        "disconnect",
     ]
-    namespace: dict[str, object] = {"__name__": "readme_room"}
-    exec(compile(block, str(README), "exec"), namespace)
-    room = namespace["room"]
-    assert room.options.track_connections  # type: ignore[attr-defined]
 
-    def request(**query: str) -> ConnectRequest:
-        return ConnectRequest("C=", query, {})
 
-    assert authorize(room, request(name="Ada", key="demo")) == {"principalId": "Ada", "name": "Ada"}  # type: ignore[arg-type]
-    with pytest.raises(Unauthorized):
-        authorize(room, request())  # type: ignore[arg-type]
-    with pytest.raises(Forbidden):
-        authorize(room, request(name="Ada", key="guess"))  # type: ignore[arg-type]
+@pytest.mark.usefixtures("socket_registry")
+def test_reaching_connections_greets_closes_and_meets_gone() -> None:
+    client = SocketTestClient(run(block('lobby = socket("lobby"'))["lobby"])
+    with client.connect("lobby") as ada, client.connect("lobby") as bob:
+        assert ada.send(bob.connection_id) == "done"
+        assert bob.json() == [{"hello": ada.connection_id}] and not bob.open
+        assert ada.send(bob.connection_id) == "gone"
+
+
+@pytest.mark.usefixtures("socket_registry")
+def test_the_authorizer_decides_like_it_says() -> None:
+    room = run(block("authorizer=check_key"))["room"]
+    client = SocketTestClient(room)
+    assert [refusal(client, {}), refusal(client, {"name": "Ada", "key": "guess"})] == [401, 403]
+    with client.connect("room", query={"name": "Ada", "key": "demo"}) as ada:
+        with client.connect("room", query={"name": "Bob", "key": "demo"}) as bob:
+            assert sorted(client.connections("room")) == sorted([ada.connection_id, bob.connection_id])
+            ada.send("hi")
+        assert ada.json() == bob.json() == [{"from": "Ada", "text": "hi"}]
+        assert ada.identity is not None and ada.identity["principalId"] == "Ada"
+
+
+def refusal(client: SocketTestClient, query: dict[str, str]) -> int:
+    with pytest.raises(Rejected) as refused:
+        client.connect("room", query=query)
+    return refused.value.status
+
+
+def test_the_testing_example_passes(myapp: str) -> None:
+    run(block("def test_chat_echoes_and_refuses_strangers"))["test_chat_echoes_and_refuses_strangers"]()
+
+
+def test_the_fixture_examples_pass(myapp: str) -> None:
+    from eventual.local import DevServer
+
+    tests = run(block("def test_end_to_end(dev_server)"))
+    client = SocketTestClient(myapp)
+    tests["test_echo"](client)
+    with DevServer("readme", client.sockets, port=0) as server:
+        tests["test_end_to_end"](server)
+
+
+@pytest.mark.usefixtures("socket_registry")
+def test_the_construct_example_synthesizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # the entry is imported from the working directory
+    example = run(block("from eventual.constructs import Service"))  # into a temporary cdk.out
+    assert "mySocket" in example["service"].sockets
+    assert (Path(example["app"].outdir) / "my-service.template.json").is_file()

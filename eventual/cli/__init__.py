@@ -26,3 +26,7 @@ get.add_command(service)
 from eventual.cli.local import local  # noqa: E402  (click only; the dev server loads inside)
 
 main.add_command(local)
+
+from eventual.cli.init import init  # noqa: E402  (click and the package's templates only)
+
+main.add_command(init)

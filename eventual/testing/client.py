@@ -1,0 +1,207 @@
+"""The test client: connect to a service's sockets, send, and see what the service sends back."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from eventual.deployment import Deployment, SocketUrls
+from eventual.errors import ConfigurationError, SocketNotDeployed
+from eventual.runtime import apigateway
+from eventual.runtime.apigateway import Caller, Stage, reply_of
+from eventual.runtime.connections import InMemoryConnectionStore
+from eventual.runtime.dispatch import dispatch
+from eventual.sockets import Socket, sockets_of
+from eventual.testing.authorizer import authorizer_context
+from eventual.testing.connection import Connection, Rejected
+from eventual.testing.management import SERVER_CLOSE, Connections, InMemoryManagementApi
+
+if TYPE_CHECKING:
+    from eventual.runtime.apigateway import LambdaResponse, WebSocketEvent
+
+HOST = "testserver"
+Pairs = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+class SocketTestClient:
+    """A service's sockets driven in-process, as API Gateway drives them, without network or server.
+
+    ``sockets`` is the entry module's name (imported here), one :class:`eventual.Socket`, or
+    several. ``deployment`` is the runtime context the handlers see; activate it to call
+    ``send``/``broadcast`` from the test itself: ``with client.deployment.activate(): ...``.
+    As a context manager, leaving it closes every connection still open.
+    """
+
+    def __init__(
+        self, sockets: str | Socket | Iterable[Socket] | Mapping[str, Socket], *, service: str = "test"
+    ) -> None:
+        self.sockets = _sockets(sockets)
+        self.stage = Stage(HOST, stage="test", api_id=HOST)
+        self._connections = Connections()
+        urls = {
+            name: SocketUrls(f"ws://{HOST}/__ws/{name}", f"http://{HOST}/__ws/{name}")
+            for name in self.sockets
+        }
+        by_url = {url.http: name for name, url in urls.items()}
+        self.deployment = Deployment(
+            service,
+            urls,
+            management=lambda url: InMemoryManagementApi(self._connections, by_url[url]),
+            connections=InMemoryConnectionStore(),
+        )
+
+    def __repr__(self) -> str:
+        return f"<SocketTestClient of {self.deployment.service!r}: {', '.join(self.sockets)}>"
+
+    def connect(
+        self,
+        socket: str,
+        query: Pairs | None = None,
+        headers: Pairs | None = None,
+        *,
+        source_ip: str = "198.51.100.7",
+        user_agent: str = "eventual-testing",
+    ) -> Connection:
+        """Open a connection: the authorizer, then ``$connect``; :class:`Rejected` if either refuses.
+
+        Use it as a context manager (``with client.connect("chat") as ada:``) so that leaving the
+        block runs ``$disconnect``; or call :meth:`Connection.close`.
+        """
+        sock = self._socket(socket)
+        caller = Caller(_new_id(), source_ip, user_agent, _now_ms())
+        handshake = {
+            "headers": [*_handshake_headers(caller), *_pairs(headers)],
+            "query": _pairs(query),
+            "request_id": _new_id(),
+        }
+        if sock.options.authorizer is not None:
+            event = apigateway.authorizer_event(self.stage, caller, **handshake)  # type: ignore[arg-type]
+            with self.deployment.activate():
+                identity = authorizer_context(sock, event)
+            caller = Caller(caller.connection_id, source_ip, user_agent, caller.connected_at, identity)
+        response = self._dispatch(sock, apigateway.connect_event(self.stage, caller, **handshake))  # type: ignore[arg-type]
+        if response["statusCode"] >= 300:
+            reply = reply_of(response)
+            raise Rejected(sock.name, response["statusCode"], _text(reply))
+        conn = Connection(self, sock.name, caller, response.get("headers", {}).get("Sec-WebSocket-Protocol"))
+        with self._connections.lock:
+            self._connections.by_id[caller.connection_id] = conn
+        return conn
+
+    def connections(self, socket: str) -> list[str]:
+        """The ids of the socket's tracked open connections, as ``socket.connections()`` lists
+        them (sockets declared with ``track_connections=True``)."""
+        sock = self._socket(socket)
+        with self.deployment.activate():
+            return list(sock.connections())
+
+    def close(self) -> None:
+        """Close every connection still open, as clients going away (1001)."""
+        for conn in list(self._connections.by_id.values()):
+            conn.close(1001, "Going away")
+
+    def __enter__(self) -> SocketTestClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- what connections call ---------------------------------------------------------------
+
+    def _message(self, conn: Connection, body: str | bytes) -> str | bytes | None:
+        """The route the body selects, as API Gateway selects it, then its reply; with no route
+        to take (no match, no ``$default``), API Gateway's own error message."""
+        sock, now, request_id = self.sockets[conn.socket], _now_ms(), _new_id()
+        conn.last_active_at = now
+        route = sock.select_route(body)
+        if route is None:
+            return apigateway.no_route_message(conn.connection_id, request_id)
+        event = apigateway.message_event(
+            self.stage,
+            conn.caller,
+            body,
+            request_id=request_id,
+            message_id=_new_id(),
+            at=now,
+            route_key=route,
+        )
+        return reply_of(self._dispatch(sock, event))
+
+    def _closed(self, conn: Connection, code: int, reason: str) -> None:
+        conn.open = False
+        self._dispatch(self.sockets[conn.socket], self._disconnect_event(conn, code, reason))
+
+    def _disconnect_event(self, conn: Connection, code: int, reason: str) -> WebSocketEvent:
+        return apigateway.disconnect_event(
+            self.stage, conn.caller, status_code=code, reason=reason, request_id=_new_id(), at=_now_ms()
+        )
+
+    def _dispatch(self, sock: Socket, event: WebSocketEvent) -> LambdaResponse:
+        """One event through the runtime; then the ``$disconnect`` of connections it closed."""
+        response = dispatch(sock, event, self.deployment)
+        while True:
+            with self._connections.lock:
+                if not self._connections.closing:
+                    return response
+                conn = self._connections.closing.pop(0)
+            dispatch(self.sockets[conn.socket], self._disconnect_event(conn, *SERVER_CLOSE), self.deployment)
+
+    def _socket(self, name: str) -> Socket:
+        sock = self.sockets.get(name)
+        if sock is None:
+            known = ", ".join(self.sockets) or "none"
+            raise SocketNotDeployed(f"this test client has no socket named {name!r} (its sockets: {known})")
+        return sock
+
+
+def _sockets(target: str | Socket | Iterable[Socket] | Mapping[str, Socket]) -> dict[str, Socket]:
+    if isinstance(target, str):
+        importlib.import_module(target)
+        found = sockets_of(target)
+        if not found:
+            raise ConfigurationError(f"module {target!r} declares no socket")
+        return found
+    if isinstance(target, Socket):
+        return {target.name: target}
+    if isinstance(target, Mapping):
+        return dict(target)
+    return {sock.name: sock for sock in target}
+
+
+def _pairs(pairs: Pairs | None) -> list[tuple[str, str]]:
+    if pairs is None:
+        return []
+    return list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
+
+
+def _handshake_headers(caller: Caller) -> list[tuple[str, str]]:
+    """The headers API Gateway passes with every ``$connect``."""
+    return [
+        ("Host", HOST),
+        ("Sec-WebSocket-Key", base64.b64encode(secrets.token_bytes(16)).decode()),
+        ("Sec-WebSocket-Version", "13"),
+        ("User-Agent", caller.user_agent),
+        ("X-Forwarded-For", caller.source_ip),
+        ("X-Forwarded-Port", "443"),
+        ("X-Forwarded-Proto", "https"),
+    ]
+
+
+def _text(reply: str | bytes | None) -> str | None:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+def _new_id() -> str:
+    """An id shaped like API Gateway's (``L0SM9cOFvHcCIhw=``)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
