@@ -3,6 +3,8 @@
 This module imports nothing heavy: it is what ships to Lambda.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from eventual.errors import (
     AuthorizationDenied,
     ConfigurationError,
@@ -26,6 +28,9 @@ from eventual.requests import (
 )
 from eventual.sockets import BroadcastResult, Socket, SocketChain, SocketOptions, socket
 
+if TYPE_CHECKING:
+    from eventual.connections import Connection, ConnectionInfo
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -33,7 +38,9 @@ __all__ = [
     "BroadcastResult",
     "ConfigurationError",
     "ConnectRequest",
+    "Connection",
     "ConnectionGone",
+    "ConnectionInfo",
     "Context",
     "DisconnectRequest",
     "DuplicateSocketError",
@@ -53,3 +60,13 @@ __all__ = [
     "__version__",
     "socket",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``Connection`` and ``ConnectionInfo`` on first use: they are ``TypedDict``s, which cost a
+    Lambda cold start to create (docs/architecture.md, "Cold start")."""
+    if name in ("Connection", "ConnectionInfo"):
+        import eventual.connections
+
+        return getattr(eventual.connections, name)
+    raise AttributeError(f"module 'eventual' has no attribute {name!r}")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def broadcast(
     sock: Socket, deployment: Deployment, data: Any, exclude: set[str], concurrency: int
 ) -> BroadcastResult:
-    """Encode once, then one post per connection; connection ids stream in page by page.
+    """Encode once, then one post per connection; connections stream in page by page.
 
     The posts run on pool threads, which do not inherit the current deployment: everything
     they use is resolved here, from ``deployment``.
@@ -51,7 +51,8 @@ def broadcast(
             failures.append(error)
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="eventual-broadcast") as pool:
-        for connection_id in deployment.connections.connection_ids(sock.name):
+        for record in deployment.connections.connections(sock.name):
+            connection_id = record["connectionId"]
             if connection_id in exclude:
                 continue
             in_flight.acquire()  # never more than `concurrency` posts queued or running

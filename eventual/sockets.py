@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, current_deployment
 from eventual.errors import ConfigurationError, ConnectionGone, DuplicateSocketError
@@ -29,6 +29,9 @@ from eventual.routes import (
     select_route,
     selection_path,
 )
+
+if TYPE_CHECKING:
+    from eventual.connections import Connection, ConnectionInfo
 
 
 def _accept(request: Any, context: Any) -> None:
@@ -201,16 +204,20 @@ class Socket:
         """Close one connection; raises :class:`eventual.ConnectionGone` if already closed."""
         current_deployment().management(self.name).disconnect(connection_id)
 
-    def connection_info(self, connection_id: str) -> dict[str, Any]:
-        """API Gateway's record of a connection: ``connectedAt``, ``lastActiveAt``, ``identity``."""
+    def connection_info(self, connection_id: str) -> ConnectionInfo:
+        """API Gateway's record of an open connection, JSON-ready (a handler may return it):
+        ``{"connectionId", "connectedAt", "lastActiveAt", "sourceIp", "userAgent"}``, times in
+        epoch milliseconds. Raises :class:`eventual.ConnectionGone` if it is closed."""
         return current_deployment().management(self.name).info(connection_id)
 
     # -- tracked connections --------------------------------------------------------------
 
-    def connections(self) -> Iterator[str]:
-        """The ids of every open connection, read page by page (``track_connections=True``)."""
+    def connections(self) -> Iterator[Connection]:
+        """Every open connection, read page by page (``track_connections=True``), as JSON-ready
+        records: ``{"connectionId", "identity", "connectedAt"}``, the identity as the socket's
+        authorizer returned it (``None`` without one), ``connectedAt`` in epoch milliseconds."""
         self._require_tracking("connections()")
-        return current_deployment().connections.connection_ids(self.name)
+        return current_deployment().connections.connections(self.name)
 
     def broadcast(
         self, data: Payload, *, exclude: str | Iterable[str] = (), concurrency: int = 16

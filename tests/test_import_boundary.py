@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "eventual.routes": 0,
     "eventual.requests": 0,
     "eventual.payload": 0,
+    "eventual.connections": 0,
     # 1: the programming model
     "eventual": 1,
     "eventual.middleware": 1,

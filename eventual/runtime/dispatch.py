@@ -53,7 +53,9 @@ def dispatch(
 
 def _track(sock: Socket, deployment: Deployment, request: SocketRequest, response: LambdaResponse) -> None:
     if response["statusCode"] < 300:
-        deployment.connections.put(sock.name, request.connection_id, request.identity)
+        # API Gateway's own time of the connection, which connection_info reports too.
+        connected_at = (request.event.get("requestContext") or {}).get("connectedAt")
+        deployment.connections.put(sock.name, request.connection_id, request.identity, connected_at)
 
 
 def log_failure(
