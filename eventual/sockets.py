@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, current_deployment
 from eventual.errors import ConfigurationError, ConnectionGone, DuplicateSocketError
+from eventual.location import Location, caller_location
 from eventual.middleware import (
     Dispatch,
     Handler,
@@ -16,6 +16,7 @@ from eventual.middleware import (
     compile_chain,
     steps_for,
 )
+from eventual.names import check_socket_name
 from eventual.payload import checked_payload
 from eventual.records import Record, init_fields
 from eventual.requests import Payload
@@ -78,23 +79,6 @@ class SocketOptions(Record):
             track_connections=track_connections,
             route_selection=route_selection,
         )
-
-
-class Location(Record):
-    """Where a socket was declared, for error messages."""
-
-    __slots__ = ("filename", "lineno", "module")
-    _compared = ("module", "filename", "lineno")
-
-    module: str
-    filename: str
-    lineno: int
-
-    def __init__(self, module: str, filename: str, lineno: int) -> None:
-        init_fields(self, module=module, filename=filename, lineno=lineno)
-
-    def __str__(self) -> str:
-        return f"{self.filename}:{self.lineno}"
 
 
 class Socket:
@@ -269,6 +253,20 @@ class BroadcastResult(Record):
         init_fields(self, delivered=delivered, gone=gone)
 
 
+# -- declaration checks ----------------------------------------------------------------------
+
+_declaration_checks = True
+
+
+def set_declaration_checks(enabled: bool) -> bool:
+    """Whether ``socket(...)`` and ``use(...)`` check signatures (:mod:`eventual.checks`); returns
+    the previous setting. The Lambda entry turns them off while it imports the entry module: the
+    deployed code was checked at synth, and the checks' ``inspect`` would cost each cold start."""
+    global _declaration_checks
+    previous, _declaration_checks = _declaration_checks, enabled
+    return previous
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 _registry: dict[str, Socket] = {}
@@ -317,21 +315,6 @@ def _register(sock: Socket) -> None:
     _registry[sock.name] = sock
 
 
-def _caller_location() -> Location | None:
-    """The first frame outside this package: where the user declared the socket."""
-    package_dir = os.path.dirname(__file__)
-    frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(frame.f_code.co_filename) == package_dir:
-        frame = frame.f_back  # type: ignore[assignment]
-    if frame is None:
-        return None
-    return Location(
-        module=str(frame.f_globals.get("__name__", "")),
-        filename=frame.f_code.co_filename,
-        lineno=frame.f_lineno,
-    )
-
-
 class SocketChain(Record):
     """A middleware chain that declares sockets; :data:`eventual.socket` is the empty one.
 
@@ -354,6 +337,10 @@ class SocketChain(Record):
         with keys ``"connect"``, ``"disconnect"``, ``"message"``.
         """
         steps_for(middleware)  # validate now, where the mistake is
+        if _declaration_checks:
+            from eventual.checks import check_middleware
+
+            check_middleware(middleware)
         return SocketChain((*self.middlewares, middleware))
 
     def socket(
@@ -371,7 +358,7 @@ class SocketChain(Record):
         ``$default`` and message routes of its own (any other key), the latter selected by
         ``route_selection`` (``$request.body.action``: a JSON message's ``action``)."""
         sock = Socket(
-            name,
+            check_socket_name(name),
             handlers or {},
             middlewares=self.middlewares,
             options=SocketOptions(
@@ -381,8 +368,12 @@ class SocketChain(Record):
                 track_connections=track_connections,
                 route_selection=route_selection,
             ),
-            location=_caller_location(),
+            location=caller_location(),
         )
+        if _declaration_checks:
+            from eventual.checks import check_socket
+
+            check_socket(sock)
         _register(sock)
         return sock
 

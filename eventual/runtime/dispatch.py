@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment
-from eventual.middleware import is_awaitable
+from eventual.middleware import culprit_of, describe, is_awaitable, name_of
 from eventual.requests import SocketRequest
 from eventual.runtime.apigateway import error_response, request_from_event, response_for
 from eventual.sockets import Socket
@@ -66,16 +66,23 @@ def log_failure(
     *,
     what: str = "handler",
 ) -> None:
-    """Log a failure of user code (a handler, or ``what`` else) as one JSON line, with its traceback."""
+    """Log a failure of user code as one JSON line, with its traceback: the middleware or handler
+    the error escaped from (:func:`eventual.middleware.culprit_of`), else ``what``."""
     import json
     import logging
     import traceback
 
+    culprit = culprit_of(error)
+    function = describe(culprit[1]) if culprit else None
+    if culprit and culprit[0] == "middleware":
+        what = f"middleware {name_of(culprit[1])}"
     rc = event.get("requestContext") or {}
     record = {
         "level": "ERROR",
         "message": f"{sock.name} {what} failed: {type(error).__name__}: {error}",
         "socket": sock.name,
+        "failed": culprit[0] if culprit else what,
+        "function": function,
         "route": rc.get("routeKey"),
         "connectionId": rc.get("connectionId"),
         "requestId": rc.get("requestId"),

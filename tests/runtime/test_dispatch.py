@@ -79,3 +79,56 @@ def test_lambda_request_id_reaches_the_failure_log(caplog: pytest.LogCaptureFixt
     failing = socket("failing", {"$default": boom})
     dispatch(failing, message_event("x"), DEPLOYMENT, lambda_context=LambdaContext())
     assert json.loads(caplog.records[0].getMessage())["awsRequestId"] == "lambda-req-42"
+
+
+# -- which step failed ---------------------------------------------------------------------------
+
+
+def require_token(request: Any, context: Any, next: Any) -> Any:
+    raise PermissionError("no token")
+
+
+def passes(request: Any, context: Any, next: Any) -> Any:
+    return next()
+
+
+def rewraps(request: Any, context: Any, next: Any) -> Any:
+    try:
+        return next()
+    except RuntimeError as error:
+        raise ValueError("wrapped") from error
+
+
+async def async_passes(request: Any, context: Any, next: Any) -> Any:
+    return await next()
+
+
+def failure_logged(sock: Any, caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="eventual.runtime"):
+        assert dispatch(sock, message_event("x"), DEPLOYMENT)["statusCode"] == 500
+    [record] = caplog.records
+    return json.loads(record.getMessage())  # type: ignore[no-any-return]
+
+
+def test_a_failing_middleware_is_named_not_the_handler(caplog: pytest.LogCaptureFixture) -> None:
+    guarded = socket.use(passes).use(require_token).socket("guarded", {"$default": boom})
+    logged = failure_logged(guarded, caplog)
+    assert logged["message"] == "guarded middleware require_token failed: PermissionError: no token"
+    assert logged["failed"] == "middleware"
+    assert logged["function"] == f"require_token ({__file__}:{require_token.__code__.co_firstlineno})"
+
+
+@pytest.mark.parametrize("outer", [passes, async_passes])
+def test_a_handler_failing_under_middleware_is_named(outer: Any, caplog: pytest.LogCaptureFixture) -> None:
+    sock = socket.use(outer).socket("handled", {"$default": boom})
+    logged = failure_logged(sock, caplog)
+    assert logged["message"] == "handled handler failed: RuntimeError: secret detail"
+    assert logged["failed"] == "handler"
+    assert logged["function"] == f"boom ({__file__}:{boom.__code__.co_firstlineno})"
+
+
+def test_a_middleware_raising_its_own_error_is_the_culprit(caplog: pytest.LogCaptureFixture) -> None:
+    sock = socket.use(rewraps).socket("rewrapping", {"$default": boom})
+    logged = failure_logged(sock, caplog)
+    assert logged["message"] == "rewrapping middleware rewraps failed: ValueError: wrapped"
