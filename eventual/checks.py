@@ -1,4 +1,5 @@
-"""Declaration-time checks of what a socket will call: handlers, middleware and authorizers.
+"""Declaration-time checks: a socket's name (:mod:`eventual.names`) and what it will call,
+its handlers, middleware and authorizer.
 
 A handler that takes the wrong arguments imports fine and fails on every event, and only
 ``cdk deploy`` and a client would find out. ``inspect.signature`` finds out at declaration: the
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from eventual.middleware import MiddlewareSpec, describe, steps_for
+from eventual.names import check_socket_name
 
 if TYPE_CHECKING:
     import inspect
@@ -27,7 +29,8 @@ _ANY = object()
 
 
 def check_socket(sock: Socket) -> Socket:
-    """Check every handler, middleware and the authorizer of ``sock``; return it."""
+    """Check the name, every handler, middleware and the authorizer of ``sock``; return it."""
+    check_socket_name(sock.name)
     for route_key, handler in sock.handlers.items():
         check_handler(sock.name, route_key, handler)
     for spec in sock.middlewares:

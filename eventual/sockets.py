@@ -16,7 +16,6 @@ from eventual.middleware import (
     compile_chain,
     steps_for,
 )
-from eventual.names import check_socket_name
 from eventual.payload import checked_payload
 from eventual.records import Record, init_fields
 from eventual.requests import Payload
@@ -358,7 +357,7 @@ class SocketChain(Record):
         ``$default`` and message routes of its own (any other key), the latter selected by
         ``route_selection`` (``$request.body.action``: a JSON message's ``action``)."""
         sock = Socket(
-            check_socket_name(name),
+            name,
             handlers or {},
             middlewares=self.middlewares,
             options=SocketOptions(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from eventual.payload import json_dumps
 from eventual.records import Record, init_fields
@@ -31,103 +31,118 @@ from eventual.requests import (
 )
 from eventual.routes import EventType, event_type_of
 
-# -- the shapes -------------------------------------------------------------------------------
-# For the type checker only: creating TypedDicts at import compiles every field's annotation,
-# which would cost each Lambda cold start a few milliseconds (docs/architecture.md, "Cold start").
-
+# The shapes, for the type checker only (eventual/runtime/shapes.py says why).
 if TYPE_CHECKING:
-
-    class CallerIdentity(TypedDict, total=False):
-        sourceIp: str
-        userAgent: str
-
-    class RequestContext(TypedDict, total=False):
-        """``event["requestContext"]`` of a WebSocket route's Lambda proxy integration."""
-
-        routeKey: Required[str]
-        eventType: Literal["CONNECT", "MESSAGE", "DISCONNECT"]
-        connectionId: Required[str]
-        requestId: str
-        extendedRequestId: str
-        messageId: str
-        requestTime: str
-        requestTimeEpoch: int
-        connectedAt: int
-        messageDirection: Literal["IN"]
-        stage: str
-        domainName: str
-        apiId: str
-        identity: CallerIdentity
-        authorizer: dict[str, Any]
-        """The authorizer's context (values as strings) plus ``principalId`` and ``integrationLatency``."""
-        disconnectStatusCode: int
-        disconnectReason: str
-
-    class WebSocketEvent(TypedDict, total=False):
-        """The event of a ``$connect``, ``$disconnect`` or message route."""
-
-        requestContext: Required[RequestContext]
-        headers: dict[str, str]
-        multiValueHeaders: dict[str, list[str]]
-        queryStringParameters: dict[str, str] | None
-        multiValueQueryStringParameters: dict[str, list[str]] | None
-        body: str
-        isBase64Encoded: bool
-
-    class AuthorizerEvent(WebSocketEvent, total=False):
-        """A Lambda REQUEST authorizer's input for a WebSocket ``$connect``."""
-
-        type: Literal["REQUEST"]
-        methodArn: str
-        stageVariables: dict[str, str]
-
-    class LambdaResponse(TypedDict, total=False):
-        """What a route's Lambda returns; ``body`` is the route response a message route sends back."""
-
-        statusCode: Required[int]
-        body: str
-        isBase64Encoded: bool
-        headers: dict[str, str]
-
+    from eventual.runtime.shapes import AuthorizerEvent as AuthorizerEvent
+    from eventual.runtime.shapes import CallerIdentity as CallerIdentity
+    from eventual.runtime.shapes import LambdaResponse as LambdaResponse
+    from eventual.runtime.shapes import RequestContext as RequestContext
+    from eventual.runtime.shapes import WebSocketEvent as WebSocketEvent
 
 _EMPTY: Mapping[str, Any] = {}
 
 # -- reading events, writing responses (the Lambda side) -------------------------------------
 
 
+class MalformedEvent(ValueError):
+    """Not an event API Gateway sends a WebSocket route; the message names what is wrong."""
+
+
+_MISSING: Any = object()
+_EVENT_TYPE_OF = {"CONNECT": "connect", "MESSAGE": "message", "DISCONNECT": "disconnect"}
+"""``requestContext.eventType`` as API Gateway sends it, and the event type of its route keys."""
+
+
+def _malformed(where: str, value: object, expected: str) -> MalformedEvent:
+    got = "missing" if value is _MISSING else f"{type(value).__name__} {value!r:.60}"
+    return MalformedEvent(f"{where} is {got}; API Gateway sends {expected}")
+
+
+def _is_map(value: object) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # Lambda's JSON gives dicts: fast
+
+
+def _ids_problem(rc: Mapping[str, Any]) -> MalformedEvent:  # which id is wrong, and how
+    for key in ("connectionId", "routeKey"):
+        value = rc.get(key, _MISSING)
+        if type(value) is not str or not value:
+            return _malformed(f"requestContext.{key}", value, "a non-empty string")
+    return _malformed("requestContext.requestId", rc.get("requestId"), "a string")
+
+
 def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
-    """The handler's request for an API Gateway WebSocket event."""
-    rc = event.get("requestContext") or _EMPTY
-    connection_id = rc.get("connectionId", "")
+    """The handler's request for an API Gateway WebSocket event; :class:`MalformedEvent` for
+    anything else, so nothing runs as ``$default`` by accident. Every event passes here: the
+    checks are inline type tests, and only a failed one builds its message (``bench_runtime``)."""
+    if type(event) is not dict and not isinstance(event, Mapping):
+        raise _malformed("the event", event, "an object")
+    rc = event.get("requestContext", _MISSING)
+    if type(rc) is not dict and not _is_map(rc):
+        raise _malformed("requestContext", rc, "an object")
+    connection_id, route_key = rc.get("connectionId"), rc.get("routeKey")
     request_id = rc.get("requestId", "")
-    identity = rc.get("authorizer") or None
-    route_key = rc.get("routeKey", "")
+    if type(connection_id) is not str or type(route_key) is not str or type(request_id) is not str:
+        raise _ids_problem(rc)
+    if not (connection_id and route_key):
+        raise _ids_problem(rc)
     event_type = event_type_of(route_key)
+    sent_type = rc.get("eventType", _MISSING)
+    if type(sent_type) is not str or _EVENT_TYPE_OF.get(sent_type) != event_type:
+        expected = next(name for name, kind in _EVENT_TYPE_OF.items() if kind == event_type)
+        raise _malformed("requestContext.eventType", sent_type, f"{expected!r} with route {route_key!r}")
+    identity = rc.get("authorizer") or None
+    if identity is not None and not _is_map(identity):
+        raise _malformed("requestContext.authorizer", identity, "an object (the authorizer's context)")
+    connected_at = rc.get("connectedAt")
+    if connected_at is not None and type(connected_at) is not int:
+        raise _malformed("requestContext.connectedAt", connected_at, "an integer (epoch milliseconds)")
     if event_type == "message":
         body = event.get("body")
-        if body is None:
-            body = ""
-        elif event.get("isBase64Encoded"):
-            body = binascii.a2b_base64(body)
-        return MessageRequest(connection_id, body, request_id, identity, event, route_key or "$default")
+        encoded = event.get("isBase64Encoded", False)
+        if type(body) is not str or encoded is not False:
+            body = _body(body, encoded)
+        return MessageRequest(connection_id, body, request_id, identity, event, route_key)
     if event_type == "connect":
-        headers = event.get("headers") or _EMPTY
         return ConnectRequest(
             connection_id,
-            dict(event.get("queryStringParameters") or _EMPTY),
-            {name.lower(): value for name, value in headers.items()},
+            _pairs(event, "queryStringParameters"),
+            _headers(event),
             request_id,
             identity,
             event,
         )
-    return DisconnectRequest(
-        connection_id,
-        rc.get("disconnectStatusCode"),
-        rc.get("disconnectReason"),
-        request_id,
-        identity,
-        event,
-    )
+    status, reason = rc.get("disconnectStatusCode"), rc.get("disconnectReason")
+    if status is not None and type(status) is not int:
+        raise _malformed("requestContext.disconnectStatusCode", status, "an integer close code")
+    if reason is not None and type(reason) is not str:
+        raise _malformed("requestContext.disconnectReason", reason, "a string")
+    return DisconnectRequest(connection_id, status, reason, request_id, identity, event)
+
+
+def _body(body: object, encoded: object) -> str | bytes:  # absent, base64 or malformed
+    if encoded is not None and type(encoded) is not bool:
+        raise _malformed("isBase64Encoded", encoded, "a boolean")
+    if body is None:
+        return ""
+    if type(body) is not str:
+        raise _malformed("body", body, "a string (base64 for a binary message)")
+    if not encoded:
+        return body
+    try:
+        return binascii.a2b_base64(body, strict_mode=True)
+    except binascii.Error as error:
+        raise MalformedEvent(f"body is not valid base64 ({error}), yet isBase64Encoded is true") from None
+
+
+def _pairs(event: Mapping[str, Any], key: str) -> dict[str, str]:
+    pairs = event.get(key) or _EMPTY
+    if not _is_map(pairs) or any(type(v) is not str for v in pairs.values()):
+        raise _malformed(key, pairs, "an object of strings")
+    return dict(pairs)
+
+
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in _pairs(event, "headers").items()}
 
 
 def response_for(event_type: EventType, result: Any) -> LambdaResponse:

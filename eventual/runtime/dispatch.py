@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from eventual.deployment import Deployment
 from eventual.middleware import culprit_of, describe, is_awaitable, name_of
 from eventual.requests import SocketRequest
-from eventual.runtime.apigateway import error_response, request_from_event, response_for
+from eventual.routes import ROUTES
+from eventual.runtime.apigateway import MalformedEvent, error_response, request_from_event, response_for
 from eventual.sockets import Socket
 
 if TYPE_CHECKING:
@@ -26,9 +27,19 @@ def dispatch(
     ``deployment`` current (what ``send``/``broadcast``/``connections`` reach).
 
     A handler exception never escapes: it is logged as one JSON line and answered the way
-    API Gateway answers a failed integration (500, no traceback in the body).
+    API Gateway answers a failed integration (500, no traceback in the body). So is an event API
+    Gateway would not send (:class:`~eventual.runtime.apigateway.MalformedEvent`): nothing runs.
     """
-    request = request_from_event(event)
+    try:
+        request = request_from_event(event)
+        if request.route_key not in ROUTES and request.route_key not in sock.message_routes:
+            raise MalformedEvent(
+                f"routeKey {request.route_key!r} is not a route of socket {sock.name!r} (its message "
+                f"routes: {', '.join(sock.message_routes) or 'none'}): the deployed API and this code "
+                "differ; deploy again"
+            )
+    except MalformedEvent as problem:
+        return refuse(sock, event, problem, lambda_context)
     event_type = request.type
     context = {"socket": sock.name, "service": deployment.service}
     with deployment.activate():
@@ -90,3 +101,29 @@ def log_failure(
         "traceback": "".join(traceback.format_exception(error)),
     }
     logging.getLogger("eventual.runtime").error(json.dumps(record, default=str))
+
+
+def refuse(sock: Socket, event: Any, problem: MalformedEvent, lambda_context: Any = None) -> LambdaResponse:
+    """Log an event API Gateway would not send as one JSON line naming what is wrong, and answer
+    what API Gateway answers for a failed integration: 500, ``Internal server error``."""
+    import json
+    import logging
+
+    rc = event.get("requestContext") if isinstance(event, Mapping) else None
+    rc = rc if isinstance(rc, Mapping) else {}
+    ids = [rc.get(key) for key in ("connectionId", "requestId", "routeKey")]
+    connection_id, request_id, route = (value if isinstance(value, str) else None for value in ids)
+    response = error_response(connection_id or "", request_id or "")
+    record = {
+        "level": "ERROR",
+        "message": f"{sock.name} refused a malformed event: {problem}",
+        "socket": sock.name,
+        "problem": str(problem),
+        "response": response,
+        "route": route,
+        "connectionId": connection_id,
+        "requestId": request_id,
+        "awsRequestId": getattr(lambda_context, "aws_request_id", None),
+    }
+    logging.getLogger("eventual.runtime").error(json.dumps(record, default=str))
+    return response
