@@ -18,8 +18,9 @@ class Connection(TypedDict):
 
     connectionId: str
     identity: Mapping[str, Any] | None
-    """What the socket's authorizer returned, as API Gateway passed it on (``requestContext.
-    authorizer``: the context plus ``principalId``); ``None`` on a socket without an authorizer."""
+    """What the socket's authorizer returned, as API Gateway passes it to ``$connect``
+    (``requestContext.authorizer``: the identity's values as strings, plus ``principalId``;
+    without API Gateway's ``integrationLatency``); ``None`` on a socket without an authorizer."""
     connectedAt: int
     """Epoch milliseconds, API Gateway's ``requestContext.connectedAt``."""
 

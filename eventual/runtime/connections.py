@@ -6,8 +6,9 @@ same interface (:class:`eventual.deployment.ConnectionStore`). ``$connect`` puts
 deletes, and a send that meets a gone connection deletes too.
 
 Both stores yield :class:`eventual.connections.Connection` records and leave out an item whose
-TTL has passed: DynamoDB deletes expired items only eventually (typically within days, "Using
-time to live (TTL) in DynamoDB"), so a lost ``$disconnect`` must not linger in ``connections()``.
+TTL has passed: DynamoDB deletes expired items in the background, typically within 48 hours, and
+until then reads return them ("Working with expired items", DynamoDB Developer Guide, which
+filters them with the same expression); a lost ``$disconnect`` must not linger in ``connections()``.
 """
 
 from __future__ import annotations

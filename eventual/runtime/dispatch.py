@@ -66,7 +66,11 @@ def _track(sock: Socket, deployment: Deployment, request: SocketRequest, respons
     if response["statusCode"] < 300:
         # API Gateway's own time of the connection, which connection_info reports too.
         connected_at = (request.event.get("requestContext") or {}).get("connectedAt")
-        deployment.connections.put(sock.name, request.connection_id, request.identity, connected_at)
+        identity = request.identity
+        if identity and "integrationLatency" in identity:
+            # API Gateway's timing of the authorizer call, not part of who connected.
+            identity = {key: value for key, value in identity.items() if key != "integrationLatency"}
+        deployment.connections.put(sock.name, request.connection_id, identity, connected_at)
 
 
 def log_failure(

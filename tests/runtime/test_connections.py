@@ -61,7 +61,8 @@ def items(dynamodb: Any) -> list[dict[str, Any]]:
 def test_connect_records_and_disconnect_removes(table: Any, deployment: Deployment) -> None:
     room = socket("room", {}, track_connections=True)
     event = connect_event("C1=")
-    event["requestContext"]["authorizer"] = {"principalId": "u1", "name": "Ada", "admin": True}
+    authorizer = {"principalId": "u1", "name": "Ada", "admin": True, "integrationLatency": 12}
+    event["requestContext"]["authorizer"] = authorizer
     assert dispatch(room, event, deployment) == {"statusCode": 200}
 
     [item] = items(table)
@@ -239,8 +240,8 @@ def test_both_stores_yield_the_same_records(store_at: Any) -> None:
 
 
 def test_expired_connections_are_left_out_before_the_sweep(store_at: Any) -> None:
-    """DynamoDB deletes expired items "typically within a few days" (Using time to live (TTL) in
-    DynamoDB), so a connection whose $disconnect was lost must not be listed or broadcast to."""
+    """DynamoDB deletes expired items typically within 48 hours and reads return them until then
+    ("Working with expired items"): a connection whose $disconnect was lost must not be listed."""
     store = store_at(1_800_000_000.0)
     store.put("room", "Old=", None)
     store_at(1_800_000_000.0 + connections.TTL_SECONDS - 1)
