@@ -107,9 +107,17 @@ def log_failure(
     logging.getLogger("eventual.runtime").error(json.dumps(record, default=str))
 
 
-def refuse(sock: Socket, event: Any, problem: MalformedEvent, lambda_context: Any = None) -> LambdaResponse:
-    """Log an event API Gateway would not send as one JSON line naming what is wrong, and answer
-    what API Gateway answers for a failed integration: 500, ``Internal server error``."""
+def refuse(
+    sock: Socket,
+    event: Any,
+    problem: MalformedEvent,
+    lambda_context: Any = None,
+    *,
+    response: LambdaResponse | None = None,
+) -> LambdaResponse:
+    """Log an event API Gateway would not send as one JSON line naming what is wrong and what the
+    client gets: ``response``, by default what API Gateway answers for a failed integration
+    (500, ``Internal server error``), which is returned."""
     import json
     import logging
 
@@ -117,7 +125,7 @@ def refuse(sock: Socket, event: Any, problem: MalformedEvent, lambda_context: An
     rc = rc if isinstance(rc, Mapping) else {}
     ids = [rc.get(key) for key in ("connectionId", "requestId", "routeKey")]
     connection_id, request_id, route = (value if isinstance(value, str) else None for value in ids)
-    response = error_response(connection_id or "", request_id or "")
+    response = response or error_response(connection_id or "", request_id or "")
     record = {
         "level": "ERROR",
         "message": f"{sock.name} refused a malformed event: {problem}",

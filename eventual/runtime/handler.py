@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, set_process_default
 from eventual.errors import AuthorizationDenied, ConfigurationError
-from eventual.runtime.dispatch import dispatch
+from eventual.runtime.apigateway import MalformedEvent
+from eventual.runtime.dispatch import dispatch, refuse
 from eventual.runtime.environment import FunctionConfiguration, configuration_from
 from eventual.sockets import Socket, set_declaration_checks, sockets_of
 
@@ -43,7 +44,12 @@ def authorize(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     from eventual.runtime.authorizer import deny_policy, policy, request_from_authorizer_event
 
     sock, deployment = _loaded or _cold_start()
-    request = request_from_authorizer_event(event)
+    try:
+        request = request_from_authorizer_event(event)
+    except MalformedEvent as problem:
+        # The authorizer's failure is API Gateway's 500 AUTHORIZER_CONFIGURATION_ERROR answer.
+        refuse(sock, event, problem, context, response={"statusCode": 500, "body": '{"message":null}'})
+        raise Exception("Internal server error") from None
     try:
         with deployment.activate():
             identity = run_authorizer(sock, request)
