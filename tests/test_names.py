@@ -46,3 +46,20 @@ def test_a_name_is_accepted_exactly_when_every_character_is_unreserved(name: str
 @pytest.mark.parametrize("name", ["", None, 3])
 def test_a_name_is_a_non_empty_string(name: object) -> None:
     assert socket_name_problem(name) == f"a socket needs a non-empty string name, got {name!r}"
+
+
+@given(st.text(max_size=12) | st.text(alphabet=UNRESERVED + " /%?#", min_size=1, max_size=12))
+def test_synth_refuses_exactly_what_declaration_refuses_with_the_same_message(name: str) -> None:
+    """One rule in both places (issue 12): the constructs' check of a name at synth."""
+    from eventual.constructs.errors import ServiceDefinitionError
+    from eventual.constructs.names import check_socket_name as synth_check
+
+    problem = socket_name_problem(name)
+    if not name:
+        return  # the core says "non-empty string", the constructs' copy says "URL path"
+    try:
+        synth_check(name)
+    except ServiceDefinitionError as refused:
+        assert str(refused) == problem
+    else:
+        assert problem is None
