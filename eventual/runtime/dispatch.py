@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment
-from eventual.middleware import culprit_of, describe, is_awaitable, name_of
+from eventual.middleware import is_awaitable
 from eventual.requests import SocketRequest
 from eventual.routes import ROUTES
 from eventual.runtime.apigateway import MalformedEvent, error_response, request_from_event, response_for
@@ -81,30 +81,10 @@ def log_failure(
     *,
     what: str = "handler",
 ) -> None:
-    """Log a failure of user code as one JSON line, with its traceback: the middleware or handler
-    the error escaped from (:func:`eventual.middleware.culprit_of`), else ``what``."""
-    import json
-    import logging
-    import traceback
+    """Log a failure of user code as one JSON line (:func:`eventual.runtime.failures.log_failure`)."""
+    from eventual.runtime import failures  # only a failure pays for compiling it
 
-    culprit = culprit_of(error)
-    function = describe(culprit[1]) if culprit else None
-    if culprit and culprit[0] == "middleware":
-        what = f"middleware {name_of(culprit[1])}"
-    rc = event.get("requestContext") or {}
-    record = {
-        "level": "ERROR",
-        "message": f"{sock.name} {what} failed: {type(error).__name__}: {error}",
-        "socket": sock.name,
-        "failed": culprit[0] if culprit else what,
-        "function": function,
-        "route": rc.get("routeKey"),
-        "connectionId": rc.get("connectionId"),
-        "requestId": rc.get("requestId"),
-        "awsRequestId": getattr(lambda_context, "aws_request_id", None),
-        "traceback": "".join(traceback.format_exception(error)),
-    }
-    logging.getLogger("eventual.runtime").error(json.dumps(record, default=str))
+    failures.log_failure(sock, event, error, lambda_context, what=what)
 
 
 def refuse(
@@ -115,27 +95,7 @@ def refuse(
     *,
     response: LambdaResponse | None = None,
 ) -> LambdaResponse:
-    """Log an event API Gateway would not send as one JSON line naming what is wrong and what the
-    client gets: ``response``, by default what API Gateway answers for a failed integration
-    (500, ``Internal server error``), which is returned."""
-    import json
-    import logging
+    """Log a malformed event and answer it (:func:`eventual.runtime.failures.refuse`)."""
+    from eventual.runtime import failures
 
-    rc = event.get("requestContext") if isinstance(event, Mapping) else None
-    rc = rc if isinstance(rc, Mapping) else {}
-    ids = [rc.get(key) for key in ("connectionId", "requestId", "routeKey")]
-    connection_id, request_id, route = (value if isinstance(value, str) else None for value in ids)
-    response = response or error_response(connection_id or "", request_id or "")
-    record = {
-        "level": "ERROR",
-        "message": f"{sock.name} refused a malformed event: {problem}",
-        "socket": sock.name,
-        "problem": str(problem),
-        "response": response,
-        "route": route,
-        "connectionId": connection_id,
-        "requestId": request_id,
-        "awsRequestId": getattr(lambda_context, "aws_request_id", None),
-    }
-    logging.getLogger("eventual.runtime").error(json.dumps(record, default=str))
-    return response
+    return failures.refuse(sock, event, problem, lambda_context, response=response)
