@@ -26,9 +26,10 @@ from eventual.requests import (
     SocketRequest,
     SocketResponse,
 )
-from eventual.sockets import BroadcastResult, Socket, SocketChain, SocketOptions, socket
+from eventual.sockets import Socket, SocketChain, SocketOptions, socket
 
 if TYPE_CHECKING:
+    from eventual.broadcast import BroadcastResult
     from eventual.connections import Connection, ConnectionInfo
 
 __version__ = "0.1.0"
@@ -63,10 +64,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``Connection`` and ``ConnectionInfo`` on first use: they are ``TypedDict``s, which cost a
-    Lambda cold start to create (docs/architecture.md, "Cold start")."""
+    """Types on first use, not at every Lambda cold start (docs/architecture.md, "Cold start"):
+    ``Connection``/``ConnectionInfo`` are ``TypedDict``s, ``BroadcastResult`` lives with the
+    broadcast's thread pool."""
     if name in ("Connection", "ConnectionInfo"):
         import eventual.connections
 
         return getattr(eventual.connections, name)
+    if name == "BroadcastResult":
+        import eventual.broadcast
+
+        return eventual.broadcast.BroadcastResult
     raise AttributeError(f"module 'eventual' has no attribute {name!r}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, current_deployment
 from eventual.errors import ConfigurationError, ConnectionGone, DuplicateSocketError
-from eventual.location import Location, caller_location
 from eventual.middleware import (
     Dispatch,
     Handler,
@@ -31,6 +31,7 @@ from eventual.routes import (
 )
 
 if TYPE_CHECKING:
+    from eventual.broadcast import BroadcastResult
     from eventual.connections import Connection, ConnectionInfo
 
 
@@ -78,6 +79,23 @@ class SocketOptions(Record):
             track_connections=track_connections,
             route_selection=route_selection,
         )
+
+
+class Location(Record):
+    """Where a socket was declared, for error messages."""
+
+    __slots__ = ("filename", "lineno", "module")
+    _compared = ("module", "filename", "lineno")
+
+    module: str
+    filename: str
+    lineno: int
+
+    def __init__(self, module: str, filename: str, lineno: int) -> None:
+        init_fields(self, module=module, filename=filename, lineno=lineno)
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.lineno}"
 
 
 class Socket:
@@ -239,28 +257,12 @@ class Socket:
             )
 
 
-class BroadcastResult(Record):
-    """What a broadcast did: messages delivered, and connections found gone (and forgotten)."""
-
-    __slots__ = ("delivered", "gone")
-    _compared = ("delivered", "gone")
-
-    delivered: int
-    gone: int
-
-    def __init__(self, delivered: int, gone: int) -> None:
-        init_fields(self, delivered=delivered, gone=gone)
-
-
-# -- declaration checks ----------------------------------------------------------------------
-
 _declaration_checks = True
 
 
 def set_declaration_checks(enabled: bool) -> bool:
-    """Whether ``socket(...)`` and ``use(...)`` check signatures (:mod:`eventual.checks`); returns
-    the previous setting. The Lambda entry turns them off while it imports the entry module: the
-    deployed code was checked at synth, and the checks' ``inspect`` would cost each cold start."""
+    """Whether ``socket(...)``/``use(...)`` run :mod:`eventual.checks`; returns the previous value.
+    Off while the Lambda entry imports the entry: synth checked it, and ``inspect`` costs ~3 ms."""
     global _declaration_checks
     previous, _declaration_checks = _declaration_checks, enabled
     return previous
@@ -314,6 +316,21 @@ def _register(sock: Socket) -> None:
     _registry[sock.name] = sock
 
 
+def _caller_location() -> Location | None:
+    """The first frame outside this package: where the user declared the socket."""
+    package_dir = os.path.dirname(__file__)
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == package_dir:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return None
+    return Location(
+        module=str(frame.f_globals.get("__name__", "")),
+        filename=frame.f_code.co_filename,
+        lineno=frame.f_lineno,
+    )
+
+
 class SocketChain(Record):
     """A middleware chain that declares sockets; :data:`eventual.socket` is the empty one.
 
@@ -337,7 +354,7 @@ class SocketChain(Record):
         """
         steps_for(middleware)  # validate now, where the mistake is
         if _declaration_checks:
-            from eventual.checks import check_middleware
+            from eventual.checks import check_middleware  # inspect: see set_declaration_checks
 
             check_middleware(middleware)
         return SocketChain((*self.middlewares, middleware))
@@ -367,7 +384,7 @@ class SocketChain(Record):
                 track_connections=track_connections,
                 route_selection=route_selection,
             ),
-            location=caller_location(),
+            location=_caller_location(),
         )
         if _declaration_checks:
             from eventual.checks import check_socket

@@ -22,7 +22,6 @@ LAYERS: dict[str, int] = {
     "eventual.payload": 0,
     "eventual.connections": 0,
     "eventual.names": 0,
-    "eventual.location": 0,
     # 1: the programming model
     "eventual": 1,
     "eventual.middleware": 1,
