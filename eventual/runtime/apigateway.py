@@ -6,10 +6,10 @@ with routes for WebSocket APIs", the Lambda proxy integration input of WebSocket
 
 - read: :func:`request_from_event` turns an event into the handler's request;
   :func:`response_for` and :func:`error_response` turn a handler's result into the response;
-- written: :func:`connect_event`, :func:`message_event`, :func:`disconnect_event` and
-  :func:`authorizer_event` build events as API Gateway sends them (the dev server, the test
-  client and the tests use them), and :func:`reply_of` reads back the message a response
-  carries to the client.
+- written: ``connect_event``, ``message_event``, ``disconnect_event`` and ``authorizer_event``
+  build events as API Gateway sends them (the dev server, the test client and the tests use
+  them; defined in :mod:`eventual.runtime.gateway_events`, loaded on first use), and
+  :func:`reply_of` reads back the message a response carries to the client.
 
 The Lambda entry imports this module, so it keeps to what a cold start already has.
 """
@@ -17,11 +17,10 @@ The Lambda entry imports this module, so it keeps to what a cold start already h
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.payload import json_dumps
-from eventual.records import Record, init_fields
 from eventual.requests import (
     ConnectRequest,
     DisconnectRequest,
@@ -33,6 +32,14 @@ from eventual.routes import EventType, event_type_of
 
 # The shapes, for the type checker only (eventual/runtime/shapes.py says why).
 if TYPE_CHECKING:
+    from eventual.runtime.gateway_events import Caller as Caller
+    from eventual.runtime.gateway_events import Stage as Stage
+    from eventual.runtime.gateway_events import authorizer_event as authorizer_event
+    from eventual.runtime.gateway_events import connect_event as connect_event
+    from eventual.runtime.gateway_events import disconnect_event as disconnect_event
+    from eventual.runtime.gateway_events import message_event as message_event
+    from eventual.runtime.gateway_events import request_context as request_context
+    from eventual.runtime.gateway_events import request_time as request_time
     from eventual.runtime.shapes import AuthorizerEvent as AuthorizerEvent
     from eventual.runtime.shapes import CallerIdentity as CallerIdentity
     from eventual.runtime.shapes import LambdaResponse as LambdaResponse
@@ -206,195 +213,16 @@ def reply_of(response: Mapping[str, Any]) -> str | bytes | None:
 
 
 # -- writing events (the dev server, the test client, the tests) ------------------------------
+# In runtime/gateway_events.py, loaded on first use: a Lambda function never writes an event,
+# and compiling the writers would cost its cold start.
+
+_WRITERS = {"Stage", "Caller", "request_time", "request_context", "connect_event"}
+_WRITERS |= {"authorizer_event", "message_event", "disconnect_event"}
 
 
-class Stage(Record):
-    """The deployed stage an event comes through: ``wss://{domain_name}/{stage}``."""
+def __getattr__(name: str) -> Any:
+    if name in _WRITERS:
+        from eventual.runtime import gateway_events
 
-    __slots__ = ("account", "api_id", "domain_name", "region", "stage")
-    _compared = ("domain_name", "stage", "api_id", "region", "account")
-
-    domain_name: str
-    """``{api_id}.execute-api.{region}.amazonaws.com`` in the cloud, ``host:port`` locally."""
-    stage: str
-    api_id: str
-    region: str
-    account: str
-
-    def __init__(
-        self,
-        domain_name: str,
-        stage: str = "local",
-        api_id: str = "local",
-        region: str = "us-east-1",
-        account: str = "000000000000",
-    ) -> None:
-        init_fields(self, domain_name=domain_name, stage=stage, api_id=api_id, region=region, account=account)
-
-
-class Caller(Record):
-    """What API Gateway knows of one connection and puts in each of its events."""
-
-    __slots__ = ("connected_at", "connection_id", "identity", "source_ip", "user_agent")
-    _compared = ("connection_id", "source_ip", "user_agent", "connected_at", "identity")
-
-    connection_id: str
-    source_ip: str
-    user_agent: str
-    connected_at: int
-    """Epoch milliseconds."""
-    identity: dict[str, Any] | None
-    """``requestContext.authorizer`` (sockets with an authorizer)."""
-
-    def __init__(
-        self,
-        connection_id: str,
-        source_ip: str,
-        user_agent: str,
-        connected_at: int,
-        identity: dict[str, Any] | None = None,
-    ) -> None:
-        init_fields(
-            self,
-            connection_id=connection_id,
-            source_ip=source_ip,
-            user_agent=user_agent,
-            connected_at=connected_at,
-            identity=identity,
-        )
-
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def request_time(epoch_ms: int) -> str:
-    """``09/Feb/2024:18:11:43 +0000``, API Gateway's ``requestTime`` (locale-independent)."""
-    import time
-
-    t = time.gmtime(epoch_ms / 1000)
-    day = f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}"
-    return f"{day}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
-
-
-def request_context(
-    stage: Stage,
-    caller: Caller,
-    route_key: str,
-    *,
-    request_id: str,
-    at: int,
-) -> RequestContext:
-    """The ``requestContext`` every WebSocket event carries."""
-    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
-    context: RequestContext = {
-        "routeKey": route_key,
-        "eventType": event_type,  # type: ignore[typeddict-item]
-        "extendedRequestId": request_id,
-        "requestTime": request_time(at),
-        "messageDirection": "IN",
-        "stage": stage.stage,
-        "connectedAt": caller.connected_at,
-        "requestTimeEpoch": at,
-        "identity": {"sourceIp": caller.source_ip, "userAgent": caller.user_agent},
-        "requestId": request_id,
-        "domainName": stage.domain_name,
-        "connectionId": caller.connection_id,
-        "apiId": stage.api_id,
-    }
-    if caller.identity is not None:
-        context["authorizer"] = caller.identity
-    return context
-
-
-def connect_event(
-    stage: Stage,
-    caller: Caller,
-    *,
-    headers: Iterable[tuple[str, str]],
-    query: Iterable[tuple[str, str]] = (),
-    request_id: str,
-) -> WebSocketEvent:
-    """``$connect``: the upgrade request's headers (as sent, repeats kept) and query pairs.
-
-    API Gateway leaves both query keys out when there is no query string; the single-value maps
-    keep the last of repeated names.
-    """
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in headers:
-        multi_headers.setdefault(name, []).append(value)
-    event: WebSocketEvent = {
-        "headers": {name: values[-1] for name, values in multi_headers.items()},
-        "multiValueHeaders": multi_headers,
-        "requestContext": request_context(
-            stage, caller, "$connect", request_id=request_id, at=caller.connected_at
-        ),
-        "isBase64Encoded": False,
-    }
-    multi_query: dict[str, list[str]] = {}
-    for name, value in query:
-        multi_query.setdefault(name, []).append(value)
-    if multi_query:
-        event["queryStringParameters"] = {name: values[-1] for name, values in multi_query.items()}
-        event["multiValueQueryStringParameters"] = multi_query
-    return event
-
-
-def authorizer_event(
-    stage: Stage,
-    caller: Caller,
-    *,
-    headers: Iterable[tuple[str, str]],
-    query: Iterable[tuple[str, str]] = (),
-    request_id: str,
-) -> AuthorizerEvent:
-    """The REQUEST authorizer's input: the ``$connect`` event plus ``type`` and ``methodArn``."""
-    event: AuthorizerEvent = {
-        **connect_event(stage, caller, headers=headers, query=query, request_id=request_id),
-        "type": "REQUEST",
-        "methodArn": (
-            f"arn:aws:execute-api:{stage.region}:{stage.account}:{stage.api_id}/{stage.stage}/$connect"
-        ),
-        "stageVariables": {},
-    }
-    return event
-
-
-def message_event(
-    stage: Stage,
-    caller: Caller,
-    body: str | bytes,
-    *,
-    request_id: str,
-    message_id: str,
-    at: int,
-    route_key: str = "$default",
-) -> WebSocketEvent:
-    """A message; a ``bytes`` body travels base64-encoded with ``isBase64Encoded``."""
-    context = request_context(stage, caller, route_key, request_id=request_id, at=at)
-    context["messageId"] = message_id
-    if isinstance(body, bytes):
-        encoded = binascii.b2a_base64(body, newline=False).decode("ascii")
-        return {"requestContext": context, "body": encoded, "isBase64Encoded": True}
-    return {"requestContext": context, "body": body, "isBase64Encoded": False}
-
-
-def disconnect_event(
-    stage: Stage,
-    caller: Caller,
-    *,
-    status_code: int,
-    reason: str,
-    request_id: str,
-    at: int,
-) -> WebSocketEvent:
-    """``$disconnect``, with the close code and reason API Gateway reports."""
-    context = request_context(stage, caller, "$disconnect", request_id=request_id, at=at)
-    context["disconnectStatusCode"] = status_code
-    context["disconnectReason"] = reason
-    headers = {"Host": stage.domain_name, "X-Forwarded-For": caller.source_ip}
-    return {
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "requestContext": context,
-        "isBase64Encoded": False,
-    }
+        return getattr(gateway_events, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
