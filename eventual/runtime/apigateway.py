@@ -69,12 +69,23 @@ def _is_map(value: object) -> bool:
     return type(value) is dict or isinstance(value, Mapping)  # Lambda's JSON gives dicts: fast
 
 
-def _ids_problem(rc: Mapping[str, Any]) -> MalformedEvent:  # which id is wrong, and how
+def _is_int(value: object) -> bool:
+    """An int, or a subclass such as the dev server's ``CloseCode``; never a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ids_problem(rc: Mapping[str, Any]) -> MalformedEvent | None:
+    """Which id is wrong, and how; ``None`` where they are ``str`` subclasses, not ``str``."""
     for key in ("connectionId", "routeKey"):
         value = rc.get(key, _MISSING)
-        if type(value) is not str or not value:
+        if not isinstance(value, str) or not value:
             return _malformed(f"requestContext.{key}", value, "a non-empty string")
-    return _malformed("requestContext.requestId", rc.get("requestId"), "a string")
+    request_id = rc.get("requestId", "")
+    return (
+        None
+        if isinstance(request_id, str)
+        else _malformed("requestContext.requestId", request_id, "a string")
+    )
 
 
 def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
@@ -89,19 +100,21 @@ def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
     connection_id, route_key = rc.get("connectionId"), rc.get("routeKey")
     request_id = rc.get("requestId", "")
     if type(connection_id) is not str or type(route_key) is not str or type(request_id) is not str:
-        raise _ids_problem(rc)
+        problem = _ids_problem(rc)
+        if problem is not None:
+            raise problem
     if not (connection_id and route_key):
-        raise _ids_problem(rc)
+        raise _ids_problem(rc) or MalformedEvent("requestContext lacks an id")
     event_type = event_type_of(route_key)
     sent_type = rc.get("eventType", _MISSING)
-    if type(sent_type) is not str or _EVENT_TYPE_OF.get(sent_type) != event_type:
+    if not isinstance(sent_type, str) or _EVENT_TYPE_OF.get(sent_type) != event_type:
         expected = next(name for name, kind in _EVENT_TYPE_OF.items() if kind == event_type)
         raise _malformed("requestContext.eventType", sent_type, f"{expected!r} with route {route_key!r}")
     identity = rc.get("authorizer") or None
     if identity is not None and not _is_map(identity):
         raise _malformed("requestContext.authorizer", identity, "an object (the authorizer's context)")
     connected_at = rc.get("connectedAt")
-    if connected_at is not None and type(connected_at) is not int:
+    if connected_at is not None and type(connected_at) is not int and not _is_int(connected_at):
         raise _malformed("requestContext.connectedAt", connected_at, "an integer (epoch milliseconds)")
     if event_type == "message":
         body = event.get("body")
@@ -119,9 +132,9 @@ def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
             event,
         )
     status, reason = rc.get("disconnectStatusCode"), rc.get("disconnectReason")
-    if status is not None and type(status) is not int:
+    if status is not None and not _is_int(status):
         raise _malformed("requestContext.disconnectStatusCode", status, "an integer close code")
-    if reason is not None and type(reason) is not str:
+    if reason is not None and not isinstance(reason, str):
         raise _malformed("requestContext.disconnectReason", reason, "a string")
     return DisconnectRequest(connection_id, status, reason, request_id, identity, event)
 
@@ -131,7 +144,7 @@ def _body(body: object, encoded: object) -> str | bytes:  # absent, base64 or ma
         raise _malformed("isBase64Encoded", encoded, "a boolean")
     if body is None:
         return ""
-    if type(body) is not str:
+    if not isinstance(body, str):
         raise _malformed("body", body, "a string (base64 for a binary message)")
     if not encoded:
         return body
@@ -143,7 +156,7 @@ def _body(body: object, encoded: object) -> str | bytes:  # absent, base64 or ma
 
 def _pairs(event: Mapping[str, Any], key: str) -> dict[str, str]:
     pairs = event.get(key) or _EMPTY
-    if not _is_map(pairs) or any(type(v) is not str for v in pairs.values()):
+    if not _is_map(pairs) or any(not isinstance(v, str) for v in pairs.values()):
         raise _malformed(key, pairs, "an object of strings")
     return dict(pairs)
 

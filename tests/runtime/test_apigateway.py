@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import enum
 import json
 from typing import Any
 
@@ -353,3 +354,18 @@ def test_any_json_in_any_field_parses_or_is_refused_as_malformed(
     except MalformedEvent:
         return
     assert request.connection_id and request.route_key
+
+
+def test_int_and_str_subclasses_pass_as_what_json_would_give() -> None:
+    """The dev server hands its close code over as websockets' CloseCode, an IntEnum."""
+    close = enum.IntEnum("CloseCode", {"NORMAL_CLOSURE": 1000}).NORMAL_CLOSURE
+    request = request_from_event(with_(disconnect_event(), close, "requestContext", "disconnectStatusCode"))
+    assert request.status_code == 1000  # type: ignore[union-attr]
+
+    class Text(str):
+        pass
+
+    event = with_(message_event("x"), Text("C1="), "requestContext", "connectionId")
+    assert request_from_event(event).connection_id == "C1="
+    with pytest.raises(MalformedEvent, match="disconnectStatusCode is bool True"):
+        request_from_event(with_(disconnect_event(), True, "requestContext", "disconnectStatusCode"))
