@@ -1,5 +1,5 @@
-"""The sides a parity test runs on. Each offers ``connect``, ``send``, ``disconnect``, ``expire``
-and ``failures`` (see ``lambda_side.LambdaSide``); a test asserts one outcome for all of them.
+"""The sides a parity test runs on. Each offers ``connect``, ``send``, ``disconnect``, ``expire``,
+``failures`` and ``declare`` (see ``lambda_side.LambdaSide``); a test asserts one outcome for all.
 
 To add the dev server: a ``LocalSide`` driving ``eventual local`` with a real client, and
 ``"local"`` in ``SIDES``. Tests marked ``lambda_only`` exercise what only the Lambda entry can

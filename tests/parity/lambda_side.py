@@ -15,7 +15,10 @@ import importlib
 import itertools
 import json
 import logging
+import sys
+import textwrap
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,6 +139,21 @@ class LambdaSide:
             ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
             ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
         )
+
+    def declare(self, directory: Path, source: str) -> str | None:
+        """Import an entry the way synth does (declaration checks on): what it refuses it with,
+        or ``None``. The cloud's side of a declaration is synth: nothing else reaches Lambda."""
+        name = f"parity_entry_{abs(hash(source))}"
+        (directory / f"{name}.py").write_text(textwrap.dedent(source))
+        self._env.syspath_prepend(str(directory))
+        self._env.setattr("eventual.sockets._registry", {})
+        try:
+            importlib.import_module(name)
+        except Exception as error:
+            return f"{type(error).__name__}: {error}"
+        finally:
+            sys.modules.pop(name, None)
+        return None
 
     def failures(self) -> list[dict[str, Any]]:
         """The function's failure log lines, each one JSON object."""

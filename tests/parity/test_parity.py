@@ -5,10 +5,7 @@ Each expectation names the documentation it comes from.
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -74,33 +71,18 @@ def test_connection_info_is_json_a_handler_can_return(side: Any) -> None:
 # -- item 3: declaration checks ---------------------------------------------------------------------
 
 
-def declare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> Exception | None:
-    """Import an entry as synth and the dev server do (declaration checks on)."""
-    name = f"parity_entry_{abs(hash(source))}"
-    (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr("eventual.sockets._registry", {})
-    try:
-        importlib.import_module(name)
-    except Exception as error:
-        return error
-    finally:
-        sys.modules.pop(name, None)
-    return None
-
-
 def test_a_name_that_cannot_be_a_url_path_segment_is_refused_where_synth_refuses_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    side: Any, tmp_path: Path
 ) -> None:
     """A WebSocket URL is wss://{api}.execute-api.{region}.amazonaws.com/{stage}; the dev server
     serves a socket at a path segment, which takes RFC 3986's unreserved characters as they are."""
-    error = declare(tmp_path, monkeypatch, 'from eventual import socket\nsocket("my socket/1", {})\n')
-    assert isinstance(error, ValueError)
-    assert str(error).startswith("socket name 'my socket/1' cannot appear in a URL path")
+    refusal = side.declare(tmp_path, 'from eventual import socket\nsocket("my socket/1", {})\n')
+    assert refusal is not None
+    assert "socket name 'my socket/1' cannot appear in a URL path" in refusal
 
 
 def test_a_handler_that_cannot_take_request_and_context_is_refused_at_declaration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    side: Any, tmp_path: Path
 ) -> None:
     """Lambda calls the integration with the event; eventual calls the handler with (request,
     context), so a handler taking neither would fail every event with a 500."""
@@ -110,9 +92,9 @@ def test_a_handler_that_cannot_take_request_and_context_is_refused_at_declaratio
             return None
         socket("chat", {"$connect": on_connect})
     """
-    error = declare(tmp_path, monkeypatch, source)
-    assert isinstance(error, TypeError)
-    assert "on_connect (" in str(error) and "takes () but must take (request, context)" in str(error)
+    refusal = side.declare(tmp_path, source)
+    assert refusal is not None
+    assert "on_connect (" in refusal and "takes () but must take (request, context)" in refusal
 
 
 def test_a_failing_middleware_answers_500_and_the_log_names_it(side: Any) -> None:
