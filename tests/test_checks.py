@@ -9,6 +9,8 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eventual import Socket, socket
 from eventual.checks import check_authorizer, check_handler, check_middleware, check_socket
@@ -155,3 +157,56 @@ print(json.dumps([loaded, _declaration_checks]))
 """
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert json.loads(out.stdout.splitlines()[-1]) == [[], True]
+
+
+KIND_ORDER = ["positional_only", "plain", "default", "keyword_only", "keyword_default"]
+_kinds = st.sampled_from(KIND_ORDER)
+_names = st.sampled_from(["request", "context", "next", "a", "b"])
+
+
+@st.composite
+def signatures(draw: st.DrawFn) -> str:
+    """A Python parameter list, in a valid order, with optional *args and **kwargs."""
+    kinds = sorted(draw(st.lists(_kinds, max_size=4)), key=KIND_ORDER.index)
+    names = draw(st.lists(_names, min_size=len(kinds), max_size=len(kinds), unique=True))
+    positional = [n for k, n in zip(kinds, names, strict=True) if k == "positional_only"]
+    parts = [*positional, "/"] if positional else []
+    for kind, name in zip(kinds, names, strict=True):
+        if kind in ("plain", "default"):
+            parts.append(name + ("=None" if kind == "default" else ""))  # sorted: defaults come last
+    star = draw(st.booleans())
+    keyword = [
+        f"{n}{'=None' if k == 'keyword_default' else ''}"
+        for k, n in zip(kinds, names, strict=True)
+        if k.startswith("keyword")
+    ]
+    if star or keyword:
+        parts.append("*args" if star else "*")
+    parts += keyword
+    if draw(st.booleans()):
+        parts.append("**kwargs")
+    return ", ".join(parts)
+
+
+@given(signatures())
+def test_the_checks_refuse_exactly_what_the_call_would_refuse(parameters: str) -> None:
+    """A handler is refused at declaration iff calling it as dispatch does raises TypeError."""
+    namespace: dict[str, Any] = {}
+    exec(f"def fn({parameters}):\n    return None", namespace)
+    fn = namespace["fn"]
+    for check, call in [
+        (lambda: check_handler("s", "$default", fn), lambda: fn(1, 2)),
+        (lambda: check_middleware(fn), lambda: fn(request=1, context=2, next=3)),
+        (lambda: check_authorizer("s", fn), lambda: fn(1)),
+    ]:
+        try:
+            call()
+            calls = True
+        except TypeError:
+            calls = False
+        try:
+            check()
+            accepted = True
+        except TypeError:
+            accepted = False
+        assert accepted == calls, parameters
