@@ -134,7 +134,7 @@ def run() -> list[Figure]:
         deployment = deployment_from({TABLE_ENV: TABLE, URLS_ENV: urls})
         with deployment.activate():
             # The clients a warm Lambda already has.
-            next(deployment.connections.connection_ids(SOCKET)), deployment.management(SOCKET)
+            next(deployment.connections.connections(SOCKET)), deployment.management(SOCKET)
 
             counting = True
             start = time.perf_counter()

@@ -3,6 +3,8 @@
 This module imports nothing heavy: it is what ships to Lambda.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from eventual.errors import (
     AuthorizationDenied,
     ConfigurationError,
@@ -24,7 +26,11 @@ from eventual.requests import (
     SocketRequest,
     SocketResponse,
 )
-from eventual.sockets import BroadcastResult, Socket, SocketChain, SocketOptions, socket
+from eventual.sockets import Socket, SocketChain, SocketOptions, socket
+
+if TYPE_CHECKING:
+    from eventual.broadcast import BroadcastResult
+    from eventual.connections import Connection, ConnectionInfo
 
 __version__ = "0.1.0"
 
@@ -33,7 +39,9 @@ __all__ = [
     "BroadcastResult",
     "ConfigurationError",
     "ConnectRequest",
+    "Connection",
     "ConnectionGone",
+    "ConnectionInfo",
     "Context",
     "DisconnectRequest",
     "DuplicateSocketError",
@@ -53,3 +61,18 @@ __all__ = [
     "__version__",
     "socket",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Types on first use, not at every Lambda cold start (docs/architecture.md, "Cold start"):
+    ``Connection``/``ConnectionInfo`` are ``TypedDict``s, ``BroadcastResult`` lives with the
+    broadcast's thread pool."""
+    if name in ("Connection", "ConnectionInfo"):
+        import eventual.connections
+
+        return getattr(eventual.connections, name)
+    if name == "BroadcastResult":
+        import eventual.broadcast
+
+        return eventual.broadcast.BroadcastResult
+    raise AttributeError(f"module 'eventual' has no attribute {name!r}")

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar, Token
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eventual.errors import ConfigurationError, SocketNotDeployed
 from eventual.records import Record, init_fields
+
+if TYPE_CHECKING:
+    from eventual.connections import Connection, ConnectionInfo
 
 
 class SocketUrls(Record):
@@ -46,18 +49,29 @@ class ManagementApi(Protocol):
 
     def disconnect(self, connection_id: str) -> None: ...
 
-    def info(self, connection_id: str) -> dict[str, Any]: ...
+    def info(self, connection_id: str) -> ConnectionInfo:
+        """API Gateway's record of the connection (``GetConnection``), in eventual's shape;
+        raises :class:`eventual.ConnectionGone`."""
+        ...
 
 
 class ConnectionStore(Protocol):
     """Who is connected to which socket (sockets with ``track_connections=True``)."""
 
-    def put(self, socket: str, connection_id: str, identity: Mapping[str, Any] | None) -> None: ...
+    def put(
+        self,
+        socket: str,
+        connection_id: str,
+        identity: Mapping[str, Any] | None,
+        connected_at: int | None = None,
+    ) -> None:
+        """Record a connection: its identity and when it connected (epoch ms; ``None``: now)."""
+        ...
 
     def delete(self, socket: str, connection_id: str) -> None: ...
 
-    def connection_ids(self, socket: str) -> Iterator[str]:
-        """Every tracked connection of ``socket``, one page at a time."""
+    def connections(self, socket: str) -> Iterator[Connection]:
+        """Every tracked connection of ``socket``, read one page at a time, expired ones left out."""
         ...
 
 

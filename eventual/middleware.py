@@ -59,8 +59,46 @@ def steps_for(spec: MiddlewareSpec) -> dict[EventType, Callable[..., Any]]:
     return steps
 
 
-def _name(fn: Callable[..., Any]) -> str:
+def name_of(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def code_of(fn: object) -> Any:
+    """The code object that runs when ``fn`` is called (through partials, bound methods and
+    callable objects), or ``None`` for a builtin."""
+    while isinstance(fn, partial):
+        fn = fn.func
+    fn = getattr(fn, "__func__", fn)  # bound methods
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        call = getattr(type(fn), "__call__", None)  # noqa: B004 - a callable object
+        code = getattr(getattr(call, "__func__", call), "__code__", None)
+    return code
+
+
+def describe(fn: Callable[..., Any]) -> str:
+    """``name (file:line)``: which function, and where it is, for error messages and logs."""
+    code = code_of(getattr(fn, "__wrapped__", fn))  # functools.wraps: where the user's code is
+    where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+    return f"{name_of(fn)}{where}"
+
+
+CULPRIT = "_eventual_culprit"
+"""The attribute naming the step an exception came from: ``("middleware" | "handler", fn)``."""
+
+
+def _blame(error: BaseException, kind: str, fn: Callable[..., Any]) -> None:
+    """Name the innermost step an exception escaped, so the failure log names it; an outer step
+    only passes it on. Costs nothing until something fails."""
+    # An exception type without a __dict__ takes no attribute: its log then says "handler".
+    if getattr(error, CULPRIT, None) is None and hasattr(error, "__dict__"):
+        setattr(error, CULPRIT, (kind, fn))
+
+
+def culprit_of(error: BaseException) -> tuple[str, Callable[..., Any]] | None:
+    """``(kind, fn)`` of the middleware or handler ``error`` escaped from, if a chain ran it."""
+    found: tuple[str, Callable[..., Any]] | None = getattr(error, CULPRIT, None)
+    return found
 
 
 def is_async(fn: object) -> bool:
@@ -69,13 +107,7 @@ def is_async(fn: object) -> bool:
     Written out because importing ``inspect`` would cost every Lambda cold start a few
     milliseconds (docs/architecture.md, "Cold start").
     """
-    while isinstance(fn, partial):
-        fn = fn.func
-    fn = getattr(fn, "__func__", fn)  # bound methods
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        call = getattr(type(fn), "__call__", None)  # noqa: B004 - an object with async __call__
-        code = getattr(getattr(call, "__func__", call), "__code__", None)
+    code = code_of(fn)
     return code is not None and bool(code.co_flags & _CO_COROUTINE)
 
 
@@ -97,18 +129,26 @@ def _compile_sync(steps: tuple[Callable[..., Any], ...], handler: Handler) -> Di
 
     def run(index: int, request: SocketRequest, context: Context) -> Any:
         if index == count:
-            return handler(request, context)
+            try:
+                return handler(request, context)
+            except Exception as error:
+                _blame(error, "handler", handler)
+                raise
         step = steps[index]
         called = False
 
         def next_(next_context: Context | None = None) -> Any:
             nonlocal called
             if called:
-                raise MiddlewareError(f"middleware {_name(step)} called next() twice")
+                raise MiddlewareError(f"middleware {name_of(step)} called next() twice")
             called = True
             return run(index + 1, request, context if next_context is None else next_context)
 
-        return step(request=request, context=context, next=next_)
+        try:
+            return step(request=request, context=context, next=next_)
+        except Exception as error:
+            _blame(error, "middleware", step)
+            raise
 
     def dispatch(request: SocketRequest, context: Context) -> Any:
         return run(0, request, context)
@@ -127,18 +167,26 @@ def _compile_async(steps: tuple[Callable[..., Any], ...], handler: Handler) -> D
 
     async def run(index: int, request: SocketRequest, context: Context) -> Any:
         if index == count:
-            return await settle(handler(request, context))
+            try:
+                return await settle(handler(request, context))
+            except Exception as error:
+                _blame(error, "handler", handler)
+                raise
         step = steps[index]
         called = False
 
         def next_(next_context: Context | None = None) -> Awaitable[Any]:
             nonlocal called
             if called:
-                raise MiddlewareError(f"middleware {_name(step)} called next() twice")
+                raise MiddlewareError(f"middleware {name_of(step)} called next() twice")
             called = True
             return run(index + 1, request, context if next_context is None else next_context)
 
-        return await settle(step(request=request, context=context, next=next_))
+        try:
+            return await settle(step(request=request, context=context, next=next_))
+        except Exception as error:
+            _blame(error, "middleware", step)
+            raise
 
     def dispatch(request: SocketRequest, context: Context) -> Any:
         return run(0, request, context)

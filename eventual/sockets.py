@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, current_deployment
 from eventual.errors import ConfigurationError, ConnectionGone, DuplicateSocketError
@@ -29,6 +29,10 @@ from eventual.routes import (
     select_route,
     selection_path,
 )
+
+if TYPE_CHECKING:
+    from eventual.broadcast import BroadcastResult
+    from eventual.connections import Connection, ConnectionInfo
 
 
 def _accept(request: Any, context: Any) -> None:
@@ -201,16 +205,20 @@ class Socket:
         """Close one connection; raises :class:`eventual.ConnectionGone` if already closed."""
         current_deployment().management(self.name).disconnect(connection_id)
 
-    def connection_info(self, connection_id: str) -> dict[str, Any]:
-        """API Gateway's record of a connection: ``connectedAt``, ``lastActiveAt``, ``identity``."""
+    def connection_info(self, connection_id: str) -> ConnectionInfo:
+        """API Gateway's record of an open connection, JSON-ready (a handler may return it):
+        ``{"connectionId", "connectedAt", "lastActiveAt", "sourceIp", "userAgent"}``, times in
+        epoch milliseconds. Raises :class:`eventual.ConnectionGone` if it is closed."""
         return current_deployment().management(self.name).info(connection_id)
 
     # -- tracked connections --------------------------------------------------------------
 
-    def connections(self) -> Iterator[str]:
-        """The ids of every open connection, read page by page (``track_connections=True``)."""
+    def connections(self) -> Iterator[Connection]:
+        """Every open connection, read page by page (``track_connections=True``), as JSON-ready
+        records: ``{"connectionId", "identity", "connectedAt"}``, the identity as the socket's
+        authorizer returned it (``None`` without one), ``connectedAt`` in epoch milliseconds."""
         self._require_tracking("connections()")
-        return current_deployment().connections.connection_ids(self.name)
+        return current_deployment().connections.connections(self.name)
 
     def broadcast(
         self, data: Payload, *, exclude: str | Iterable[str] = (), concurrency: int = 16
@@ -249,17 +257,15 @@ class Socket:
             )
 
 
-class BroadcastResult(Record):
-    """What a broadcast did: messages delivered, and connections found gone (and forgotten)."""
+_declaration_checks = True
 
-    __slots__ = ("delivered", "gone")
-    _compared = ("delivered", "gone")
 
-    delivered: int
-    gone: int
-
-    def __init__(self, delivered: int, gone: int) -> None:
-        init_fields(self, delivered=delivered, gone=gone)
+def set_declaration_checks(enabled: bool) -> bool:
+    """Whether ``socket(...)``/``use(...)`` run :mod:`eventual.checks`; returns the previous value.
+    Off while the Lambda entry imports the entry: synth checked it, and ``inspect`` costs ~3 ms."""
+    global _declaration_checks
+    previous, _declaration_checks = _declaration_checks, enabled
+    return previous
 
 
 # -- the registry ---------------------------------------------------------------------------
@@ -347,6 +353,10 @@ class SocketChain(Record):
         with keys ``"connect"``, ``"disconnect"``, ``"message"``.
         """
         steps_for(middleware)  # validate now, where the mistake is
+        if _declaration_checks:
+            from eventual.checks import check_middleware  # inspect: see set_declaration_checks
+
+            check_middleware(middleware)
         return SocketChain((*self.middlewares, middleware))
 
     def socket(
@@ -376,6 +386,10 @@ class SocketChain(Record):
             ),
             location=_caller_location(),
         )
+        if _declaration_checks:
+            from eventual.checks import check_socket
+
+            check_socket(sock)
         _register(sock)
         return sock
 

@@ -20,6 +20,8 @@ LAYERS: dict[str, int] = {
     "eventual.routes": 0,
     "eventual.requests": 0,
     "eventual.payload": 0,
+    "eventual.connections": 0,
+    "eventual.names": 0,
     # 1: the programming model
     "eventual": 1,
     "eventual.middleware": 1,
@@ -28,6 +30,7 @@ LAYERS: dict[str, int] = {
     "eventual.broadcast": 1,
     "eventual.project": 1,
     "eventual.outputs": 1,
+    "eventual.checks": 1,
     # 2: what runs in Lambda
     "eventual.runtime": 2,
     # 3: the dev server and the CDK constructs, side by side

@@ -6,10 +6,10 @@ with routes for WebSocket APIs", the Lambda proxy integration input of WebSocket
 
 - read: :func:`request_from_event` turns an event into the handler's request;
   :func:`response_for` and :func:`error_response` turn a handler's result into the response;
-- written: :func:`connect_event`, :func:`message_event`, :func:`disconnect_event` and
-  :func:`authorizer_event` build events as API Gateway sends them (the dev server, the test
-  client and the tests use them), and :func:`reply_of` reads back the message a response
-  carries to the client.
+- written: ``connect_event``, ``message_event``, ``disconnect_event`` and ``authorizer_event``
+  build events as API Gateway sends them (the dev server, the test client and the tests use
+  them; defined in :mod:`eventual.runtime.gateway_events`, loaded on first use), and
+  :func:`reply_of` reads back the message a response carries to the client.
 
 The Lambda entry imports this module, so it keeps to what a cold start already has.
 """
@@ -17,11 +17,10 @@ The Lambda entry imports this module, so it keeps to what a cold start already h
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from eventual.payload import json_dumps
-from eventual.records import Record, init_fields
 from eventual.requests import (
     ConnectRequest,
     DisconnectRequest,
@@ -31,103 +30,139 @@ from eventual.requests import (
 )
 from eventual.routes import EventType, event_type_of
 
-# -- the shapes -------------------------------------------------------------------------------
-# For the type checker only: creating TypedDicts at import compiles every field's annotation,
-# which would cost each Lambda cold start a few milliseconds (docs/architecture.md, "Cold start").
-
+# The shapes, for the type checker only (eventual/runtime/shapes.py says why).
 if TYPE_CHECKING:
-
-    class CallerIdentity(TypedDict, total=False):
-        sourceIp: str
-        userAgent: str
-
-    class RequestContext(TypedDict, total=False):
-        """``event["requestContext"]`` of a WebSocket route's Lambda proxy integration."""
-
-        routeKey: Required[str]
-        eventType: Literal["CONNECT", "MESSAGE", "DISCONNECT"]
-        connectionId: Required[str]
-        requestId: str
-        extendedRequestId: str
-        messageId: str
-        requestTime: str
-        requestTimeEpoch: int
-        connectedAt: int
-        messageDirection: Literal["IN"]
-        stage: str
-        domainName: str
-        apiId: str
-        identity: CallerIdentity
-        authorizer: dict[str, Any]
-        """The authorizer's context (values as strings) plus ``principalId`` and ``integrationLatency``."""
-        disconnectStatusCode: int
-        disconnectReason: str
-
-    class WebSocketEvent(TypedDict, total=False):
-        """The event of a ``$connect``, ``$disconnect`` or message route."""
-
-        requestContext: Required[RequestContext]
-        headers: dict[str, str]
-        multiValueHeaders: dict[str, list[str]]
-        queryStringParameters: dict[str, str] | None
-        multiValueQueryStringParameters: dict[str, list[str]] | None
-        body: str
-        isBase64Encoded: bool
-
-    class AuthorizerEvent(WebSocketEvent, total=False):
-        """A Lambda REQUEST authorizer's input for a WebSocket ``$connect``."""
-
-        type: Literal["REQUEST"]
-        methodArn: str
-        stageVariables: dict[str, str]
-
-    class LambdaResponse(TypedDict, total=False):
-        """What a route's Lambda returns; ``body`` is the route response a message route sends back."""
-
-        statusCode: Required[int]
-        body: str
-        isBase64Encoded: bool
-        headers: dict[str, str]
-
+    from eventual.runtime.gateway_events import Caller as Caller
+    from eventual.runtime.gateway_events import Stage as Stage
+    from eventual.runtime.gateway_events import authorizer_event as authorizer_event
+    from eventual.runtime.gateway_events import connect_event as connect_event
+    from eventual.runtime.gateway_events import disconnect_event as disconnect_event
+    from eventual.runtime.gateway_events import message_event as message_event
+    from eventual.runtime.gateway_events import request_context as request_context
+    from eventual.runtime.gateway_events import request_time as request_time
+    from eventual.runtime.shapes import AuthorizerEvent as AuthorizerEvent
+    from eventual.runtime.shapes import CallerIdentity as CallerIdentity
+    from eventual.runtime.shapes import LambdaResponse as LambdaResponse
+    from eventual.runtime.shapes import RequestContext as RequestContext
+    from eventual.runtime.shapes import WebSocketEvent as WebSocketEvent
 
 _EMPTY: Mapping[str, Any] = {}
 
 # -- reading events, writing responses (the Lambda side) -------------------------------------
 
 
-def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
-    """The handler's request for an API Gateway WebSocket event."""
-    rc = event.get("requestContext") or _EMPTY
-    connection_id = rc.get("connectionId", "")
+class MalformedEvent(ValueError):
+    """Not an event API Gateway sends a WebSocket route; the message names what is wrong."""
+
+
+_MISSING: Any = object()
+_EVENT_TYPE_OF = {"CONNECT": "connect", "MESSAGE": "message", "DISCONNECT": "disconnect"}
+"""``requestContext.eventType`` as API Gateway sends it, and the event type of its route keys."""
+
+
+def _malformed(where: str, value: object, expected: str) -> MalformedEvent:
+    got = "missing" if value is _MISSING else f"{type(value).__name__} {value!r:.60}"
+    return MalformedEvent(f"{where} is {got}; API Gateway sends {expected}")
+
+
+def _is_map(value: object) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # Lambda's JSON gives dicts: fast
+
+
+def _is_int(value: object) -> bool:
+    """An int, or a subclass such as the dev server's ``CloseCode``; never a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ids_problem(rc: Mapping[str, Any]) -> MalformedEvent | None:
+    """Which id is wrong, and how; ``None`` where they are ``str`` subclasses, not ``str``."""
+    for key in ("connectionId", "routeKey"):
+        value = rc.get(key, _MISSING)
+        if not isinstance(value, str) or not value:
+            return _malformed(f"requestContext.{key}", value, "a non-empty string")
     request_id = rc.get("requestId", "")
-    identity = rc.get("authorizer") or None
-    route_key = rc.get("routeKey", "")
+    return (
+        None
+        if isinstance(request_id, str)
+        else _malformed("requestContext.requestId", request_id, "a string")
+    )
+
+
+def request_from_event(event: Mapping[str, Any]) -> SocketRequest:
+    """The handler's request for an API Gateway WebSocket event; :class:`MalformedEvent` for
+    anything else, so nothing runs as ``$default`` by accident. Every event passes here: the
+    checks are inline type tests, and only a failed one builds its message (``bench_runtime``)."""
+    if type(event) is not dict and not isinstance(event, Mapping):
+        raise _malformed("the event", event, "an object")
+    rc = event.get("requestContext", _MISSING)
+    if type(rc) is not dict and not _is_map(rc):
+        raise _malformed("requestContext", rc, "an object")
+    connection_id, route_key = rc.get("connectionId"), rc.get("routeKey")
+    request_id = rc.get("requestId", "")
+    if type(connection_id) is not str or type(route_key) is not str or type(request_id) is not str:
+        problem = _ids_problem(rc)
+        if problem is not None:
+            raise problem
+    if not (connection_id and route_key):
+        raise _ids_problem(rc) or MalformedEvent("requestContext lacks an id")
     event_type = event_type_of(route_key)
+    sent_type = rc.get("eventType", _MISSING)
+    if not isinstance(sent_type, str) or _EVENT_TYPE_OF.get(sent_type) != event_type:
+        expected = next(name for name, kind in _EVENT_TYPE_OF.items() if kind == event_type)
+        raise _malformed("requestContext.eventType", sent_type, f"{expected!r} with route {route_key!r}")
+    identity = rc.get("authorizer") or None
+    if identity is not None and not _is_map(identity):
+        raise _malformed("requestContext.authorizer", identity, "an object (the authorizer's context)")
+    connected_at = rc.get("connectedAt")
+    if connected_at is not None and type(connected_at) is not int and not _is_int(connected_at):
+        raise _malformed("requestContext.connectedAt", connected_at, "an integer (epoch milliseconds)")
     if event_type == "message":
         body = event.get("body")
-        if body is None:
-            body = ""
-        elif event.get("isBase64Encoded"):
-            body = binascii.a2b_base64(body)
-        return MessageRequest(connection_id, body, request_id, identity, event, route_key or "$default")
+        encoded = event.get("isBase64Encoded", False)
+        if type(body) is not str or encoded is not False:
+            body = _body(body, encoded)
+        return MessageRequest(connection_id, body, request_id, identity, event, route_key)
     if event_type == "connect":
-        headers = event.get("headers") or _EMPTY
         return ConnectRequest(
             connection_id,
-            dict(event.get("queryStringParameters") or _EMPTY),
-            {name.lower(): value for name, value in headers.items()},
+            _pairs(event, "queryStringParameters"),
+            _headers(event),
             request_id,
             identity,
             event,
         )
-    return DisconnectRequest(
-        connection_id,
-        rc.get("disconnectStatusCode"),
-        rc.get("disconnectReason"),
-        request_id,
-        identity,
-        event,
-    )
+    status, reason = rc.get("disconnectStatusCode"), rc.get("disconnectReason")
+    if status is not None and not _is_int(status):
+        raise _malformed("requestContext.disconnectStatusCode", status, "an integer close code")
+    if reason is not None and not isinstance(reason, str):
+        raise _malformed("requestContext.disconnectReason", reason, "a string")
+    return DisconnectRequest(connection_id, status, reason, request_id, identity, event)
+
+
+def _body(body: object, encoded: object) -> str | bytes:  # absent, base64 or malformed
+    if encoded is not None and type(encoded) is not bool:
+        raise _malformed("isBase64Encoded", encoded, "a boolean")
+    if body is None:
+        return ""
+    if not isinstance(body, str):
+        raise _malformed("body", body, "a string (base64 for a binary message)")
+    if not encoded:
+        return body
+    try:
+        return binascii.a2b_base64(body, strict_mode=True)
+    except binascii.Error as error:
+        raise MalformedEvent(f"body is not valid base64 ({error}), yet isBase64Encoded is true") from None
+
+
+def _pairs(event: Mapping[str, Any], key: str) -> dict[str, str]:
+    pairs = event.get(key) or _EMPTY
+    if not _is_map(pairs) or any(not isinstance(v, str) for v in pairs.values()):
+        raise _malformed(key, pairs, "an object of strings")
+    return dict(pairs)
+
+
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in _pairs(event, "headers").items()}
 
 
 def response_for(event_type: EventType, result: Any) -> LambdaResponse:
@@ -191,195 +226,16 @@ def reply_of(response: Mapping[str, Any]) -> str | bytes | None:
 
 
 # -- writing events (the dev server, the test client, the tests) ------------------------------
+# In runtime/gateway_events.py, loaded on first use: a Lambda function never writes an event,
+# and compiling the writers would cost its cold start.
+
+_WRITERS = {"Stage", "Caller", "request_time", "request_context", "connect_event"}
+_WRITERS |= {"authorizer_event", "message_event", "disconnect_event"}
 
 
-class Stage(Record):
-    """The deployed stage an event comes through: ``wss://{domain_name}/{stage}``."""
+def __getattr__(name: str) -> Any:
+    if name in _WRITERS:
+        from eventual.runtime import gateway_events
 
-    __slots__ = ("account", "api_id", "domain_name", "region", "stage")
-    _compared = ("domain_name", "stage", "api_id", "region", "account")
-
-    domain_name: str
-    """``{api_id}.execute-api.{region}.amazonaws.com`` in the cloud, ``host:port`` locally."""
-    stage: str
-    api_id: str
-    region: str
-    account: str
-
-    def __init__(
-        self,
-        domain_name: str,
-        stage: str = "local",
-        api_id: str = "local",
-        region: str = "us-east-1",
-        account: str = "000000000000",
-    ) -> None:
-        init_fields(self, domain_name=domain_name, stage=stage, api_id=api_id, region=region, account=account)
-
-
-class Caller(Record):
-    """What API Gateway knows of one connection and puts in each of its events."""
-
-    __slots__ = ("connected_at", "connection_id", "identity", "source_ip", "user_agent")
-    _compared = ("connection_id", "source_ip", "user_agent", "connected_at", "identity")
-
-    connection_id: str
-    source_ip: str
-    user_agent: str
-    connected_at: int
-    """Epoch milliseconds."""
-    identity: dict[str, Any] | None
-    """``requestContext.authorizer`` (sockets with an authorizer)."""
-
-    def __init__(
-        self,
-        connection_id: str,
-        source_ip: str,
-        user_agent: str,
-        connected_at: int,
-        identity: dict[str, Any] | None = None,
-    ) -> None:
-        init_fields(
-            self,
-            connection_id=connection_id,
-            source_ip=source_ip,
-            user_agent=user_agent,
-            connected_at=connected_at,
-            identity=identity,
-        )
-
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def request_time(epoch_ms: int) -> str:
-    """``09/Feb/2024:18:11:43 +0000``, API Gateway's ``requestTime`` (locale-independent)."""
-    import time
-
-    t = time.gmtime(epoch_ms / 1000)
-    day = f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}"
-    return f"{day}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
-
-
-def request_context(
-    stage: Stage,
-    caller: Caller,
-    route_key: str,
-    *,
-    request_id: str,
-    at: int,
-) -> RequestContext:
-    """The ``requestContext`` every WebSocket event carries."""
-    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
-    context: RequestContext = {
-        "routeKey": route_key,
-        "eventType": event_type,  # type: ignore[typeddict-item]
-        "extendedRequestId": request_id,
-        "requestTime": request_time(at),
-        "messageDirection": "IN",
-        "stage": stage.stage,
-        "connectedAt": caller.connected_at,
-        "requestTimeEpoch": at,
-        "identity": {"sourceIp": caller.source_ip, "userAgent": caller.user_agent},
-        "requestId": request_id,
-        "domainName": stage.domain_name,
-        "connectionId": caller.connection_id,
-        "apiId": stage.api_id,
-    }
-    if caller.identity is not None:
-        context["authorizer"] = caller.identity
-    return context
-
-
-def connect_event(
-    stage: Stage,
-    caller: Caller,
-    *,
-    headers: Iterable[tuple[str, str]],
-    query: Iterable[tuple[str, str]] = (),
-    request_id: str,
-) -> WebSocketEvent:
-    """``$connect``: the upgrade request's headers (as sent, repeats kept) and query pairs.
-
-    API Gateway leaves both query keys out when there is no query string; the single-value maps
-    keep the last of repeated names.
-    """
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in headers:
-        multi_headers.setdefault(name, []).append(value)
-    event: WebSocketEvent = {
-        "headers": {name: values[-1] for name, values in multi_headers.items()},
-        "multiValueHeaders": multi_headers,
-        "requestContext": request_context(
-            stage, caller, "$connect", request_id=request_id, at=caller.connected_at
-        ),
-        "isBase64Encoded": False,
-    }
-    multi_query: dict[str, list[str]] = {}
-    for name, value in query:
-        multi_query.setdefault(name, []).append(value)
-    if multi_query:
-        event["queryStringParameters"] = {name: values[-1] for name, values in multi_query.items()}
-        event["multiValueQueryStringParameters"] = multi_query
-    return event
-
-
-def authorizer_event(
-    stage: Stage,
-    caller: Caller,
-    *,
-    headers: Iterable[tuple[str, str]],
-    query: Iterable[tuple[str, str]] = (),
-    request_id: str,
-) -> AuthorizerEvent:
-    """The REQUEST authorizer's input: the ``$connect`` event plus ``type`` and ``methodArn``."""
-    event: AuthorizerEvent = {
-        **connect_event(stage, caller, headers=headers, query=query, request_id=request_id),
-        "type": "REQUEST",
-        "methodArn": (
-            f"arn:aws:execute-api:{stage.region}:{stage.account}:{stage.api_id}/{stage.stage}/$connect"
-        ),
-        "stageVariables": {},
-    }
-    return event
-
-
-def message_event(
-    stage: Stage,
-    caller: Caller,
-    body: str | bytes,
-    *,
-    request_id: str,
-    message_id: str,
-    at: int,
-    route_key: str = "$default",
-) -> WebSocketEvent:
-    """A message; a ``bytes`` body travels base64-encoded with ``isBase64Encoded``."""
-    context = request_context(stage, caller, route_key, request_id=request_id, at=at)
-    context["messageId"] = message_id
-    if isinstance(body, bytes):
-        encoded = binascii.b2a_base64(body, newline=False).decode("ascii")
-        return {"requestContext": context, "body": encoded, "isBase64Encoded": True}
-    return {"requestContext": context, "body": body, "isBase64Encoded": False}
-
-
-def disconnect_event(
-    stage: Stage,
-    caller: Caller,
-    *,
-    status_code: int,
-    reason: str,
-    request_id: str,
-    at: int,
-) -> WebSocketEvent:
-    """``$disconnect``, with the close code and reason API Gateway reports."""
-    context = request_context(stage, caller, "$disconnect", request_id=request_id, at=at)
-    context["disconnectStatusCode"] = status_code
-    context["disconnectReason"] = reason
-    headers = {"Host": stage.domain_name, "X-Forwarded-For": caller.source_ip}
-    return {
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "requestContext": context,
-        "isBase64Encoded": False,
-    }
+        return getattr(gateway_events, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ from typing import Any
 from eventual.errors import AuthorizationDenied, Unauthorized
 from eventual.middleware import is_awaitable
 from eventual.requests import ConnectRequest
-from eventual.runtime.apigateway import request_from_event
+from eventual.runtime.apigateway import MalformedEvent, request_from_event
 from eventual.sockets import Socket
 
 Identity = dict[str, str | int | float | bool]
@@ -57,7 +57,8 @@ def validate_identity(socket_name: str, identity: Any) -> Identity:
 def request_from_authorizer_event(event: Mapping[str, Any]) -> ConnectRequest:
     """The ``$connect`` request inside a WebSocket REQUEST authorizer event."""
     request = request_from_event(event)
-    assert isinstance(request, ConnectRequest)
+    if not isinstance(request, ConnectRequest):
+        raise MalformedEvent(f"an authorizer event's route is '$connect', not {request.route_key!r}")
     return request
 
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from eventual.deployment import Deployment
 from eventual.middleware import is_awaitable
 from eventual.requests import SocketRequest
-from eventual.runtime.apigateway import error_response, request_from_event, response_for
+from eventual.routes import ROUTES
+from eventual.runtime.apigateway import MalformedEvent, error_response, request_from_event, response_for
 from eventual.sockets import Socket
 
 if TYPE_CHECKING:
@@ -26,9 +27,19 @@ def dispatch(
     ``deployment`` current (what ``send``/``broadcast``/``connections`` reach).
 
     A handler exception never escapes: it is logged as one JSON line and answered the way
-    API Gateway answers a failed integration (500, no traceback in the body).
+    API Gateway answers a failed integration (500, no traceback in the body). So is an event API
+    Gateway would not send (:class:`~eventual.runtime.apigateway.MalformedEvent`): nothing runs.
     """
-    request = request_from_event(event)
+    try:
+        request = request_from_event(event)
+        if request.route_key not in ROUTES and request.route_key not in sock.message_routes:
+            raise MalformedEvent(
+                f"routeKey {request.route_key!r} is not a route of socket {sock.name!r} (its message "
+                f"routes: {', '.join(sock.message_routes) or 'none'}): the deployed API and this code "
+                "differ; deploy again"
+            )
+    except MalformedEvent as problem:
+        return refuse(sock, event, problem, lambda_context)
     event_type = request.type
     context = {"socket": sock.name, "service": deployment.service}
     with deployment.activate():
@@ -53,7 +64,13 @@ def dispatch(
 
 def _track(sock: Socket, deployment: Deployment, request: SocketRequest, response: LambdaResponse) -> None:
     if response["statusCode"] < 300:
-        deployment.connections.put(sock.name, request.connection_id, request.identity)
+        # API Gateway's own time of the connection, which connection_info reports too.
+        connected_at = (request.event.get("requestContext") or {}).get("connectedAt")
+        identity = request.identity
+        if identity and "integrationLatency" in identity:
+            # API Gateway's timing of the authorizer call, not part of who connected.
+            identity = {key: value for key, value in identity.items() if key != "integrationLatency"}
+        deployment.connections.put(sock.name, request.connection_id, identity, connected_at)
 
 
 def log_failure(
@@ -64,20 +81,21 @@ def log_failure(
     *,
     what: str = "handler",
 ) -> None:
-    """Log a failure of user code (a handler, or ``what`` else) as one JSON line, with its traceback."""
-    import json
-    import logging
-    import traceback
+    """Log a failure of user code as one JSON line (:func:`eventual.runtime.failures.log_failure`)."""
+    from eventual.runtime import failures  # only a failure pays for compiling it
 
-    rc = event.get("requestContext") or {}
-    record = {
-        "level": "ERROR",
-        "message": f"{sock.name} {what} failed: {type(error).__name__}: {error}",
-        "socket": sock.name,
-        "route": rc.get("routeKey"),
-        "connectionId": rc.get("connectionId"),
-        "requestId": rc.get("requestId"),
-        "awsRequestId": getattr(lambda_context, "aws_request_id", None),
-        "traceback": "".join(traceback.format_exception(error)),
-    }
-    logging.getLogger("eventual.runtime").error(json.dumps(record, default=str))
+    failures.log_failure(sock, event, error, lambda_context, what=what)
+
+
+def refuse(
+    sock: Socket,
+    event: Any,
+    problem: MalformedEvent,
+    lambda_context: Any = None,
+    *,
+    response: LambdaResponse | None = None,
+) -> LambdaResponse:
+    """Log a malformed event and answer it (:func:`eventual.runtime.failures.refuse`)."""
+    from eventual.runtime import failures
+
+    return failures.refuse(sock, event, problem, lambda_context, response=response)

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, set_process_default
 from eventual.errors import AuthorizationDenied, ConfigurationError
-from eventual.runtime.dispatch import dispatch
+from eventual.runtime.apigateway import MalformedEvent
+from eventual.runtime.dispatch import dispatch, refuse
 from eventual.runtime.environment import FunctionConfiguration, configuration_from
-from eventual.sockets import Socket, sockets_of
+from eventual.sockets import Socket, set_declaration_checks, sockets_of
 
 if TYPE_CHECKING:
     from eventual.runtime.apigateway import LambdaResponse
@@ -43,7 +44,12 @@ def authorize(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     from eventual.runtime.authorizer import deny_policy, policy, request_from_authorizer_event
 
     sock, deployment = _loaded or _cold_start()
-    request = request_from_authorizer_event(event)
+    try:
+        request = request_from_authorizer_event(event)
+    except MalformedEvent as problem:
+        # The authorizer's failure is API Gateway's 500 AUTHORIZER_CONFIGURATION_ERROR answer.
+        refuse(sock, event, problem, context, response={"statusCode": 500, "body": '{"message":null}'})
+        raise Exception("Internal server error") from None
     try:
         with deployment.activate():
             identity = run_authorizer(sock, request)
@@ -66,10 +72,14 @@ def _cold_start() -> tuple[Socket, Deployment]:
 def load_socket(configuration: FunctionConfiguration) -> Socket:
     """Import the entry module and pick the configured socket; say exactly what is missing."""
     entry, name = configuration.entry, configuration.socket_name
+    # Declaration checks ran at synth; here their `inspect` would only cost the cold start.
+    checks_were = set_declaration_checks(False)
     try:
         importlib.import_module(entry)
     except ImportError as error:
         raise ConfigurationError(f"cannot import entry module {entry!r}: {error}") from error
+    finally:
+        set_declaration_checks(checks_were)
     sockets = sockets_of(entry)
     if name not in sockets:
         known = ", ".join(sockets) or "none"

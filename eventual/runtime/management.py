@@ -7,10 +7,15 @@ pays for it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventual.errors import ConnectionGone
 from eventual.payload import checked_payload
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from eventual.connections import ConnectionInfo
 
 
 class ManagementClient:
@@ -38,13 +43,34 @@ class ManagementClient:
         except self._gone as error:
             raise ConnectionGone(connection_id) from error
 
-    def info(self, connection_id: str) -> dict[str, Any]:
+    def info(self, connection_id: str) -> ConnectionInfo:
         try:
             response = self._client.get_connection(ConnectionId=connection_id)
         except self._gone as error:
             raise ConnectionGone(connection_id) from error
-        response.pop("ResponseMetadata", None)
-        return dict(response)
+        return connection_info_of(connection_id, response)
+
+
+def connection_info_of(connection_id: str, response: dict[str, Any]) -> ConnectionInfo:
+    """boto3's ``get_connection`` answer (``ConnectedAt``/``LastActiveAt`` datetimes, ``Identity:
+    {SourceIp, UserAgent}``), the cloud's and the dev server's alike, as eventual's JSON-ready
+    :class:`eventual.connections.ConnectionInfo`: the one place the two shapes meet."""
+    identity = response.get("Identity") or {}
+    return {
+        "connectionId": connection_id,
+        "connectedAt": _epoch_ms(response["ConnectedAt"]),
+        "lastActiveAt": _epoch_ms(response.get("LastActiveAt") or response["ConnectedAt"]),
+        "sourceIp": str(identity.get("SourceIp", "")),
+        "userAgent": str(identity.get("UserAgent", "")),
+    }
+
+
+def _epoch_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:  # botocore gives aware datetimes; a naive one is UTC, not local time
+        from datetime import UTC
+
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
 
 
 def _boto3_client(endpoint_url: str) -> Any:

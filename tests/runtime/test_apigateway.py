@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import base64
+import copy
+import enum
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -10,7 +13,7 @@ from hypothesis import strategies as st
 from eventual import ConnectRequest, DisconnectRequest, MessageRequest, SocketResponse
 from eventual.routes import event_type_of
 from eventual.runtime import apigateway
-from eventual.runtime.apigateway import Caller, reply_of, request_from_event, response_for
+from eventual.runtime.apigateway import Caller, MalformedEvent, reply_of, request_from_event, response_for
 from tests.apigw_events import STAGE, connect_event, disconnect_event, message_event
 
 
@@ -212,3 +215,157 @@ def test_no_route_message_is_api_gateways_forbidden() -> None:
         "connectionId": "C=",
         "requestId": "R=",
     }
+
+
+# -- what API Gateway would not send -------------------------------------------------------------
+# The shapes: "WebSocket API Lambda proxy integration input" examples ("Setting up WebSocket API
+# integrations", API Gateway Developer Guide): requestContext always carries routeKey, eventType,
+# connectionId and requestId as strings; a binary frame's body is base64 with isBase64Encoded.
+
+
+def without(event: dict[str, Any], *path: str) -> dict[str, Any]:
+    event = copy.deepcopy(event)
+    holder = event
+    for key in path[:-1]:
+        holder = holder[key]
+    del holder[path[-1]]
+    return event
+
+
+def with_(event: dict[str, Any], value: object, *path: str) -> dict[str, Any]:
+    event = copy.deepcopy(event)
+    holder = event
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    return event
+
+
+MALFORMED = [
+    ([], "the event is list []; API Gateway sends an object"),
+    ({}, "requestContext is missing; API Gateway sends an object"),
+    ({"requestContext": "x"}, "requestContext is str 'x'; API Gateway sends an object"),
+    (
+        without(message_event("x"), "requestContext", "connectionId"),
+        "requestContext.connectionId is missing; API Gateway sends a non-empty string",
+    ),
+    (
+        with_(message_event("x"), "", "requestContext", "connectionId"),
+        "requestContext.connectionId is str ''; API Gateway sends a non-empty string",
+    ),
+    (
+        without(message_event("x"), "requestContext", "routeKey"),
+        "requestContext.routeKey is missing; API Gateway sends a non-empty string",
+    ),
+    (
+        with_(message_event("x"), 7, "requestContext", "requestId"),
+        "requestContext.requestId is int 7; API Gateway sends a string",
+    ),
+    (
+        with_(message_event("x"), "PING", "requestContext", "eventType"),
+        "requestContext.eventType is str 'PING'; API Gateway sends 'MESSAGE' with route '$default'",
+    ),
+    (
+        without(connect_event(), "requestContext", "eventType"),
+        "requestContext.eventType is missing; API Gateway sends 'CONNECT' with route '$connect'",
+    ),
+    (
+        with_(disconnect_event(), "MESSAGE", "requestContext", "eventType"),
+        "requestContext.eventType is str 'MESSAGE'; API Gateway sends 'DISCONNECT' with route '$disconnect'",
+    ),
+    (
+        with_(message_event("x"), "u1", "requestContext", "authorizer"),
+        "requestContext.authorizer is str 'u1'; API Gateway sends an object (the authorizer's context)",
+    ),
+    (
+        with_(connect_event(), "1", "requestContext", "connectedAt"),
+        "requestContext.connectedAt is str '1'; API Gateway sends an integer (epoch milliseconds)",
+    ),
+    (
+        with_(message_event("x"), 5, "body"),
+        "body is int 5; API Gateway sends a string (base64 for a binary message)",
+    ),
+    (
+        with_(message_event("x"), "true", "isBase64Encoded"),
+        "isBase64Encoded is str 'true'; API Gateway sends a boolean",
+    ),
+    (
+        with_(message_event(b"\x00"), "not base64!", "body"),
+        "body is not valid base64 (Only base64 data is allowed), yet isBase64Encoded is true",
+    ),
+    (
+        with_(connect_event(), ["a"], "headers"),
+        "headers is list ['a']; API Gateway sends an object of strings",
+    ),
+    (
+        with_(connect_event(), {"a": 1}, "queryStringParameters"),
+        "queryStringParameters is dict {'a': 1}; API Gateway sends an object of strings",
+    ),
+    (
+        with_(disconnect_event(), "1000", "requestContext", "disconnectStatusCode"),
+        "requestContext.disconnectStatusCode is str '1000'; API Gateway sends an integer close code",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "problem"), MALFORMED)
+def test_a_malformed_event_is_refused_naming_what_is_wrong(event: Any, problem: str) -> None:
+    with pytest.raises(MalformedEvent) as caught:
+        request_from_event(event)
+    assert str(caught.value) == problem
+
+
+def test_optional_fields_may_be_absent_or_null() -> None:
+    event = with_(message_event("x"), None, "body")
+    assert request_from_event(without(event, "isBase64Encoded")).body == ""  # type: ignore[union-attr]
+    bare = with_(connect_event(), None, "headers")
+    assert request_from_event(without(bare, "requestContext", "requestId")).headers == {}  # type: ignore[union-attr]
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+_paths = st.sampled_from(
+    [
+        ("body",),
+        ("isBase64Encoded",),
+        ("headers",),
+        ("queryStringParameters",),
+        *(("requestContext", key) for key in ("routeKey", "eventType", "connectionId", "requestId")),
+        *(("requestContext", key) for key in ("authorizer", "connectedAt", "disconnectStatusCode")),
+    ]
+)
+
+
+@given(
+    base=st.sampled_from([connect_event(), message_event("x"), message_event(b"\x01"), disconnect_event()]),
+    path=_paths,
+    value=_json,
+)
+def test_any_json_in_any_field_parses_or_is_refused_as_malformed(
+    base: dict[str, Any], path: tuple[str, ...], value: object
+) -> None:
+    """Whatever Lambda hands over, the parser answers with a request or MalformedEvent, never with
+    another exception (which would skip the one-line failure log)."""
+    try:
+        request = request_from_event(with_(base, value, *path))
+    except MalformedEvent:
+        return
+    assert request.connection_id and request.route_key
+
+
+def test_int_and_str_subclasses_pass_as_what_json_would_give() -> None:
+    """The dev server hands its close code over as websockets' CloseCode, an IntEnum."""
+    close = enum.IntEnum("CloseCode", {"NORMAL_CLOSURE": 1000}).NORMAL_CLOSURE
+    request = request_from_event(with_(disconnect_event(), close, "requestContext", "disconnectStatusCode"))
+    assert request.status_code == 1000  # type: ignore[union-attr]
+
+    class Text(str):
+        pass
+
+    event = with_(message_event("x"), Text("C1="), "requestContext", "connectionId")
+    assert request_from_event(event).connection_id == "C1="
+    with pytest.raises(MalformedEvent, match="disconnectStatusCode is bool True"):
+        request_from_event(with_(disconnect_event(), True, "requestContext", "disconnectStatusCode"))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,3 +106,29 @@ def test_lambda_authorizer_denies_403_with_a_deny_policy() -> None:
 def test_lambda_authorizer_signals_401_the_way_api_gateway_expects() -> None:
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         handler.authorize(authorizer_event(query={"token": "eve"}), None)
+
+
+@pytest.mark.usefixtures("lambda_authorizer")
+@pytest.mark.parametrize(
+    ("mangle", "problem"),
+    [
+        (lambda e: e.pop("requestContext"), "requestContext is missing"),
+        (
+            lambda e: e["requestContext"].update(routeKey="$default", eventType="MESSAGE"),
+            "route is '$connect'",
+        ),
+    ],
+)
+def test_a_malformed_authorizer_event_is_one_log_line_and_a_500(
+    mangle: Any, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not "Unauthorized" (a 401 the client would take for bad credentials): API Gateway answers
+    an authorizer's failure with 500, and the log line says what was wrong."""
+    event = authorizer_event(headers={"Authorization": "Bearer bob"})
+    mangle(event)
+    with pytest.raises(Exception, match=r"^Internal server error$"):
+        handler.authorize(event, None)
+    [record] = caplog.records
+    logged = json.loads(record.getMessage())
+    assert problem in logged["problem"]
+    assert logged["response"] == {"statusCode": 500, "body": '{"message":null}'}

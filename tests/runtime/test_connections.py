@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,11 +12,12 @@ import pytest
 from moto import mock_aws
 
 import eventual.runtime.connections as connections
-from eventual import ConfigurationError, ConnectionGone, socket
+from eventual import ConfigurationError, ConnectionGone, Socket, socket
 from eventual.deployment import Deployment
+from eventual.payload import payload_bytes
 from eventual.runtime.dispatch import dispatch
 from eventual.runtime.environment import TABLE_ENV
-from tests.apigw_events import connect_event, disconnect_event
+from tests.apigw_events import CONNECTED_AT, connect_event, disconnect_event
 from tests.deployments import bare_deployment
 from tests.loopback_api import LoopbackApi
 
@@ -47,6 +50,10 @@ def table(environ: dict[str, str]) -> Iterator[Any]:
         yield dynamodb
 
 
+def ids_of(sock: Socket) -> list[str]:
+    return [record["connectionId"] for record in sock.connections()]
+
+
 def items(dynamodb: Any) -> list[dict[str, Any]]:
     return sorted(dynamodb.scan(TableName=TABLE)["Items"], key=lambda item: item["connectionId"]["S"])
 
@@ -54,7 +61,8 @@ def items(dynamodb: Any) -> list[dict[str, Any]]:
 def test_connect_records_and_disconnect_removes(table: Any, deployment: Deployment) -> None:
     room = socket("room", {}, track_connections=True)
     event = connect_event("C1=")
-    event["requestContext"]["authorizer"] = {"principalId": "u1", "name": "Ada", "admin": True}
+    authorizer = {"principalId": "u1", "name": "Ada", "admin": True, "integrationLatency": 12}
+    event["requestContext"]["authorizer"] = authorizer
     assert dispatch(room, event, deployment) == {"statusCode": 200}
 
     [item] = items(table)
@@ -62,8 +70,16 @@ def test_connect_records_and_disconnect_removes(table: Any, deployment: Deployme
     assert item["identity"] == {
         "M": {"principalId": {"S": "u1"}, "name": {"S": "Ada"}, "admin": {"BOOL": True}}
     }
-    connected_at = int(item["connectedAt"]["N"])
-    assert int(item[connections.TTL_ATTRIBUTE]["N"]) - connected_at > 2 * 60 * 60
+    assert item["connectedAt"] == {"N": str(CONNECTED_AT)}  # API Gateway's, from the event
+    assert int(item[connections.TTL_ATTRIBUTE]["N"]) - time.time() > 2 * 60 * 60
+    with deployment.activate():
+        assert list(room.connections()) == [
+            {
+                "connectionId": "C1=",
+                "identity": {"principalId": "u1", "name": "Ada", "admin": True},
+                "connectedAt": CONNECTED_AT,
+            }
+        ]
 
     dispatch(room, disconnect_event("C1="), deployment)
     assert items(table) == []
@@ -107,13 +123,13 @@ def test_connections_pages_through_the_table(table: Any) -> None:
         store._client.meta.events.register(
             "provide-client-params.dynamodb.Query", lambda params, **_: calls.append(params)
         )
-        ids = room.connections()
+        ids = (c["connectionId"] for c in room.connections())
         first = next(ids)
         assert len(calls) == 1  # one page read, not the whole table
         assert [first, *ids] == [f"R{n:02}=" for n in range(25)]
         assert len(calls) == 4  # 25 ids in pages of 7
         assert all(call["Limit"] == 7 for call in calls)
-        assert list(other.connections()) == ["O1="]
+        assert ids_of(other) == ["O1="]
 
 
 def test_send_to_a_gone_connection_forgets_it(
@@ -126,7 +142,7 @@ def test_send_to_a_gone_connection_forgets_it(
     with pytest.raises(ConnectionGone):
         room.send("Gone=", "x")
     room.send("Alive=", "x")
-    assert list(room.connections()) == ["Alive="]
+    assert ids_of(room) == ["Alive="]
 
 
 def test_broadcast_posts_once_per_connection_and_forgets_the_gone(
@@ -144,7 +160,7 @@ def test_broadcast_posts_once_per_connection_and_forgets_the_gone(
     assert len(posts) == 29 and len({cid for _, cid, _ in posts}) == 29
     assert all(body == b'{"text":"hi"}' for _, _, body in posts)
     assert "C00=" not in loopback.delivered()
-    assert set(room.connections()) == {f"C{n:02}=" for n in range(30)} - loopback.gone
+    assert set(ids_of(room)) == {f"C{n:02}=" for n in range(30)} - loopback.gone
 
 
 def test_broadcast_refuses_oversize_before_any_post(
@@ -177,7 +193,7 @@ def test_in_memory_store_has_the_same_behaviour() -> None:
     dispatch(room, connect_event("B="), deployment)
     dispatch(room, disconnect_event("A="), deployment)
     with deployment.activate():
-        assert list(room.connections()) == ["B="]
+        assert ids_of(room) == ["B="]
 
 
 def test_gone_is_raised_even_where_the_table_is_out_of_reach(
@@ -190,3 +206,71 @@ def test_gone_is_raised_even_where_the_table_is_out_of_reach(
         room.send("Gone=", "x")
     assert "could not forget gone connection Gone=" in caplog.text
     assert "grant_connections" in caplog.text
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def store_at(request: pytest.FixtureRequest, table: Any) -> Any:
+    """A store of either kind whose clock the test sets: ``store_at(now)``."""
+    clock = {"now": 1_800_000_000.0}
+
+    def make(now: float) -> Any:
+        clock["now"] = now
+        return made
+
+    if request.param == "dynamodb":
+        made: Any = connections.DynamoConnectionStore(TABLE, page_size=2, clock=lambda: clock["now"])
+    else:
+        made = connections.InMemoryConnectionStore(clock=lambda: clock["now"])
+    return make
+
+
+def test_both_stores_yield_the_same_records(store_at: Any) -> None:
+    store = store_at(1_800_000_000.0)
+    store.put("room", "A=", {"principalId": "u1", "n": 2, "ratio": 0.5, "ok": False}, 1_799_999_999_123)
+    store.put("room", "B=", None)
+    assert sorted(store.connections("room"), key=lambda c: c["connectionId"]) == [
+        {
+            "connectionId": "A=",
+            "identity": {"principalId": "u1", "n": 2, "ratio": 0.5, "ok": False},
+            "connectedAt": 1_799_999_999_123,
+        },
+        {"connectionId": "B=", "identity": None, "connectedAt": 1_800_000_000_000},
+    ]
+    assert list(store.connection_ids("other")) == []
+
+
+def test_expired_connections_are_left_out_before_the_sweep(store_at: Any) -> None:
+    """DynamoDB deletes expired items typically within 48 hours and reads return them until then
+    ("Working with expired items"): a connection whose $disconnect was lost must not be listed."""
+    store = store_at(1_800_000_000.0)
+    store.put("room", "Old=", None)
+    store_at(1_800_000_000.0 + connections.TTL_SECONDS - 1)
+    store.put("room", "New=", None)
+    assert sorted(store.connection_ids("room")) == ["New=", "Old="]
+    store_at(1_800_000_000.0 + connections.TTL_SECONDS + 1)
+    assert list(store.connection_ids("room")) == ["New="]
+
+
+def test_records_are_json_ready_and_copies(store_at: Any) -> None:
+    store = store_at(1_800_000_000.0)
+    store.put("room", "A=", {"principalId": "u1"}, 5)
+    [record] = store.connections("room")
+    assert json.loads(payload_bytes([record])) == [record]
+    record["identity"]["principalId"] = "changed"
+    assert next(store.connections("room"))["identity"] == {"principalId": "u1"}
+
+
+def test_items_written_in_seconds_read_as_milliseconds(table: Any) -> None:
+    """eventual 0.1 stored connectedAt in epoch seconds; its items live up to TTL_SECONDS."""
+    now = int(time.time())
+    table.put_item(
+        TableName=TABLE,
+        Item={
+            "socket": {"S": "room"},
+            "connectionId": {"S": "Old="},
+            "connectedAt": {"N": str(now)},
+            connections.TTL_ATTRIBUTE: {"N": str(now + 60)},
+        },
+    )
+    [record] = connections.DynamoConnectionStore(TABLE).connections("room")
+    assert record["connectedAt"] == now * 1000

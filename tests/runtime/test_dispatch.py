@@ -79,3 +79,124 @@ def test_lambda_request_id_reaches_the_failure_log(caplog: pytest.LogCaptureFixt
     failing = socket("failing", {"$default": boom})
     dispatch(failing, message_event("x"), DEPLOYMENT, lambda_context=LambdaContext())
     assert json.loads(caplog.records[0].getMessage())["awsRequestId"] == "lambda-req-42"
+
+
+# -- which step failed ---------------------------------------------------------------------------
+
+
+def require_token(request: Any, context: Any, next: Any) -> Any:
+    raise PermissionError("no token")
+
+
+def passes(request: Any, context: Any, next: Any) -> Any:
+    return next()
+
+
+def rewraps(request: Any, context: Any, next: Any) -> Any:
+    try:
+        return next()
+    except RuntimeError as error:
+        raise ValueError("wrapped") from error
+
+
+async def async_passes(request: Any, context: Any, next: Any) -> Any:
+    return await next()
+
+
+def failure_logged(sock: Any, caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="eventual.runtime"):
+        assert dispatch(sock, message_event("x"), DEPLOYMENT)["statusCode"] == 500
+    [record] = caplog.records
+    return json.loads(record.getMessage())  # type: ignore[no-any-return]
+
+
+def test_a_failing_middleware_is_named_not_the_handler(caplog: pytest.LogCaptureFixture) -> None:
+    guarded = socket.use(passes).use(require_token).socket("guarded", {"$default": boom})
+    logged = failure_logged(guarded, caplog)
+    assert logged["message"] == "guarded middleware require_token failed: PermissionError: no token"
+    assert logged["failed"] == "middleware"
+    assert logged["function"] == f"require_token ({__file__}:{require_token.__code__.co_firstlineno})"
+
+
+@pytest.mark.parametrize("outer", [passes, async_passes])
+def test_a_handler_failing_under_middleware_is_named(outer: Any, caplog: pytest.LogCaptureFixture) -> None:
+    sock = socket.use(outer).socket("handled", {"$default": boom})
+    logged = failure_logged(sock, caplog)
+    assert logged["message"] == "handled handler failed: RuntimeError: secret detail"
+    assert logged["failed"] == "handler"
+    assert logged["function"] == f"boom ({__file__}:{boom.__code__.co_firstlineno})"
+
+
+def test_a_middleware_raising_its_own_error_is_the_culprit(caplog: pytest.LogCaptureFixture) -> None:
+    sock = socket.use(rewraps).socket("rewrapping", {"$default": boom})
+    logged = failure_logged(sock, caplog)
+    assert logged["message"] == "rewrapping middleware rewraps failed: ValueError: wrapped"
+
+
+# -- events API Gateway would not send -----------------------------------------------------------
+
+
+def refusal_logged(sock: Any, event: Any, caplog: pytest.LogCaptureFixture) -> tuple[Any, dict[str, Any]]:
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="eventual.runtime"):
+        response = dispatch(sock, event, DEPLOYMENT, lambda_context=LambdaContext())
+    [record] = caplog.records
+    line = record.getMessage()
+    assert "\n" not in line
+    return response, json.loads(line)
+
+
+class LambdaContext:
+    aws_request_id = "lambda-req-7"
+
+
+def test_a_malformed_event_runs_nothing_and_is_one_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    ran: list[object] = []
+    sock = socket("strict", {"$default": lambda request, context: ran.append(request)})
+    event = message_event("x", "Conn1=", request_id="Req1=")
+    del event["requestContext"]["routeKey"]
+    response, logged = refusal_logged(sock, event, caplog)
+    assert ran == []  # not run as $default
+    assert response == {
+        "statusCode": 500,
+        "body": '{"message":"Internal server error","connectionId":"Conn1=","requestId":"Req1="}',
+    }
+    problem = "requestContext.routeKey is missing; API Gateway sends a non-empty string"
+    assert logged == {
+        "level": "ERROR",
+        "message": f"strict refused a malformed event: {problem}",
+        "socket": "strict",
+        "problem": problem,
+        "response": response,
+        "route": None,
+        "connectionId": "Conn1=",
+        "requestId": "Req1=",
+        "awsRequestId": "lambda-req-7",
+    }
+
+
+@pytest.mark.parametrize(
+    "event", [None, [], {}, {"requestContext": None}, {"requestContext": {"connectionId": 5}}]
+)
+def test_an_event_without_ids_is_answered_with_empty_ones(
+    event: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    response, logged = refusal_logged(socket("strict", {}), event, caplog)
+    assert json.loads(response["body"]) == {
+        "message": "Internal server error",
+        "connectionId": "",
+        "requestId": "",
+    }
+    assert logged["connectionId"] is None
+
+
+def test_a_route_the_socket_does_not_declare_is_not_run_as_default(caplog: pytest.LogCaptureFixture) -> None:
+    ran: list[object] = []
+    sock = socket("routed", {"join": lambda r, c: ran.append(r), "$default": lambda r, c: ran.append(r)})
+    response, logged = refusal_logged(sock, message_event("{}", route_key="leave"), caplog)
+    assert ran == [] and response["statusCode"] == 500
+    assert logged["problem"] == (
+        "routeKey 'leave' is not a route of socket 'routed' (its message routes: join): the deployed "
+        "API and this code differ; deploy again"
+    )

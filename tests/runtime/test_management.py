@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from eventual import ConfigurationError, ConnectionGone, PayloadTooLarge, SocketNotDeployed, socket
 from eventual.deployment import Deployment, set_process_default
-from eventual.payload import MAX_PAYLOAD_BYTES
+from eventual.payload import MAX_PAYLOAD_BYTES, payload_bytes
 from eventual.runtime.environment import URLS_ENV, deployment_from
 from eventual.runtime.management import ManagementClient
 from tests.loopback_api import LoopbackApi
@@ -77,7 +78,31 @@ def test_connection_info_returns_api_gateway_fields(deployment: Deployment) -> N
     chat = socket("chat", {})
     chat.send("Conn3", "x")
     info = chat.connection_info("Conn3")
-    assert set(info) == {"ConnectedAt", "LastActiveAt", "Identity"}
+    assert set(info) == {"connectionId", "connectedAt", "lastActiveAt", "sourceIp", "userAgent"}
+    assert info["connectionId"] == "Conn3"
+    assert isinstance(info["connectedAt"], int) and isinstance(info["lastActiveAt"], int)
+    assert json.loads(payload_bytes(info)) == info  # a handler can return it as is
+
+
+def test_connection_info_converts_boto3_times_and_identity(deployment: Deployment) -> None:
+    """GetConnection's answer ("GetConnection", API Gateway V2 management API reference) as boto3
+    parses it: timestamps as aware datetimes, the identity under Identity."""
+    chat = socket("chat", {})
+    answer = {
+        "ConnectedAt": datetime(2024, 2, 9, 18, 11, 43, 419000, tzinfo=UTC),
+        "LastActiveAt": datetime(2024, 2, 9, 20, 11, 43, 420000, tzinfo=timezone(timedelta(hours=2))),
+        "Identity": {"SourceIp": "192.0.2.1", "UserAgent": "python-websockets/14.0"},
+    }
+    with Stubber(deployment.management("chat")._client) as stub:  # type: ignore[attr-defined]
+        stub.add_response("get_connection", answer, {"ConnectionId": "C1="})
+        info = chat.connection_info("C1=")
+    assert info == {
+        "connectionId": "C1=",
+        "connectedAt": 1707502303419,
+        "lastActiveAt": 1707502303420,
+        "sourceIp": "192.0.2.1",
+        "userAgent": "python-websockets/14.0",
+    }
 
 
 def test_payload_over_128_kb_is_refused_before_any_call(deployment: Deployment) -> None:

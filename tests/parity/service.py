@@ -1,0 +1,50 @@
+"""The service the parity suite runs on both sides: a presence app (issue 12's note).
+
+``presence`` tracks who is online, identified by its authorizer; ``admin`` lists their names and
+reads API Gateway's record of a connection; ``guarded`` runs a message middleware that may fail.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventual import ConnectRequest, MessageRequest, Unauthorized, socket
+
+
+def who(request: ConnectRequest) -> dict[str, Any]:
+    name = request.query.get("name")
+    if not name:
+        raise Unauthorized()
+    return {"principalId": name, "name": name, "admin": name == "root"}
+
+
+presence = socket(
+    "presence", {"$default": lambda request, context: "ok"}, authorizer=who, track_connections=True
+)
+
+
+def online(request: MessageRequest, context: Any) -> list[str]:
+    """The names of who is online: what the presence app shows."""
+    return sorted(str((record["identity"] or {}).get("name")) for record in presence.connections())
+
+
+admin = socket(
+    "admin",
+    {
+        "online": online,
+        "records": lambda request, context: list(presence.connections()),
+        "info": lambda request, context: presence.connection_info(json.loads(request.body)["id"]),
+    },
+)
+
+
+def require_token(request: Any, context: Any, next: Any) -> Any:
+    if request.body != "token":
+        raise PermissionError("no token")
+    return next()
+
+
+guarded = socket.use({"message": require_token}).socket(
+    "guarded", {"$default": lambda request, context: "in"}
+)
