@@ -10,14 +10,13 @@ import re
 from collections.abc import Iterable
 
 from eventual.constructs.errors import ServiceDefinitionError
+from eventual.names import socket_name_problem
 
 FUNCTION_NAME_MAX = 64
 API_NAME_MAX = 128
 EVENT_BUS_NAME_MAX = 256
 
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-_URL_PATH_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
-"""RFC 3986's unreserved characters: a socket name is a path segment (``/__ws/<name>``) as is."""
 _STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _NOT_IN_FUNCTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _DIGEST_CHARS = 8
@@ -39,12 +38,11 @@ def check_service_name(name: str) -> str:
 
 
 def check_socket_name(name: str) -> str:
-    """A socket name must be usable as one URL path segment, unescaped (``/__ws/<name>`` locally)."""
-    if not _URL_PATH_SEGMENT.fullmatch(name) or name in (".", ".."):
-        raise ServiceDefinitionError(
-            f"socket name {name!r} cannot appear in a URL path: use letters, digits and '-', '_', "
-            "'.', '~' only (no spaces, '/', '%', '?', '#')"
-        )
+    """The core's rule (:func:`eventual.names.socket_name_problem`), which ``socket()`` applies at
+    declaration: one rule, whether the dev server or synth meets the name first."""
+    problem = socket_name_problem(name)
+    if problem is not None:
+        raise ServiceDefinitionError(problem)
     return name
 
 

@@ -94,11 +94,11 @@ class SocketTestClient:
         return conn
 
     def connections(self, socket: str) -> list[str]:
-        """The ids of the socket's tracked open connections, as ``socket.connections()`` lists
-        them (sockets declared with ``track_connections=True``)."""
+        """The ids of the socket's tracked open connections, from the records
+        ``socket.connections()`` yields (sockets declared with ``track_connections=True``)."""
         sock = self._socket(socket)
         with self.deployment.activate():
-            return list(sock.connections())
+            return [record["connectionId"] for record in sock.connections()]
 
     def close(self) -> None:
         """Close every connection still open, as clients going away (1001)."""

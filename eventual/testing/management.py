@@ -4,19 +4,20 @@ What boto3's ``apigatewaymanagementapi`` client does against API Gateway, with i
 connection that is unknown, closed, closing or of another socket is gone
 (:class:`eventual.ConnectionGone`); a body over 128 KB is refused; ``disconnect`` closes the
 connection, and its ``$disconnect`` runs once the event that asked for it is handled;
-``info`` answers ``GetConnection`` as boto3 returns it.
+``info`` answers ``GetConnection`` in eventual's :class:`eventual.connections.ConnectionInfo`
+shape, as the boto3 client does.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eventual.errors import ConnectionGone, PayloadTooLarge
 from eventual.payload import MAX_PAYLOAD_BYTES
 
 if TYPE_CHECKING:
+    from eventual.connections import ConnectionInfo
     from eventual.testing.connection import Connection
 
 SERVER_CLOSE = (1000, "")
@@ -60,15 +61,13 @@ class InMemoryManagementApi:
             conn.open = False
             self._connections.closing.append(conn)
 
-    def info(self, connection_id: str) -> dict[str, Any]:
+    def info(self, connection_id: str) -> ConnectionInfo:
         with self._connections.lock:
             conn = self._connections.live(self._socket, connection_id)
             return {
-                "ConnectedAt": _datetime(conn.caller.connected_at),
-                "Identity": {"SourceIp": conn.caller.source_ip, "UserAgent": conn.caller.user_agent},
-                "LastActiveAt": _datetime(conn.last_active_at),
+                "connectionId": connection_id,
+                "connectedAt": conn.caller.connected_at,
+                "lastActiveAt": conn.last_active_at,
+                "sourceIp": conn.caller.source_ip,
+                "userAgent": conn.caller.user_agent,
             }
-
-
-def _datetime(epoch_ms: int) -> datetime:
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)

@@ -131,8 +131,7 @@ def lab_message(request: MessageRequest, context: Context) -> Any:
             lab.send(me, part)
         return "reply"
     if command == "info":
-        info = lab.connection_info(me)
-        return {key: str(value) for key, value in info.items()}
+        return lab.connection_info(me)
     if command == "bye":
         lab.disconnect(me)
         return None
@@ -209,7 +208,7 @@ def room_message(request: MessageRequest, context: Context) -> Any:
         result = room.broadcast(argument, exclude=me if command == "others" else ())
         return {"delivered": result.delivered, "gone": result.gone}
     if command == "connections":
-        return sorted(room.connections())
+        return sorted(c["connectionId"] for c in room.connections())
     return f"room:{body}"
 
 

@@ -78,7 +78,13 @@ def test_get_connection_describes_it(server: DevServer, api: Any) -> None:
         assert before <= info["ConnectedAt"] <= info["LastActiveAt"] <= datetime.datetime.now(datetime.UTC)
         ws.send("info")  # the same, from a handler through Socket.connection_info
         described = json.loads(ws.recv(timeout=5))
-        assert set(described) == {"ConnectedAt", "Identity", "LastActiveAt"}
+        assert described == {
+            "connectionId": me,
+            "connectedAt": round(info["ConnectedAt"].timestamp() * 1000),
+            "lastActiveAt": described["lastActiveAt"],
+            "sourceIp": "127.0.0.1",
+            "userAgent": "probe/2",
+        }
 
 
 def test_last_active_at_moves_with_client_frames(server: DevServer, api: Any) -> None:

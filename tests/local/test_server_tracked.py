@@ -28,7 +28,7 @@ Clients = Callable[[int], list[tuple[ClientConnection, str]]]
 
 
 def tracked() -> set[str]:
-    return set(services.room.connections())
+    return {c["connectionId"] for c in services.room.connections()}
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -168,14 +168,15 @@ def test_128_kb_limit_both_ways() -> None:
     assert closes == [1009]
 
 
-def test_connection_info_is_what_boto3_returns() -> None:
+def test_connection_info_has_the_shape_the_cloud_gives() -> None:
     infos: list[dict[str, Any]] = []
     info = socket("info", {"$default": lambda r, c: infos.append(info.connection_info(r.connection_id))})
     with SocketTestClient(info).connect("info", source_ip="203.0.113.9", user_agent="ua/1") as ada:
         ada.send("?")
     [answer] = infos
-    assert answer["Identity"] == {"SourceIp": "203.0.113.9", "UserAgent": "ua/1"}
-    assert answer["ConnectedAt"] <= answer["LastActiveAt"]
+    assert (answer["sourceIp"], answer["userAgent"]) == ("203.0.113.9", "ua/1")
+    assert answer["connectionId"] == ada.connection_id
+    assert answer["connectedAt"] <= answer["lastActiveAt"]
 
 
 def test_async_handlers_and_binary_frames() -> None:
