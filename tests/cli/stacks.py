@@ -1,8 +1,9 @@
 """CloudFormation stacks as the Service construct writes them, made creatable in moto.
 
-moto's CloudFormation skips every ``AWS::ApiGatewayV2::*`` resource, so references to them
-(``Ref``, ``Fn::GetAtt``, ``DependsOn``) are replaced with fixed ids, the way CloudFormation
-would resolve them; everything else in the template is kept as synthesized.
+moto's CloudFormation skips every ``AWS::ApiGatewayV2::*`` resource, and can run no custom
+resource (its Lambda needs Docker), so those are left out and references to them (``Ref``,
+``Fn::GetAtt``, ``DependsOn``) replaced with fixed ids, the way CloudFormation would resolve
+them; everything else in the template is kept as synthesized.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from eventual.outputs import output_description
 from eventual.project import find_project, load_sockets
 
 APIGW_PREFIX = "AWS::ApiGatewayV2::"
+SKIPPED_PREFIXES = (APIGW_PREFIX, "Custom::")
 SERVICE = "my-service"
 SOCKETS = tuple(load_sockets(find_project(Path(__file__).parent)))
 """The example service's sockets, as the synthesized stack has them."""
@@ -138,11 +140,13 @@ def fixed_id(logical_id: str, template: str = "") -> str:
 
 
 def moto_ready(template: dict[str, Any]) -> dict[str, Any]:
-    """``template`` with its API Gateway v2 resources resolved to fixed ids (see module doc)."""
+    """``template`` with its API Gateway v2 and custom resources resolved to fixed ids (see module doc)."""
     salt = json.dumps(template, sort_keys=True)
     template = copy.deepcopy(template)
     resources: dict[str, Any] = template.get("Resources", {})
-    skipped = {name: res for name, res in resources.items() if res.get("Type", "").startswith(APIGW_PREFIX)}
+    skipped = {
+        name: res for name, res in resources.items() if res.get("Type", "").startswith(SKIPPED_PREFIXES)
+    }
     for name in skipped:
         del resources[name]
 

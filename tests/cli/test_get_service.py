@@ -84,7 +84,9 @@ def test_printed_socket_urls_are_the_ones_the_functions_send_through(
     printed = json.loads(run("--json").stdout)["sockets"]
     functions = boto3.client("lambda").list_functions()["Functions"]
     # The socket functions; a socket's authorizer function sends nothing and has no URLs.
-    env = [f["Environment"]["Variables"] for f in functions if f["Handler"].endswith(".handle")]
+    env = [
+        f["Environment"]["Variables"] for f in functions if f["Handler"] == "eventual.runtime.handler.handle"
+    ]
     assert sorted(e["EVENTUAL_SOCKET_NAME"] for e in env) == sorted(SOCKETS)
     for variables in env:
         urls = json.loads(variables["EVENTUAL_SOCKET_URLS"])

@@ -4,6 +4,7 @@ throwaway services, and ``gated``, a service with a socket of each kind."""
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+CDK_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
+"""cdk.json's context (the feature flags): what ``cdk synth`` and app.py give every app."""
 
 GATED_SERVICE = '''
 from eventual import Forbidden, socket
@@ -93,6 +96,13 @@ class Synth:
         return report  # type: ignore[no-any-return]
 
 
+def new_app(outdir: Path | None = None) -> Any:
+    """An ``aws_cdk.App`` with this repository's feature flags, as ``cdk synth`` makes it."""
+    import aws_cdk as cdk
+
+    return cdk.App(outdir=str(outdir) if outdir else None, context=CDK_CONTEXT)
+
+
 def ref(logical_id: str) -> dict[str, str]:
     return {"Ref": logical_id}
 
@@ -101,6 +111,13 @@ def actions(statement: dict[str, Any]) -> list[str]:
     """A policy statement's actions, as a list whether one or many."""
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
+
+
+def resources(statement: dict[str, Any]) -> list[Any]:
+    """A policy statement's resources, as a list whether one or many (the minimizePolicies flag
+    merges statements that differ only in their resources)."""
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
 
 
 def declare(*names: str) -> str:

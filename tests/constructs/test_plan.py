@@ -141,7 +141,7 @@ def test_an_authorizer_shares_its_sockets_options_but_not_its_identity_role_or_e
     assert guard.options == {"tracing": "Active"} and guard.memory_size == 256
     assert guard.environment == door.function.environment
     assert door.function.options["role"] == "user-role"  # the socket's function keeps the user's role
-    assert list(planned.functions()) == [door.function, guard]
+    assert list(planned.functions()) == [door.function, guard, planned.http_function]
 
 
 def test_roles_tracking_sockets_share_the_function_role_only_when_every_socket_tracks() -> None:

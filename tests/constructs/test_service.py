@@ -7,7 +7,7 @@ import json
 import examples.service
 from eventual.outputs import services_from_outputs
 from eventual.sockets import sockets_of
-from tests.constructs.synth import Synth, ref, resolve
+from tests.constructs.synth import Synth, ref, resolve, resources
 
 SOCKETS = tuple(sockets_of(examples.service.__name__))
 """Every socket the example declares (it may gain more: counts below are per socket)."""
@@ -20,18 +20,21 @@ TRACKED = tuple(
 def test_one_function_api_stage_and_three_routes_per_socket(example: Synth) -> None:
     sockets, authorized = len(SOCKETS), len(AUTHORIZED)
     counts = {
-        "AWS::Lambda::Function": sockets + authorized,  # an authorizer has a function of its own
-        "AWS::ApiGatewayV2::Route": 3 * sockets,
-        "AWS::ApiGatewayV2::Integration": sockets,
+        # an authorizer has a function of its own; so do the HTTP API and the account-logging check
+        "AWS::Lambda::Function": sockets + authorized + 2,
+        "AWS::ApiGatewayV2::Route": 3 * sockets + 2,  # and the HTTP API's GET / and /__eventual/service
+        "AWS::ApiGatewayV2::Integration": sockets + 1,
         "AWS::ApiGatewayV2::RouteResponse": sockets,
         "AWS::ApiGatewayV2::Authorizer": authorized,
         # API Gateway may invoke the function, per route, and each authorizer function
-        "AWS::Lambda::Permission": 3 * sockets + authorized,
+        "AWS::Lambda::Permission": 3 * sockets + authorized + 2,
         "AWS::ApiGatewayV2::Stage": sockets + 1,  # one per socket, one for the HTTP API
         "AWS::ApiGatewayV2::Api": sockets + 1,
         "AWS::Events::EventBus": 1,
-        "AWS::Logs::LogGroup": 2,
+        "AWS::Logs::LogGroup": 3,  # execution logs, access logs, the account-logging check's logs
         "AWS::DynamoDB::Table": 1 if TRACKED else 0,
+        "AWS::ApiGateway::Account": 0,  # the account's setting is no stack's (see logging_role.py)
+        "Custom::ApiGatewayAccountLogging": 1,
     }
     for type_, count in counts.items():
         example.assertions.resource_count_is(type_, count)
@@ -82,7 +85,7 @@ def test_default_route_has_a_route_response_so_return_values_reach_the_client(ex
 
 def test_stages_auto_deploy_with_json_access_logs_after_the_account_logging_role(example: Synth) -> None:
     access_logs = example.logical_id(example.service.access_log_group)
-    account_ids = list(example.resources("AWS::ApiGateway::Account"))
+    account_ids = list(example.resources("Custom::ApiGatewayAccountLogging"))
     assert len(account_ids) == 1
     stages = example.resources("AWS::ApiGatewayV2::Stage")
     for name in SOCKETS:
@@ -167,7 +170,10 @@ def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(ex
     ]
     statements = policy["PolicyDocument"]["Statement"]
     manage = sorted(
-        resolve(s["Resource"]) for s in statements if s["Action"] == "execute-api:ManageConnections"
+        resolve(resource)
+        for s in statements
+        if s["Action"] == "execute-api:ManageConnections"
+        for resource in resources(s)
     )
     apis = sorted(example.logical_id(e.api) for e in example.service.sockets.values())
     assert manage == [f"arn:aws:execute-api:us-east-1:123456789012:<{a}>/prod/*/@connections/*" for a in apis]
