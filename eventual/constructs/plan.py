@@ -212,7 +212,7 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
     plans = {socket_name: _socket_plan(socket, options) for socket_name, socket in sockets.items()}
     http_function = _document_function(options, prefix)
     require_unique(
-        "function name", [*_function_names(plans), ("(the HTTP API's function)", http_function.function_name)]
+        "function name", [*_function_names(plans), ("(HTTP API function)", http_function.function_name)]
     )
     require_unique("API name", ((s, p.api_name) for s, p in plans.items()))
     _check_environments(plans, options)

@@ -106,16 +106,10 @@ def test_stages_auto_deploy_with_json_access_logs_after_the_account_logging_role
     }
 
 
-def test_functions_run_the_runtime_handler_on_the_newest_python_for_arm64(example: Synth) -> None:
-    from aws_cdk import aws_lambda
+def test_functions_run_the_runtime_handler_on_the_pinned_python_for_arm64(example: Synth) -> None:
+    from eventual.constructs.functions import PYTHON_RUNTIME
 
-    from eventual.constructs import newest_python_runtime
-
-    newest = max(
-        (getattr(aws_lambda.Runtime, n).name for n in dir(aws_lambda.Runtime) if n.startswith("PYTHON_3_")),
-        key=lambda name: int(name.rpartition(".")[2]),
-    )
-    assert newest_python_runtime().name == newest
+    pinned = PYTHON_RUNTIME.name
     execution_logs = example.logical_id(example.service.log_group)
     for name in SOCKETS:
         example.assertions.has_resource_properties(
@@ -123,7 +117,7 @@ def test_functions_run_the_runtime_handler_on_the_newest_python_for_arm64(exampl
             {
                 "FunctionName": f"my-service-{name}",
                 "Handler": "eventual.runtime.handler.handle",
-                "Runtime": newest,
+                "Runtime": pinned,
                 "Architectures": ["arm64"],
                 "MemorySize": 512,
                 "Timeout": 10,
