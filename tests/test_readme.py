@@ -47,3 +47,19 @@ def test_readme_authorizer_example_decides_like_it_says() -> None:
         authorize(room, request())  # type: ignore[arg-type]
     with pytest.raises(Forbidden):
         authorize(room, request(name="Ada", key="guess"))  # type: ignore[arg-type]
+
+
+def test_readme_deploy_example_synthesizes_the_stage_from_the_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The construct example, run as `cdk synth -c stage=dev` runs it (the CLI passes context this way)."""
+    [block] = [
+        b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S) if "Service(" in b
+    ]
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"stage": "dev"}))
+    namespace: dict[str, object] = {"__name__": "readme_deploy"}
+    exec(compile(block, str(README), "exec"), namespace)
+    service = namespace["service"]
+    assert namespace["stack"].stack_name == "my-service-dev"  # type: ignore[attr-defined]
+    assert service.plan.event_bus_name == "my-service-dev"  # type: ignore[attr-defined]
+    assert service.plan.log_group_name == "my-service-dev-execution-logs"  # type: ignore[attr-defined]

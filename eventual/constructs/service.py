@@ -43,13 +43,19 @@ class Service(Construct):
     """An eventual service: one WebSocket API with a Lambda function per socket ``entry`` declares.
 
     Per socket (``service.sockets[name]``): a Lambda function running
-    ``eventual.runtime.handler.handle`` (newest Python runtime, arm64), a ``WebSocketApi`` whose
+    ``eventual.runtime.handler.handle`` (``PYTHON_RUNTIME``, arm64), a ``WebSocketApi`` whose
     ``$connect``, ``$disconnect`` and ``$default`` routes invoke it (``$default`` with a route
-    response, so a handler's return value reaches the client) and an auto-deployed stage with
-    access logs. Per service: an HTTP API, the EventBridge bus ``<name>``, the log group
-    ``<name>-execution-logs`` the functions log to, an access log group, one function role
-    (no AWS managed policies; ``@connections`` on the service's own stages, writes to its log
-    group) and the CloudFormation outputs ``eventual get service`` reads.
+    response, so a handler's return value reaches the client) and an auto-deployed, throttled
+    stage with access logs. Per service: an HTTP API whose ``GET /__eventual/service`` and
+    ``GET /`` answer the service document (``service_document_function``), the EventBridge bus
+    ``<name>``, the log group ``<name>-execution-logs`` the functions log to, an access log group,
+    one function role (no AWS managed policies; ``@connections`` on the service's own stages,
+    writes to its log group) and the CloudFormation outputs ``eventual get service`` reads.
+
+    Stages: ``stage="dev"`` names everything ``<name>-dev...`` (``<name>-dev``,
+    ``<name>-dev-execution-logs``, ``<name>-dev-<socket>``), so stages deploy side by side in
+    one account and region; the default stage keeps ``<name>``. Named resources take logical ids
+    from their names, so renaming or moving the construct never replaces them.
 
     A socket declared with ``authorizer=fn`` also gets a Lambda REQUEST authorizer on ``$connect``
     (``sockets[name].authorizer``): a function of its own (``sockets[name].authorizer_function``,
@@ -70,8 +76,11 @@ class Service(Construct):
     :param entry: the module declaring the sockets (``"examples.service"``), imported from
         ``project_root``; its top-level package (or the single module) ships in the asset.
     :param project_root: where ``entry`` is imported from; default: the working directory.
-    :param runtime: a Python Lambda runtime; default: the newest aws-cdk-lib offers.
-    :param stage_name: every socket's stage, the last segment of its ``wss://`` URL.
+    :param stage: the deployment stage (1-32 letters, digits, ``-``, ``_``); default: the one
+        named after the service alone (``"default"``, which a stage may not otherwise be called).
+    :param runtime: a Python Lambda runtime; default: ``PYTHON_RUNTIME``, pinned by this library.
+    :param stage_name: every socket's API Gateway stage, the last segment of its ``wss://`` URL;
+        default: ``prod`` for the default stage, else the stage's name.
     :param function_options: ``aws_lambda.FunctionOptions`` for every socket's function.
     :param socket_function_options: per socket name, ``FunctionOptions`` that win over all else
         (memory, timeout, environment, reserved concurrency, tracing...). A socket's authorizer
@@ -81,13 +90,19 @@ class Service(Construct):
         ``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its fields:
         ``identity_source`` (default: none, so the authorizer runs on every ``$connect``; see
         :mod:`eventual.constructs.authorizer`) and ``authorizer_name``.
+    :param throttle: ``aws_apigatewayv2.ThrottleSettings`` or a dict of its fields for every
+        stage's routes; default: 100 requests per second, bursts of 200
+        (:data:`eventual.constructs.throttle.DEFAULT_THROTTLE`).
+    :param socket_throttle: per socket name, ``ThrottleSettings`` fields that win over ``throttle``.
     :param requirements: a ``requirements.txt`` installed into the asset from manylinux wheels;
         default: ``requirements.txt`` in the entry's package folder, if there is one.
     :param log_retention: of the service's log groups.
     :param log_removal_policy: of the service's log groups; ``DESTROY`` by default because
         ``<name>-execution-logs`` is a fixed name a retained group would block on redeploy.
-    :param cloud_watch_role: set API Gateway's account-level CloudWatch role (WebSocket access
-        logs need it); pass ``False`` if the account already has one set elsewhere.
+    :param cloud_watch_role: make sure API Gateway's account-level CloudWatch role is set
+        (WebSocket access logs need it): a custom resource sets one only where the account has
+        none, and never overwrites or deletes one (:mod:`eventual.constructs.logging_role`);
+        ``False`` leaves the account setting alone entirely.
     """
 
     def __init__(
