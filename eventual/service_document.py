@@ -17,6 +17,8 @@ from typing import Any
 
 PATH = "/__eventual/service"
 """Where the document is served (the cloud's HTTP API also answers it at ``/``)."""
+LOCAL_STAGE = "local"
+"""The stage the dev server's document names (no deployed stage may take it)."""
 DOCUMENT_ENV = "EVENTUAL_SERVICE_DOCUMENT"
 """The document, as JSON, in the environment of the function that serves it."""
 HEADERS = {

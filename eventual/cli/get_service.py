@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from eventual.outputs import DEFAULT_STAGE, ServiceEndpoints, services_from_outputs
+from eventual.service_document import LOCAL_STAGE
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -318,7 +319,7 @@ def _local_listing(port: int | None, as_json: bool) -> str:
         sockets={name: local_socket_url(name, port=port) for name in sockets},
     )
     if as_json:
-        return _json_object(endpoints, stage=None, stack=None, stack_status=None, region=None)
+        return _json_object(endpoints, stage=LOCAL_STAGE, stack=None, stack_status=None, region=None)
     lines = [f"Eventual Dev Server: {server} (start it with `eventual local`)", "Sockets are available at:"]
     lines += [f"{name} - {url}" for name, url in sorted(endpoints.sockets.items())] or ["(none)"]
     return "\n".join(lines)

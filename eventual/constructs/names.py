@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.outputs import DEFAULT_STAGE
+from eventual.service_document import LOCAL_STAGE
 
 FUNCTION_NAME_MAX = 64
 API_NAME_MAX = 128
@@ -70,6 +71,10 @@ def check_stage_name(name: str) -> str:
 
 def check_stage(stage: str) -> str:
     """A deployment stage (``dev``, ``prod``, ``pr-123``) becomes part of every physical name."""
+    if stage == LOCAL_STAGE:
+        raise ServiceDefinitionError(
+            f"stage {stage!r} is reserved: it names the dev server (`eventual local`) in service documents"
+        )
     if not isinstance(stage, str) or not _STAGE.fullmatch(stage):
         raise ServiceDefinitionError(
             f"stage {stage!r} is not valid: 1-32 letters, digits, '-' and '_', starting with a letter or "

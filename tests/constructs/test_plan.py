@@ -172,6 +172,7 @@ def test_roles_tracking_sockets_share_the_function_role_only_when_every_socket_t
         (("chat",), {"name": "default"}, r"service name 'default' is reserved: EventBridge"),
         (("chat",), {"stage": "dev/1"}, r"stage 'dev/1' is not valid"),
         (("chat",), {"stage": "x" * 33}, "1-32 letters"),
+        (("chat",), {"stage": "local"}, r"stage 'local' is reserved: it names the dev server"),
         (("chat",), {"socket_throttle": {"chta": {}}}, r"socket_throttle names 'chta'"),
         (
             ("chat",),
