@@ -52,11 +52,15 @@ def test_readme_authorizer_example_decides_like_it_says() -> None:
 def test_readme_deploy_example_synthesizes_the_stage_from_the_context(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The construct example, run as `cdk synth -c stage=dev` runs it (the CLI passes context this way)."""
+    """The construct example, run as `cdk synth -c stage=dev` runs it."""
+    import aws_cdk
+
     [block] = [
         b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S) if "Service(" in b
     ]
-    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"stage": "dev"}))
+    # The CLI passes -c through the environment, which the jsii kernel reads once, when it starts.
+    app = aws_cdk.App
+    monkeypatch.setattr(aws_cdk, "App", lambda: app(context={"stage": "dev"}))
     namespace: dict[str, object] = {"__name__": "readme_deploy"}
     exec(compile(block, str(README), "exec"), namespace)
     service = namespace["service"]
