@@ -38,8 +38,10 @@ lint: $(VENV)/.installed
 pytest: $(VENV)/.installed
 	$(BIN)/pytest
 
+# cdk-nag runs inside the synth (app.py); cfn-lint then checks the templates: errors fail, warnings don't.
 synth: $(VENV)/.installed node_modules/.installed
 	npx cdk synth --quiet
+	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
 
 bench: setup
 	$(BIN)/python -m benchmarks

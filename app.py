@@ -2,24 +2,33 @@
 
 Here that is the example, ``my-service`` from ``examples.service``. ``python app.py``
 synthesizes into ``cdk.out``; ``npx cdk synth`` and ``npx cdk deploy`` run it through cdk.json.
-The stack is environment-agnostic, so synth needs no AWS credentials.
+``-c stage=dev`` deploys the stage ``dev`` beside the default one (stack ``my-service-dev``,
+resources named ``my-service-dev...``). The stack is environment-agnostic, so synth needs no
+AWS credentials.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import aws_cdk as cdk
 
 from eventual.constructs import Service
+from eventual.outputs import DEFAULT_STAGE
 from eventual.project import find_project
 
 project = find_project(Path(__file__).resolve().parent)
-# Under the CDK CLI, CDK_OUTDIR says where; run directly, synthesize where the CLI would.
-app = cdk.App(outdir=None if os.environ.get("CDK_OUTDIR") else str(project.root / "cdk.out"))
-stack = cdk.Stack(app, project.service, description=f"eventual service {project.service}")
-Service(stack, "Service", name=project.service, entry=project.entry, project_root=project.root)
+if os.environ.get("CDK_OUTDIR"):  # under the CDK CLI: it passes cdk.json's context and the outdir
+    app = cdk.App()
+else:  # run directly: synthesize what the CLI would, feature flags included
+    context = json.loads((project.root / "cdk.json").read_text(encoding="utf-8"))["context"]
+    app = cdk.App(outdir=str(project.root / "cdk.out"), context=context)
+stage = app.node.try_get_context("stage") or DEFAULT_STAGE
+stack_name = project.service if stage == DEFAULT_STAGE else f"{project.service}-{stage}"
+stack = cdk.Stack(app, stack_name, description=f"eventual service {project.service}, stage {stage}")
+Service(stack, "Service", name=project.service, entry=project.entry, project_root=project.root, stage=stage)
 
 try:  # cdk-nag (the dev extra) checks every synth, so a change that weakens security fails here
     from cdk_nag import AwsSolutionsChecks

@@ -230,18 +230,10 @@ def _handwritten(outdir: str, *, asset_folder: str, sockets: list[str]) -> dict[
         http_api=http_api,
         auto_deploy=True,
         access_log_settings=AccessLogs(access_logs, fields),
+        throttle=apigwv2.ThrottleSettings(rate_limit=100, burst_limit=200),
     )
-    logging_role = iam.Role(
-        stack,
-        "ApiGatewayCloudWatchRole",
-        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-        inline_policies={
-            "Logs": iam.PolicyDocument(
-                statements=[iam.PolicyStatement(actions=["logs:PutLogEvents"], resources=["*"])]
-            )
-        },
-    )
-    account = apigw.CfnAccount(stack, "ApiGatewayAccount", cloud_watch_role_arn=logging_role.role_arn)
+    throttle = apigwv2.ThrottleSettings(rate_limit=100, burst_limit=200)
+    account = _handwritten_account_logging(stack)
     code = lambda_.Code.from_asset(asset_folder)
     functions, stages = [], {}
     for name in sockets:
@@ -274,6 +266,7 @@ def _handwritten(outdir: str, *, asset_folder: str, sockets: list[str]) -> dict[
             stage_name=STAGE,
             auto_deploy=True,
             access_log_settings=AccessLogs(access_logs, fields),
+            throttle=throttle,
         )
         stage.node.add_dependency(account)
         cdk.CfnOutput(stack, f"{name}Url", value=stage.url, description=f"eventual {SERVICE} socket {name}")
@@ -285,6 +278,8 @@ def _handwritten(outdir: str, *, asset_folder: str, sockets: list[str]) -> dict[
     execution_logs.grant_write(role)
     for stage in stages.values():
         stage.grant_management_api_access(role)
+    document = json.dumps({"service": SERVICE, "sockets": {name: s.url for name, s in stages.items()}})
+    _handwritten_document(stack, http_api, code, execution_logs, document)
     cdk.CfnOutput(stack, "ApiUrl", value=http_stage.url, description=f"eventual {SERVICE} api")
     cdk.CfnOutput(
         stack, "EventBusArn", value=bus.event_bus_arn, description=f"eventual {SERVICE} event-bus-arn"
@@ -297,3 +292,55 @@ def _handwritten(outdir: str, *, asset_folder: str, sockets: list[str]) -> dict[
     )
     app.synth()
     return {}
+
+
+def _handwritten_account_logging(stack: Any) -> Any:
+    """A custom resource that sets the account's CloudWatch role, as the Service has."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+
+    role = iam.Role(stack, "AccountLoggingRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=["apigateway:GET", "apigateway:PATCH"], resources=["*"]))
+    role.add_to_policy(iam.PolicyStatement(actions=["iam:CreateRole", "iam:PassRole"], resources=["*"]))
+    log_group = logs.LogGroup(stack, "AccountLoggingLogs", retention=logs.RetentionDays.ONE_MONTH)
+    handler = lambda_.Function(
+        stack,
+        "AccountLogging",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    pass\n"),
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+        role=role,
+        log_group=log_group,
+    )
+    return cdk.CustomResource(stack, "AccountLoggingSetting", service_token=handler.function_arn)
+
+
+def _handwritten_document(stack: Any, http_api: Any, code: Any, log_group: Any, document: str) -> None:
+    """The HTTP API's function and its two GET routes, as the Service has."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigatewayv2 as apigwv2
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
+
+    role = iam.Role(stack, "DocumentRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    function = lambda_.Function(
+        stack,
+        "Document",
+        code=code,
+        handler="eventual.service_document.handle",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+        memory_size=128,
+        timeout=cdk.Duration.seconds(3),
+        role=role,
+        log_group=log_group,
+        environment={"EVENTUAL_SERVICE_DOCUMENT": document},
+    )
+    log_group.grant_write(role)
+    integration = HttpLambdaIntegration("Document", function)
+    for path in ("/__eventual/service", "/"):
+        http_api.add_routes(path=path, methods=[apigwv2.HttpMethod.GET], integration=integration)

@@ -169,3 +169,18 @@ def test_the_construct_example_synthesizes(monkeypatch: pytest.MonkeyPatch) -> N
     example = run(block("from eventual.constructs import Service"))  # into a temporary cdk.out
     assert "mySocket" in example["service"].sockets
     assert (Path(example["app"].outdir) / "my-service.template.json").is_file()
+
+
+@pytest.mark.usefixtures("socket_registry")
+def test_the_construct_example_takes_its_stage_from_the_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same block, run as `cdk synth -c stage=dev` runs it."""
+    import aws_cdk
+
+    monkeypatch.chdir(REPO)
+    # The CLI passes -c through the environment, which the jsii kernel reads once, when it starts.
+    app = aws_cdk.App
+    monkeypatch.setattr(aws_cdk, "App", lambda: app(context={"stage": "dev"}))
+    example = run(block("from eventual.constructs import Service"))
+    assert example["stack"].stack_name == "my-service-dev"
+    assert example["service"].plan.event_bus_name == "my-service-dev"
+    assert example["service"].plan.log_group_name == "my-service-dev-execution-logs"

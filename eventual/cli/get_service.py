@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from eventual.outputs import ServiceEndpoints, services_from_outputs
+from eventual.outputs import DEFAULT_STAGE, ServiceEndpoints, services_from_outputs
+from eventual.service_document import LOCAL_STAGE
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
 DEFAULT_SERVICE_ENV = "EVENTUAL_DEFAULT_SERVICE"
+STAGE_ENV = "EVENTUAL_STAGE"
 _HEALTHY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 _CREDENTIAL_ERRORS = frozenset(
     {
@@ -34,7 +36,7 @@ _ACCESS_ERRORS = frozenset({"AccessDenied", "AccessDeniedException", "Unauthoriz
 
 
 class ServiceChoiceNeeded(click.ClickException):
-    """Several services are deployed and none was chosen."""
+    """Several services (or stages of one) are deployed and none was chosen."""
 
     exit_code = 2
 
@@ -52,44 +54,63 @@ class DeployedService:
     def name(self) -> str:
         return self.endpoints.name
 
+    @property
+    def stage(self) -> str:
+        return self.endpoints.stage
 
-@click.command("service", short_help="Print a deployed service's endpoints.")
-@click.option(
+
+_SERVICE = click.option(
     "--service",
     "service_name",
     metavar="NAME",
     envvar=DEFAULT_SERVICE_ENV,
     help=f"The service to show; needed when several are deployed. [env: {DEFAULT_SERVICE_ENV}]",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for scripts.")
-@click.option(
+_STAGE = click.option(
+    "--stage",
+    metavar="NAME",
+    envvar=STAGE_ENV,
+    help=f"The stage to show (`{DEFAULT_STAGE}`: the one named after the service alone); needed when "
+    f"several stages of the service are deployed. [env: {STAGE_ENV}]",
+)
+_REGION = click.option(
     "--region",
     metavar="REGION",
     envvar="AWS_REGION",
     help="AWS region to look in. [default: AWS_REGION, AWS_DEFAULT_REGION or the profile's]",
 )
-@click.option("--profile", metavar="PROFILE", help="AWS profile to use. [default: AWS_PROFILE]")
-@click.option(
+_LOCAL = click.option(
     "--local",
     is_flag=True,
     help="Print the endpoints `eventual local` serves for this project (from pyproject.toml); no AWS.",
 )
-@click.option(
+_PORT = click.option(
     "--port",
     type=click.IntRange(1, 65535),
     metavar="PORT",
     default=None,
     help="With --local: the dev server's port. [default: 3111]",
 )
+
+
+@click.command("service", short_help="Print a deployed service's endpoints.")
+@_SERVICE
+@_STAGE
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for scripts.")
+@_REGION
+@click.option("--profile", metavar="PROFILE", help="AWS profile to use. [default: AWS_PROFILE]")
+@_LOCAL
+@_PORT
 def service(
     service_name: str | None,
+    stage: str | None,
     as_json: bool,
     region: str | None,
     profile: str | None,
     local: bool,
     port: int | None,
 ) -> None:
-    """Print a deployed service's endpoints: API Gateway, event bus, log group and sockets.
+    """Print a deployed service's endpoints: stage, API Gateway, event bus, log group and sockets.
 
     Services are found through CloudFormation: every stack holding the outputs of an
     eventual Service construct. AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION are honoured
@@ -98,7 +119,7 @@ def service(
     \b
     Examples:
       eventual get service
-      eventual get service --service my-service --json
+      eventual get service --service my-service --stage dev --json
       eventual get service --local
     """
     if local:
@@ -109,7 +130,7 @@ def service(
     with _aws_errors():
         client = _cloudformation(region, profile)
         found, unfinished = _find_services(client)
-    chosen = _choose(found, unfinished, service_name, client.meta.region_name)
+    chosen = _choose(found, unfinished, service_name, stage, client.meta.region_name)
     click.echo(_render_json(chosen) if as_json else _render_text(chosen))
 
 
@@ -146,11 +167,11 @@ def _find_services(client: CloudFormationClient) -> tuple[list[DeployedService],
                 DeployedService(endpoints, stack["StackName"], status, region)
                 for endpoints in services.values()
             )
-    return sorted(found, key=lambda s: (s.name, s.stack)), unfinished
+    return sorted(found, key=lambda s: (s.name, s.stage, s.stack)), unfinished
 
 
 def _choose(
-    found: list[DeployedService], unfinished: list[str], name: str | None, region: str
+    found: list[DeployedService], unfinished: list[str], name: str | None, stage: str | None, region: str
 ) -> DeployedService:
     names = sorted({s.name for s in found})
     if not found:
@@ -166,11 +187,33 @@ def _choose(
                 f"--service NAME or {DEFAULT_SERVICE_ENV}=NAME"
             )
         name = names[0]
-    # One service per region: its event bus and log group are named after it.
-    for candidate in found:
-        if candidate.name == name:
+    stages = [s for s in found if s.name == name]
+    if not stages:
+        raise click.ClickException(
+            f"no service named {name!r} in {region}; services found: {', '.join(names)}"
+        )
+    return _choose_stage(stages, name, stage, region)
+
+
+def _choose_stage(
+    stages: list[DeployedService], name: str, stage: str | None, region: str
+) -> DeployedService:
+    """One stage of ``name``: the one asked for, or the only one. Stages never share a name in a
+    region (their bus and log group carry the stage), so the first match is the one."""
+    deployed = sorted({s.stage for s in stages})
+    if stage is None:
+        if len(deployed) > 1:
+            raise ServiceChoiceNeeded(
+                f"{len(deployed)} stages of {name} in {region}: {', '.join(deployed)}; choose one with "
+                f"--stage NAME or {STAGE_ENV}=NAME"
+            )
+        return stages[0]
+    for candidate in stages:
+        if candidate.stage == stage:
             return candidate
-    raise click.ClickException(f"no service named {name!r} in {region}; services found: {', '.join(names)}")
+    raise click.ClickException(
+        f"no stage {stage!r} of service {name!r} in {region}; stages found: {', '.join(deployed)}"
+    )
 
 
 def _few(items: list[str], limit: int = 5) -> str:
@@ -205,6 +248,7 @@ def _render_text(service: DeployedService) -> str:
     if note:
         lines.append(f"Stack Status: {service.stack_status} - stack {service.stack}: {note}")
     lines += [
+        f"Stage: {endpoints.stage}",
         f"API Gateway: {endpoints.api or '(none)'}",
         f"Event Bus Arn: {endpoints.event_bus_arn or '(none)'}",
         f"Service Log Group: {endpoints.log_group or '(none)'}",
@@ -217,6 +261,7 @@ def _render_text(service: DeployedService) -> str:
 def _render_json(service: DeployedService) -> str:
     return _json_object(
         service.endpoints,
+        stage=service.stage,
         stack=service.stack,
         stack_status=service.stack_status,
         region=service.region,
@@ -224,12 +269,18 @@ def _render_json(service: DeployedService) -> str:
 
 
 def _json_object(
-    endpoints: ServiceEndpoints, *, stack: str | None, stack_status: str | None, region: str | None
+    endpoints: ServiceEndpoints,
+    *,
+    stage: str | None,
+    stack: str | None,
+    stack_status: str | None,
+    region: str | None,
 ) -> str:
     """The one JSON shape, for deployed and local services alike: every key always present."""
     return json.dumps(
         {
             "service": endpoints.name,
+            "stage": stage,
             "api_endpoint": endpoints.api,
             "event_bus_arn": endpoints.event_bus_arn,
             "log_group": endpoints.log_group,
@@ -268,7 +319,7 @@ def _local_listing(port: int | None, as_json: bool) -> str:
         sockets={name: local_socket_url(name, port=port) for name in sockets},
     )
     if as_json:
-        return _json_object(endpoints, stack=None, stack_status=None, region=None)
+        return _json_object(endpoints, stage=LOCAL_STAGE, stack=None, stack_status=None, region=None)
     lines = [f"Eventual Dev Server: {server} (start it with `eventual local`)", "Sockets are available at:"]
     lines += [f"{name} - {url}" for name, url in sorted(endpoints.sockets.items())] or ["(none)"]
     return "\n".join(lines)

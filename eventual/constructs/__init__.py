@@ -15,13 +15,15 @@ from eventual.constructs.errors import ServiceDefinitionError
 
 if TYPE_CHECKING:
     from eventual.constructs.endpoint import SocketEndpoint
-    from eventual.constructs.functions import newest_python_runtime
-    from eventual.constructs.options import AuthorizerOptions, FunctionOptions
+    from eventual.constructs.functions import PYTHON_RUNTIME, newest_python_runtime
+    from eventual.constructs.options import AuthorizerOptions, FunctionOptions, ThrottleOptions
     from eventual.constructs.service import Service
 
 _LAZY = {
+    "PYTHON_RUNTIME": "eventual.constructs.functions",
     "AuthorizerOptions": "eventual.constructs.options",
     "FunctionOptions": "eventual.constructs.options",
+    "ThrottleOptions": "eventual.constructs.options",
     "Service": "eventual.constructs.service",
     "SocketEndpoint": "eventual.constructs.endpoint",
     "newest_python_runtime": "eventual.constructs.functions",
@@ -29,6 +31,7 @@ _LAZY = {
 """Names whose modules import aws_cdk (about a second, and the jsii kernel's node process)."""
 
 __all__ = [
+    "PYTHON_RUNTIME",
     "AuthorizerOptions",
     "FunctionOptions",
     "LambdaAsset",
@@ -36,6 +39,7 @@ __all__ = [
     "Service",
     "ServiceDefinitionError",
     "SocketEndpoint",
+    "ThrottleOptions",
     "newest_python_runtime",
 ]
 

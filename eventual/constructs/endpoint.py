@@ -11,8 +11,10 @@ from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
 from eventual.constructs.functions import FunctionParts, function_props
+from eventual.constructs.logical_ids import pin_logical_id
 from eventual.constructs.nag import CONNECT, acknowledge_unauthorized_routes
 from eventual.constructs.plan import AuthorizerPlan, SocketPlan
+from eventual.constructs.throttle import Throttle
 from eventual.outputs import output_description
 from eventual.routes import event_type_of
 
@@ -47,6 +49,7 @@ class SocketEndpoint(Construct):
         self.name = plan.name
         self.socket = plan.socket
         self.function = lambda_.Function(self, "Function", **function_props(plan.function, parts))
+        pin_logical_id(self.function, "Function", plan.function.function_name)
         self.api = apigwv2.WebSocketApi(
             self,
             "Api",
@@ -75,11 +78,15 @@ class SocketEndpoint(Construct):
             stage_name=plan.stage_name,
             auto_deploy=True,
             access_log_settings=access_logs,
+            throttle=throttle_settings(plan.throttle),
         )
         # Read once: every property read is a round trip to the jsii kernel.
         self._url = self.stage.url
         self.url_output = CfnOutput(
-            self, "Url", value=self._url, description=output_description(plan.service, "socket", plan.name)
+            self,
+            "Url",
+            value=self._url,
+            description=output_description(plan.service, "socket", plan.name, stage=plan.stage),
         )
         acknowledge_unauthorized_routes(self)
 
@@ -87,6 +94,7 @@ class SocketEndpoint(Construct):
         self.authorizer_function = lambda_.Function(
             self, "AuthorizerFunction", **function_props(plan.function, parts)
         )
+        pin_logical_id(self.authorizer_function, "Function", plan.function.function_name)
         self.authorizer = WebSocketLambdaAuthorizer(
             "Authorizer",
             self.authorizer_function,
@@ -107,3 +115,8 @@ class SocketEndpoint(Construct):
     def grant_manage_connections(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` send to, inspect and close this socket's connections (this stage only)."""
         return self.stage.grant_management_api_access(grantee)
+
+
+def throttle_settings(throttle: Throttle) -> apigwv2.ThrottleSettings:
+    """A stage's ``throttle`` from the plan's (WebSocket and HTTP stages alike)."""
+    return apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit)

@@ -20,6 +20,10 @@ from eventual.constructs.plan import FunctionPlan, RoleChoice
 # Read once: every attribute read of a jsii enum is a round trip to the kernel.
 ARM_64 = lambda_.Architecture.ARM_64
 NO_TRACING = lambda_.Tracing.DISABLED
+PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
+"""Every function's runtime unless ``Service(runtime=...)`` says otherwise. Pinned, not the newest
+aws-cdk-lib knows, so upgrading the library never moves a function's runtime (and its wheels):
+moving is a change of its own, which a test asks for when aws-cdk-lib offers a newer Python."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_iam as iam
+from constructs import IConstruct
 
 from eventual.constructs.functions import FunctionParts, traced
 from eventual.constructs.plan import FunctionPlan
@@ -54,6 +55,17 @@ def acknowledge_unauthorized_routes(endpoint: SocketEndpoint) -> None:
                     id="AwsSolutions::AwsSolutions-APIG4", reason=_AFTER_AUTHORIZER.format(route=key)
                 )
             )
+
+
+def acknowledge_public_routes(http_api: IConstruct) -> None:
+    """APIG4 on the HTTP API's routes: the service document is public by design."""
+    Validations.of(http_api).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions::AwsSolutions-APIG4",
+            reason="GET /__eventual/service and GET / answer the service document: the sockets' public "
+            "wss:// URLs, for any page to find its endpoints; they read nothing and change nothing.",
+        )
+    )
 
 
 def acknowledge_service_roles(service: Service, parts: FunctionParts) -> None:

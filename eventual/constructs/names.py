@@ -11,13 +11,23 @@ from collections.abc import Iterable
 
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.names import socket_name_problem
+from eventual.outputs import DEFAULT_STAGE
+from eventual.service_document import LOCAL_STAGE
 
 FUNCTION_NAME_MAX = 64
 API_NAME_MAX = 128
 EVENT_BUS_NAME_MAX = 256
+LOGICAL_ID_MAX = 255
+RESERVED_SERVICE_NAMES = {
+    "default": "EventBridge reserves it for the account's default event bus (CreateEventBus: \"You can't "
+    'use the name default for a custom event bus")',
+}
+"""Names AWS refuses for what a service name names, and why."""
 
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_STAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+_NOT_IN_LOGICAL_ID = re.compile(r"[^A-Za-z0-9]")
 _NOT_IN_FUNCTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _DIGEST_CHARS = 8
 
@@ -28,6 +38,10 @@ def check_service_name(name: str) -> str:
         raise ServiceDefinitionError(
             f"service name {name!r} is not valid: use letters, digits, '-' and '_', starting with a "
             "letter or digit (it names the event bus, the log group and the functions)"
+        )
+    if name in RESERVED_SERVICE_NAMES:
+        raise ServiceDefinitionError(
+            f"service name {name!r} is reserved: {RESERVED_SERVICE_NAMES[name]}; choose another name"
         )
     if len(name) > EVENT_BUS_NAME_MAX:
         raise ServiceDefinitionError(
@@ -47,9 +61,43 @@ def check_socket_name(name: str) -> str:
 
 
 def check_stage_name(name: str) -> str:
+    """An API Gateway stage name: the last segment of a socket's ``wss://`` URL."""
     if not _STAGE_NAME.fullmatch(name):
         raise ServiceDefinitionError(f"stage name {name!r} is not valid: 1-128 letters, digits, '-' or '_'")
     return name
+
+
+def check_stage(stage: str) -> str:
+    """A deployment stage (``dev``, ``prod``, ``pr-123``) becomes part of every physical name."""
+    if stage == LOCAL_STAGE:
+        raise ServiceDefinitionError(
+            f"stage {stage!r} is reserved: it names the dev server (`eventual local`) in service documents"
+        )
+    if not isinstance(stage, str) or not _STAGE.fullmatch(stage):
+        raise ServiceDefinitionError(
+            f"stage {stage!r} is not valid: 1-32 letters, digits, '-' and '_', starting with a letter or "
+            f"digit (it is part of every name the stage's resources get); {DEFAULT_STAGE!r} is the stage "
+            "named after the service alone"
+        )
+    return stage
+
+
+def name_prefix(service: str, stage: str) -> str:
+    """What every physical name of a stage starts with: ``<service>`` for the default stage, else
+    ``<service>-<stage>``, so stages deploy side by side in one account and region."""
+    return service if stage == DEFAULT_STAGE else f"{service}-{stage}"
+
+
+def stable_logical_id(kind: str, physical_name: str) -> str:
+    """A logical id that follows a resource's physical name, not the construct's path.
+
+    A resource with a fixed name must keep its logical id when the construct is renamed or
+    moved: a new logical id makes CloudFormation create the replacement before it deletes the
+    original, and the replacement's name is taken. The digest keeps ``a-b`` and ``ab`` apart.
+    """
+    digest = hashlib.sha256(physical_name.encode()).hexdigest()[:_DIGEST_CHARS].upper()
+    readable = _NOT_IN_LOGICAL_ID.sub("", physical_name)[: LOGICAL_ID_MAX - len(kind) - _DIGEST_CHARS]
+    return f"{kind}{readable}{digest}"
 
 
 def fit(name: str, limit: int, *, invalid: re.Pattern[str] | None = None) -> str:

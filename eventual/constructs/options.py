@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.aws_apigatewayv2_authorizers import WebSocketLambdaAuthorizerProps
 
@@ -23,6 +24,9 @@ FunctionOptions: TypeAlias = lambda_.FunctionOptions | Mapping[str, Any]
 AuthorizerOptions: TypeAlias = WebSocketLambdaAuthorizerProps | Mapping[str, Any]
 """``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its keyword arguments
 (``authorizer_name``, ``identity_source``)."""
+ThrottleOptions: TypeAlias = apigwv2.ThrottleSettings | Mapping[str, Any]
+"""``aws_apigatewayv2.ThrottleSettings`` or a dict of its keyword arguments (``rate_limit``,
+``burst_limit``)."""
 
 
 def function_fields(value: FunctionOptions) -> dict[str, Any]:
@@ -40,14 +44,22 @@ def authorizer_fields(socket: str, value: AuthorizerOptions | None) -> dict[str,
         raise ServiceDefinitionError(f"socket {socket!r}: authorizer options: {error}") from None
 
 
+def throttle_fields(value: ThrottleOptions | None) -> dict[str, Any]:
+    """Throttle keyword arguments from ``ThrottleSettings`` or a dict (checked against its fields)."""
+    return struct_fields(value, apigwv2.ThrottleSettings) if value is not None else {}
+
+
 def service_options(
     *,
     name: str,
     entry: str,
-    stage_name: str,
+    stage: str,
+    stage_name: str | None,
     function_options: FunctionOptions | None,
     socket_function_options: Mapping[str, FunctionOptions] | None,
     socket_authorizer_options: Mapping[str, AuthorizerOptions] | None,
+    throttle: ThrottleOptions | None,
+    socket_throttle: Mapping[str, ThrottleOptions] | None,
     requirements: str | Path | None,
     region: str | None,
 ) -> ServiceOptions:
@@ -55,7 +67,10 @@ def service_options(
     return ServiceOptions(
         name=name,
         entry=entry,
+        stage=stage,
         stage_name=stage_name,
+        throttle=throttle_fields(throttle),
+        socket_throttle={s: throttle_fields(v) for s, v in (socket_throttle or {}).items()},
         function_options=function_fields(function_options) if function_options is not None else {},
         socket_function_options={s: function_fields(v) for s, v in (socket_function_options or {}).items()},
         socket_authorizer_options={

@@ -11,37 +11,46 @@ imports nothing from aws_cdk; ``Service`` builds what the plan says.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, Protocol, TypeAlias
 
-from eventual.constructs.asset import REQUIREMENTS
 from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
 from eventual.constructs.authorizer import authorizer_name, identity_source
+from eventual.constructs.checks import check_sockets, requirements_file
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.limits import TABLE_NAME_MAX, check_environment_size
 from eventual.constructs.names import (
+    EVENT_BUS_NAME_MAX,
     api_name,
     check_service_name,
-    check_socket_name,
+    check_stage,
     check_stage_name,
     function_name,
+    name_prefix,
     require_unique,
 )
+from eventual.constructs.throttle import Throttle, throttle_of
+from eventual.outputs import DEFAULT_STAGE
 from eventual.runtime.environment import TABLE_ENV
 from eventual.sockets import Socket
 
 HANDLER = "eventual.runtime.handler.handle"
-DEFAULT_STAGE = "prod"
+DEFAULT_STAGE_NAME = "prod"
+"""The default stage's API Gateway stage (the last segment of its ``wss://`` URLs); another stage's
+is named like the stage."""
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT_SECONDS = 10
 API_GATEWAY_TIMEOUT_SECONDS = 29
 """API Gateway stops waiting for an integration after 29 s."""
 
-RoleChoice: TypeAlias = Literal["socket", "tracking", "authorizer"]
+DOCUMENT_HANDLER = "eventual.service_document.handle"
+DOCUMENT_FUNCTION = "http-api"
+"""The name (after the service's prefix) of the function serving the HTTP API's service document."""
+
+RoleChoice: TypeAlias = Literal["socket", "tracking", "authorizer", "document"]
 """Which of the service's roles a function runs under (unless its options name a role of their own)."""
 
 _RESERVED_ENV = re.compile(r"EVENTUAL_")
@@ -62,7 +71,10 @@ class ServiceOptions:
 
     name: str
     entry: str
-    stage_name: str = DEFAULT_STAGE
+    stage: str = DEFAULT_STAGE
+    """The deployment stage: part of every physical name but the default stage's."""
+    stage_name: str | None = None
+    """The API Gateway stage; default: ``prod`` for the default stage, else the stage."""
     function_options: Mapping[str, Any] = field(default_factory=dict)
     """``aws_lambda.FunctionOptions`` fields for every socket's function."""
     socket_function_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -73,6 +85,10 @@ class ServiceOptions:
     """A ``requirements.txt`` given explicitly; ``None`` looks beside the entry."""
     region: str | None = None
     """The stack's region, if known at synth (sizes the socket URLs in the environment)."""
+    throttle: Mapping[str, Any] = field(default_factory=dict)
+    """``ThrottleSettings`` fields (``rate_limit``, ``burst_limit``) for every stage."""
+    socket_throttle: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per socket name, ``ThrottleSettings`` fields that win over ``throttle``."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +128,13 @@ class SocketPlan:
     """One socket: its function, WebSocket API, stage and optional authorizer."""
 
     service: str
+    stage: str
     name: str
     socket: Socket
     api_name: str
     api_description: str
     stage_name: str
+    throttle: Throttle
     tracked: bool
     function: FunctionPlan
     authorizer: AuthorizerPlan | None
@@ -133,12 +151,18 @@ class ServicePlan:
 
     name: str
     entry: str
+    stage: str
     stage_name: str
     sockets: Mapping[str, SocketPlan]
     requirements: Path | None
     event_bus_name: str
     log_group_name: str
     http_api_name: str
+    http_throttle: Throttle
+    http_function: FunctionPlan
+    """Serves ``GET /__eventual/service`` and ``GET /`` (:mod:`eventual.service_document`)."""
+    description: str
+    """``eventual service <name>``, with `` (stage <stage>)`` for another than the default stage."""
 
     @property
     def tracked(self) -> tuple[str, ...]:
@@ -155,12 +179,25 @@ class ServicePlan:
         """Then the tracking role is the function role: no role is left idle."""
         return len(self.tracked) == len(self.sockets)
 
+    def physical_names(self) -> dict[str, str]:
+        """Every name AWS holds unique per account and region (or shows as one), by what it names."""
+        names = {"event bus": self.event_bus_name, "log group": self.log_group_name}
+        names["HTTP API"] = self.http_api_name
+        names["HTTP API: function"] = self.http_function.function_name
+        for socket_name, plan in self.sockets.items():
+            names[f"socket {socket_name}: API"] = plan.api_name
+            names[f"socket {socket_name}: function"] = plan.function.function_name
+            if plan.authorizer is not None:
+                names[f"socket {socket_name}: authorizer function"] = plan.authorizer.function.function_name
+        return names
+
     def functions(self) -> Iterator[FunctionPlan]:
         """Every function: each socket's, then its authorizer's."""
         for plan in self.sockets.values():
             yield plan.function
             if plan.authorizer is not None:
                 yield plan.authorizer.function
+        yield self.http_function
 
 
 def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> ServicePlan:
@@ -169,67 +206,52 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
     Raises :class:`ServiceDefinitionError` for anything AWS would refuse or the options misname.
     """
     name = check_service_name(options.name)
-    check_stage_name(options.stage_name)
-    _check_sockets(sockets, options)
+    options = _with_stage_name(options)
+    prefix = name_prefix(name, check_stage(options.stage))
+    if len(prefix) > EVENT_BUS_NAME_MAX:
+        raise ServiceDefinitionError(
+            f"stage {options.stage!r} of service {name!r}: the event bus {prefix[:40]!r}... would have "
+            f"{len(prefix)} characters; AWS allows {EVENT_BUS_NAME_MAX}"
+        )
+    check_sockets(sockets, options)
     plans = {socket_name: _socket_plan(socket, options) for socket_name, socket in sockets.items()}
-    require_unique("function name", _function_names(plans))
+    http_function = _document_function(options, prefix)
+    require_unique(
+        "function name", [*_function_names(plans), ("(HTTP API function)", http_function.function_name)]
+    )
     require_unique("API name", ((s, p.api_name) for s, p in plans.items()))
     _check_environments(plans, options)
     return ServicePlan(
         name=name,
         entry=options.entry,
-        stage_name=options.stage_name,
+        stage=options.stage,
+        stage_name=options.stage_name or DEFAULT_STAGE_NAME,
         sockets=MappingProxyType(plans),
         requirements=requirements_file(options.entry, options.requirements),
-        event_bus_name=name,
-        log_group_name=f"{name}-execution-logs",
-        http_api_name=name,
+        event_bus_name=prefix,
+        log_group_name=f"{prefix}-execution-logs",
+        http_api_name=prefix,
+        http_throttle=throttle_of("throttle", options.throttle),
+        http_function=http_function,
+        description=f"eventual service {name}{_of_stage(options)}",
     )
-
-
-def requirements_file(entry: str, requirements: Path | None) -> Path | None:
-    """``requirements`` if it exists, else ``requirements.txt`` in the entry's package folder, if any."""
-    if requirements is not None:
-        if not requirements.is_file():
-            raise ServiceDefinitionError(f"requirements file {requirements} does not exist")
-        return requirements
-    package = sys.modules[entry.partition(".")[0]]
-    for folder in getattr(package, "__path__", ()):
-        candidate = Path(folder) / REQUIREMENTS
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 # -- checks ------------------------------------------------------------------------------------
 
 
-def _check_sockets(sockets: Mapping[str, Socket], options: ServiceOptions) -> None:
-    if not sockets:
-        raise ServiceDefinitionError(
-            f"entry {options.entry!r} declares no sockets; declare one with eventual.socket(...)"
-        )
-    _require_declared(options.entry, sockets, "socket_function_options", options.socket_function_options)
-    _require_declared(options.entry, sockets, "socket_authorizer_options", options.socket_authorizer_options)
-    for socket_name in sockets:
-        check_socket_name(socket_name)
-    without = sorted(s for s in options.socket_authorizer_options if sockets[s].options.authorizer is None)
-    if without:
-        raise ServiceDefinitionError(
-            f"socket_authorizer_options names {', '.join(map(repr, without))}, declared without an "
-            "authorizer; declare it with socket(..., authorizer=fn)"
-        )
+def _with_stage_name(options: ServiceOptions) -> ServiceOptions:
+    """The API Gateway stage: as given, else ``prod`` for the default stage and the stage's own name."""
+    if options.stage_name is None:
+        default = DEFAULT_STAGE_NAME if options.stage == DEFAULT_STAGE else options.stage
+        return replace(options, stage_name=default)
+    check_stage_name(options.stage_name)
+    return options
 
 
-def _require_declared(
-    entry: str, declared: Mapping[str, Socket], what: str, given: Mapping[str, Any]
-) -> None:
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise ServiceDefinitionError(
-            f"{what} names {', '.join(map(repr, unknown))}, which {entry!r} does not "
-            f"declare (it declares {', '.join(map(repr, declared))})"
-        )
+def _of_stage(options: ServiceOptions) -> str:
+    """What descriptions add for a stage other than the default."""
+    return "" if options.stage == DEFAULT_STAGE else f" (stage {options.stage})"
 
 
 def _function_names(plans: Mapping[str, SocketPlan]) -> Iterator[tuple[str, str]]:
@@ -244,7 +266,7 @@ def _check_environments(plans: Mapping[str, SocketPlan], options: ServiceOptions
     # The table's name is a token until deploy: count it at its longest.
     table = {TABLE_ENV: "x" * TABLE_NAME_MAX}
     environments = {s: {**p.function.environment, **(table if p.tracked else {})} for s, p in plans.items()}
-    check_environment_size(options.name, environments, options.region, options.stage_name)
+    check_environment_size(options.name, environments, options.region, options.stage_name or "")
 
 
 # -- plans -------------------------------------------------------------------------------------
@@ -256,13 +278,16 @@ def _socket_plan(socket: Socket, options: ServiceOptions) -> SocketPlan:
     authorizer = None
     if socket.options.authorizer is not None:
         authorizer = _authorizer_plan(socket.name, function, options)
+    throttle = {**options.throttle, **options.socket_throttle.get(socket.name, {})}
     return SocketPlan(
         service=options.name,
+        stage=options.stage,
         name=socket.name,
         socket=socket,
-        api_name=api_name(options.name, socket.name),
-        api_description=f"eventual socket {socket.name} of {options.name}",
-        stage_name=options.stage_name,
+        api_name=api_name(name_prefix(options.name, options.stage), socket.name),
+        api_description=f"eventual socket {socket.name} of {options.name}{_of_stage(options)}",
+        stage_name=options.stage_name or DEFAULT_STAGE_NAME,
+        throttle=throttle_of(f"socket {socket.name!r}: throttle", throttle),
         tracked=tracked,
         function=function,
         authorizer=authorizer,
@@ -289,8 +314,12 @@ def _function_plan(socket: Socket, options: ServiceOptions, role: RoleChoice) ->
         declared["timeout"] = socket.options.timeout
     merged = {**_without_environment(shared), **declared, **_without_environment(own)}
     return FunctionPlan(
-        function_name=merged.pop("function_name", function_name(options.name, socket.name)),
-        description=merged.pop("description", f"eventual socket {socket.name} of service {options.name}"),
+        function_name=merged.pop(
+            "function_name", function_name(name_prefix(options.name, options.stage), socket.name)
+        ),
+        description=merged.pop(
+            "description", f"eventual socket {socket.name} of service {options.name}{_of_stage(options)}"
+        ),
         handler=HANDLER,
         role=role,
         memory_size=merged.pop("memory_size", DEFAULT_MEMORY_MB),
@@ -305,8 +334,8 @@ def _authorizer_plan(socket: str, function: FunctionPlan, options: ServiceOption
     fields = options.socket_authorizer_options.get(socket, {})
     authorizer_function = replace(
         function,
-        function_name=function_name(options.name, f"{socket}-authorizer"),
-        description=f"eventual socket {socket} of service {options.name}: $connect authorizer",
+        function_name=function_name(name_prefix(options.name, options.stage), f"{socket}-authorizer"),
+        description=f"{function.description}: $connect authorizer",
         handler=AUTHORIZER_HANDLER,
         role="authorizer",
         options=MappingProxyType({k: v for k, v in function.options.items() if k not in _NOT_FOR_AUTHORIZER}),
@@ -334,6 +363,20 @@ def _environment(
         "EVENTUAL_ENTRY": options.entry,
     }
     return MappingProxyType(environment)
+
+
+def _document_function(options: ServiceOptions, prefix: str) -> FunctionPlan:
+    """A small function that returns a document: the least memory, a short timeout, logs only."""
+    return FunctionPlan(
+        function_name=function_name(prefix, DOCUMENT_FUNCTION),
+        description=f"eventual service {options.name}{_of_stage(options)}: the HTTP API's service document",
+        handler=DOCUMENT_HANDLER,
+        role="document",
+        memory_size=128,
+        timeout_seconds=3,
+        environment=MappingProxyType({}),
+        options=MappingProxyType({}),
+    )
 
 
 def _without_environment(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,42 +7,55 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack, Token
-from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from eventual.constructs.access_logs import HTTP_ACCESS_LOG_FORMAT, WEBSOCKET_ACCESS_LOG_FORMAT, AccessLogs
+from eventual.constructs.access_logs import WEBSOCKET_ACCESS_LOG_FORMAT, AccessLogs
 from eventual.constructs.asset import LambdaAsset, build_asset
 from eventual.constructs.connections import connections_table, grant_connections
 from eventual.constructs.endpoint import SocketEndpoint
 from eventual.constructs.errors import ServiceDefinitionError
-from eventual.constructs.functions import ARM_64, FunctionParts, lambda_platform, newest_python_runtime
-from eventual.constructs.logging_role import api_gateway_account
+from eventual.constructs.functions import (
+    ARM_64,
+    PYTHON_RUNTIME,
+    FunctionParts,
+    lambda_platform,
+    newest_python_runtime,
+)
+from eventual.constructs.http_api import create_http_api, serve_service_document
+from eventual.constructs.logging_role import account_logging_role
+from eventual.constructs.logical_ids import pin_logical_id
 from eventual.constructs.nag import acknowledge_service_roles, distinct
-from eventual.constructs.options import AuthorizerOptions, FunctionOptions, service_options
-from eventual.constructs.plan import API_GATEWAY_TIMEOUT_SECONDS, DEFAULT_STAGE, RoleChoice, plan_service
+from eventual.constructs.options import AuthorizerOptions, FunctionOptions, ThrottleOptions, service_options
+from eventual.constructs.plan import API_GATEWAY_TIMEOUT_SECONDS, RoleChoice, plan_service
 from eventual.constructs.resource_limit import ResourceLimit
-from eventual.outputs import output_description
+from eventual.outputs import DEFAULT_STAGE, OutputKind, output_description
 from eventual.project import Project, load_sockets
 from eventual.sockets import Socket
 
-__all__ = ["FunctionOptions", "Service", "newest_python_runtime"]
+__all__ = ["PYTHON_RUNTIME", "FunctionOptions", "Service", "newest_python_runtime"]
 
 
 class Service(Construct):
     """An eventual service: one WebSocket API with a Lambda function per socket ``entry`` declares.
 
     Per socket (``service.sockets[name]``): a Lambda function running
-    ``eventual.runtime.handler.handle`` (newest Python runtime, arm64), a ``WebSocketApi`` whose
+    ``eventual.runtime.handler.handle`` (``PYTHON_RUNTIME``, arm64), a ``WebSocketApi`` whose
     ``$connect``, ``$disconnect`` and ``$default`` routes invoke it (``$default`` with a route
-    response, so a handler's return value reaches the client) and an auto-deployed stage with
-    access logs. Per service: an HTTP API, the EventBridge bus ``<name>``, the log group
-    ``<name>-execution-logs`` the functions log to, an access log group, one function role
-    (no AWS managed policies; ``@connections`` on the service's own stages, writes to its log
-    group) and the CloudFormation outputs ``eventual get service`` reads.
+    response, so a handler's return value reaches the client) and an auto-deployed, throttled
+    stage with access logs. Per service: an HTTP API whose ``GET /__eventual/service`` and
+    ``GET /`` answer the service document (``service_document_function``), the EventBridge bus
+    ``<name>``, the log group ``<name>-execution-logs`` the functions log to, an access log group,
+    one function role (no AWS managed policies; ``@connections`` on the service's own stages,
+    writes to its log group) and the CloudFormation outputs ``eventual get service`` reads.
+
+    Stages: ``stage="dev"`` names everything ``<name>-dev...`` (``<name>-dev``,
+    ``<name>-dev-execution-logs``, ``<name>-dev-<socket>``), so stages deploy side by side in
+    one account and region; the default stage keeps ``<name>``. Named resources take logical ids
+    from their names, so renaming or moving the construct never replaces them.
 
     A socket declared with ``authorizer=fn`` also gets a Lambda REQUEST authorizer on ``$connect``
     (``sockets[name].authorizer``): a function of its own (``sockets[name].authorizer_function``,
@@ -63,8 +76,11 @@ class Service(Construct):
     :param entry: the module declaring the sockets (``"examples.service"``), imported from
         ``project_root``; its top-level package (or the single module) ships in the asset.
     :param project_root: where ``entry`` is imported from; default: the working directory.
-    :param runtime: a Python Lambda runtime; default: the newest aws-cdk-lib offers.
-    :param stage_name: every socket's stage, the last segment of its ``wss://`` URL.
+    :param stage: the deployment stage (1-32 letters, digits, ``-``, ``_``); default: the one
+        named after the service alone (``"default"``, which a stage may not otherwise be called).
+    :param runtime: a Python Lambda runtime; default: ``PYTHON_RUNTIME``, pinned by this library.
+    :param stage_name: every socket's API Gateway stage, the last segment of its ``wss://`` URL;
+        default: ``prod`` for the default stage, else the stage's name.
     :param function_options: ``aws_lambda.FunctionOptions`` for every socket's function.
     :param socket_function_options: per socket name, ``FunctionOptions`` that win over all else
         (memory, timeout, environment, reserved concurrency, tracing...). A socket's authorizer
@@ -74,13 +90,19 @@ class Service(Construct):
         ``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its fields:
         ``identity_source`` (default: none, so the authorizer runs on every ``$connect``; see
         :mod:`eventual.constructs.authorizer`) and ``authorizer_name``.
+    :param throttle: ``aws_apigatewayv2.ThrottleSettings`` or a dict of its fields for every
+        stage's routes; default: 100 requests per second, bursts of 200
+        (:data:`eventual.constructs.throttle.DEFAULT_THROTTLE`).
+    :param socket_throttle: per socket name, ``ThrottleSettings`` fields that win over ``throttle``.
     :param requirements: a ``requirements.txt`` installed into the asset from manylinux wheels;
         default: ``requirements.txt`` in the entry's package folder, if there is one.
     :param log_retention: of the service's log groups.
     :param log_removal_policy: of the service's log groups; ``DESTROY`` by default because
         ``<name>-execution-logs`` is a fixed name a retained group would block on redeploy.
-    :param cloud_watch_role: set API Gateway's account-level CloudWatch role (WebSocket access
-        logs need it); pass ``False`` if the account already has one set elsewhere.
+    :param cloud_watch_role: make sure API Gateway's account-level CloudWatch role is set
+        (WebSocket access logs need it): a custom resource sets one only where the account has
+        none, and never overwrites or deletes one (:mod:`eventual.constructs.logging_role`);
+        ``False`` leaves the account setting alone entirely.
     """
 
     def __init__(
@@ -91,11 +113,14 @@ class Service(Construct):
         name: str,
         entry: str,
         project_root: str | Path | None = None,
+        stage: str = DEFAULT_STAGE,
         runtime: lambda_.Runtime | None = None,
-        stage_name: str = DEFAULT_STAGE,
+        stage_name: str | None = None,
         function_options: FunctionOptions | None = None,
         socket_function_options: Mapping[str, FunctionOptions] | None = None,
         socket_authorizer_options: Mapping[str, AuthorizerOptions] | None = None,
+        throttle: ThrottleOptions | None = None,
+        socket_throttle: Mapping[str, ThrottleOptions] | None = None,
         requirements: str | Path | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
@@ -106,16 +131,20 @@ class Service(Construct):
         options = service_options(
             name=name,
             entry=entry,
+            stage=stage,
             stage_name=stage_name,
             function_options=function_options,
             socket_function_options=socket_function_options,
             socket_authorizer_options=socket_authorizer_options,
+            throttle=throttle,
+            socket_throttle=socket_throttle,
             requirements=requirements,
             region=self._known_region(),
         )
         self.plan = plan_service(_load(self.project_root, name, entry), options)
-        self.name, self.entry, self.stage_name = self.plan.name, self.plan.entry, self.plan.stage_name
-        self.runtime = runtime or newest_python_runtime()
+        self.name, self.entry, self.stage = self.plan.name, self.plan.entry, self.plan.stage
+        self.stage_name = self.plan.stage_name
+        self.runtime = runtime or PYTHON_RUNTIME
         self._assets: dict[str, LambdaAsset] = {}
         self._code: dict[str, lambda_.Code] = {}
         self._create_log_groups(log_retention, log_removal_policy)
@@ -124,6 +153,9 @@ class Service(Construct):
         self._parts = FunctionParts(self._roles(), self.log_group, self.runtime, self.code_for)
         self.sockets = self._create_endpoints()
         self._wire_sockets()
+        self.service_document_function = serve_service_document(
+            self, self.http_api, self.plan, self._parts, {n: e.url for n, e in self.sockets.items()}
+        )
         self._grant_roles()
         acknowledge_service_roles(self, self._parts)
         self._warn_past_api_gateway_timeout()
@@ -146,6 +178,7 @@ class Service(Construct):
             retention=retention,
             removal_policy=removal_policy,
         )
+        pin_logical_id(self.log_group, "ExecutionLogs", self.plan.log_group_name)
         self.access_log_group = logs.LogGroup(
             self, "AccessLogs", retention=retention, removal_policy=removal_policy
         )
@@ -167,17 +200,18 @@ class Service(Construct):
         self.authorizer_role: iam.Role | None = None
         if self.plan.authorized:
             self.authorizer_role = self._lambda_role("AuthorizerRole", "the $connect authorizer functions")
+        self.service_document_role = self._lambda_role("ServiceDocumentRole", "the HTTP API's function")
 
     def _lambda_role(self, id: str, what: str) -> iam.Role:
         return iam.Role(
             self,
             id,
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"eventual service {self.name}: {what}",
+            description=f"{self.plan.description}: {what}",
         )
 
     def _roles(self) -> dict[RoleChoice, iam.IRole]:
-        roles: dict[RoleChoice, iam.IRole] = {"socket": self.role}
+        roles: dict[RoleChoice, iam.IRole] = {"socket": self.role, "document": self.service_document_role}
         if self.tracking_role is not None:
             roles["tracking"] = self.tracking_role
         if self.authorizer_role is not None:
@@ -186,20 +220,8 @@ class Service(Construct):
 
     def _create_bus_and_http_api(self) -> None:
         self.event_bus = events.EventBus(self, "EventBus", event_bus_name=self.plan.event_bus_name)
-        self.http_api = apigwv2.HttpApi(
-            self,
-            "HttpApi",
-            api_name=self.plan.http_api_name,
-            description=f"eventual service {self.name}",
-            create_default_stage=False,
-        )
-        self.http_stage = apigwv2.HttpStage(
-            self,
-            "HttpStage",
-            http_api=self.http_api,
-            auto_deploy=True,
-            access_log_settings=AccessLogs(self.access_log_group, HTTP_ACCESS_LOG_FORMAT),
-        )
+        pin_logical_id(self.event_bus, "EventBus", self.plan.event_bus_name)
+        self.http_api, self.http_stage = create_http_api(self, self.plan, self.access_log_group)
 
     def _create_endpoints(self) -> dict[str, SocketEndpoint]:
         # One for every stage: each instance costs jsii round trips.
@@ -218,14 +240,14 @@ class Service(Construct):
 
     def _grant_roles(self) -> None:
         """Socket function roles: logs and ``@connections`` on every stage; tracked sockets' functions:
-        the table; the authorizer role: logs only."""
+        the table; the authorizer and HTTP API roles: logs only."""
         for role in distinct(self._parts.role_of(p.function) for p in self.plan.sockets.values()):
             self.log_group.grant_write(role)
             self.grant_manage_connections(role)
         for name in sorted(self.plan.tracked):
             self.grant_connections(self.sockets[name].function)
-        if self.authorizer_role is not None:
-            self.log_group.grant_write(self.authorizer_role)
+        for logs_only in distinct([self.authorizer_role, self.service_document_role]):
+            self.log_group.grant_write(logs_only)
 
     def _warn_past_api_gateway_timeout(self) -> None:
         for name, plan in self.plan.sockets.items():
@@ -239,26 +261,18 @@ class Service(Construct):
 
     def _after_account_logging_role(self) -> None:
         """A WebSocket stage with access logs fails to create until the account names a role."""
-        account = api_gateway_account(self)
+        setting = account_logging_role(self)
         for endpoint in self.sockets.values():
-            endpoint.stage.node.add_dependency(account)
+            endpoint.stage.node.add_dependency(setting)
 
     def _outputs(self) -> None:
-        self.api_output = CfnOutput(
-            self, "ApiUrl", value=self.http_stage.url, description=output_description(self.name, "api")
-        )
-        self.event_bus_output = CfnOutput(
-            self,
-            "EventBusArn",
-            value=self.event_bus.event_bus_arn,
-            description=output_description(self.name, "event-bus-arn"),
-        )
-        self.log_group_output = CfnOutput(
-            self,
-            "LogGroupName",
-            value=self.log_group.log_group_name,
-            description=output_description(self.name, "log-group"),
-        )
+        self.api_output = self._output("ApiUrl", self.http_stage.url, "api")
+        self.event_bus_output = self._output("EventBusArn", self.event_bus.event_bus_arn, "event-bus-arn")
+        self.log_group_output = self._output("LogGroupName", self.log_group.log_group_name, "log-group")
+
+    def _output(self, id: str, value: str, kind: OutputKind) -> CfnOutput:
+        description = output_description(self.name, kind, stage=self.stage)
+        return CfnOutput(self, id, value=value, description=description)
 
     # -- code -------------------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """CloudFormation stacks as the Service construct writes them, made creatable in moto.
 
-moto's CloudFormation skips every ``AWS::ApiGatewayV2::*`` resource, so references to them
-(``Ref``, ``Fn::GetAtt``, ``DependsOn``) are replaced with fixed ids, the way CloudFormation
-would resolve them; everything else in the template is kept as synthesized.
+moto's CloudFormation skips every ``AWS::ApiGatewayV2::*`` resource, and can run no custom
+resource (its Lambda needs Docker), so those are left out and references to them (``Ref``,
+``Fn::GetAtt``, ``DependsOn``) replaced with fixed ids, the way CloudFormation would resolve
+them; everything else in the template is kept as synthesized.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eventual.outputs import output_description
+from eventual.outputs import DEFAULT_STAGE, OutputKind, output_description
 from eventual.project import find_project, load_sockets
 
 APIGW_PREFIX = "AWS::ApiGatewayV2::"
+SKIPPED_PREFIXES = (APIGW_PREFIX, "Custom::")
 SERVICE = "my-service"
 SOCKETS = tuple(load_sockets(find_project(Path(__file__).parent)))
 """The example service's sockets, as the synthesized stack has them."""
@@ -47,14 +49,22 @@ class Synthesized:
 
 
 @functools.cache
-def synthesized() -> Synthesized:
-    """What ``python app.py`` (the project's CDK app, cdk-nag included) writes for its stack.
+def synthesized(stage: str = DEFAULT_STAGE) -> Synthesized:
+    """What ``cdk synth -c stage=STAGE`` has ``python app.py`` (the project's CDK app, cdk-nag
+    included) write for its stack.
 
-    Run in a subprocess, as ``cdk synth`` does: this process never imports aws_cdk.
+    Run in a subprocess with the context the CLI passes (cdk.json's, and the stage): this process
+    never imports aws_cdk.
     """
+    context = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"] | {"stage": stage}
     with tempfile.TemporaryDirectory(prefix="eventual-synth-") as name:
         outdir = Path(name)
-        env = {**os.environ, "CDK_OUTDIR": name, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+        env = {
+            **os.environ,
+            "CDK_OUTDIR": name,
+            "CDK_CONTEXT_JSON": json.dumps(context),
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        }
         done = subprocess.run(
             [sys.executable, "app.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
         )
@@ -80,13 +90,13 @@ def synthesized() -> Synthesized:
         return Synthesized(json.loads((outdir / templates[0]).read_text()), assets)
 
 
-def example_service_template(service: str = SERVICE) -> dict[str, Any]:
-    """The example service's stack template as synthesized, ready for moto.
+def example_service_template(service: str = SERVICE, stage: str = DEFAULT_STAGE) -> dict[str, Any]:
+    """The example service's stack template (of ``stage``) as synthesized, ready for moto.
 
     Another ``service`` name stands for the same code deployed under that name: every mention
     of the example's name is replaced (event bus, log group, functions, output descriptions).
     """
-    template = synthesized().template
+    template = synthesized(stage).template
     if service != SERVICE:
         template = json.loads(json.dumps(template).replace(SERVICE, service))
     return moto_ready(template)
@@ -138,11 +148,13 @@ def fixed_id(logical_id: str, template: str = "") -> str:
 
 
 def moto_ready(template: dict[str, Any]) -> dict[str, Any]:
-    """``template`` with its API Gateway v2 resources resolved to fixed ids (see module doc)."""
+    """``template`` with its API Gateway v2 and custom resources resolved to fixed ids (see module doc)."""
     salt = json.dumps(template, sort_keys=True)
     template = copy.deepcopy(template)
     resources: dict[str, Any] = template.get("Resources", {})
-    skipped = {name: res for name, res in resources.items() if res.get("Type", "").startswith(APIGW_PREFIX)}
+    skipped = {
+        name: res for name, res in resources.items() if res.get("Type", "").startswith(SKIPPED_PREFIXES)
+    }
     for name in skipped:
         del resources[name]
 
@@ -195,11 +207,19 @@ def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
     return {o["Description"]: o["OutputValue"] for o in outputs}
 
 
-def expected_listing(outputs: dict[str, str], service: str = SERVICE) -> list[str]:
+def expected_listing(
+    outputs: dict[str, str], service: str = SERVICE, stage: str = DEFAULT_STAGE
+) -> list[str]:
+    """What ``eventual get service`` prints for ``stage`` of ``service``, from its stack's outputs."""
+
+    def output(kind: OutputKind, socket: str | None = None) -> str:
+        return outputs[output_description(service, kind, socket, stage=stage)]
+
     return [
-        f"API Gateway: {outputs[output_description(service, 'api')]}",
-        f"Event Bus Arn: {outputs[output_description(service, 'event-bus-arn')]}",
-        f"Service Log Group: {outputs[output_description(service, 'log-group')]}",
+        f"Stage: {stage}",
+        f"API Gateway: {output('api')}",
+        f"Event Bus Arn: {output('event-bus-arn')}",
+        f"Service Log Group: {output('log-group')}",
         "Socket Endpoints:",
-        *(f"\t{name} - {outputs[output_description(service, 'socket', name)]}" for name in sorted(SOCKETS)),
+        *(f"\t{name} - {output('socket', name)}" for name in sorted(SOCKETS)),
     ]

@@ -58,7 +58,7 @@ def test_get_service_against_moto_server(moto_server: str, deployed: dict[str, s
     as_json = eventual("get", "service", "--json", env={"AWS_ENDPOINT_URL": moto_server})
     assert as_json.returncode == 0, as_json.stderr
     assert json.loads(as_json.stdout)["sockets"] == {
-        line.strip().split(" - ")[0]: line.split(" - ")[1] for line in run.stdout.splitlines()[4:]
+        line.strip().split(" - ")[0]: line.split(" - ")[1] for line in run.stdout.splitlines()[5:]
     }
 
     unknown = eventual("get", "service", "--service", "nope", env={"AWS_ENDPOINT_URL": moto_server})

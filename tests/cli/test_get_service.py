@@ -54,11 +54,12 @@ def test_prints_the_seed_list_from_the_stack_outputs(
     lines = result.stdout.splitlines()
     assert lines == expected_listing(stack_outputs(cloudformation, "MyServiceStack"))
     # What CloudFormation resolved, independently of how the construct spelled it:
-    assert lines[0].startswith("API Gateway: https://") and ".execute-api.us-east-1.amazonaws.com" in lines[0]
-    assert lines[1] == "Event Bus Arn: arn:aws:events:us-east-1:123456789012:event-bus/my-service"
-    assert lines[2] == "Service Log Group: my-service-execution-logs"
-    assert [line.split(" - ")[0] for line in lines[4:]] == [f"\t{name}" for name in sorted(SOCKETS)]
-    assert all(line.split(" - ")[1].startswith("wss://") for line in lines[4:])
+    assert lines[0] == "Stage: default"
+    assert lines[1].startswith("API Gateway: https://") and ".execute-api.us-east-1.amazonaws.com" in lines[1]
+    assert lines[2] == "Event Bus Arn: arn:aws:events:us-east-1:123456789012:event-bus/my-service"
+    assert lines[3] == "Service Log Group: my-service-execution-logs"
+    assert [line.split(" - ")[0] for line in lines[5:]] == [f"\t{name}" for name in sorted(SOCKETS)]
+    assert all(line.split(" - ")[1].startswith("wss://") for line in lines[5:])
     assert result.stderr == ""
 
 
@@ -84,7 +85,9 @@ def test_printed_socket_urls_are_the_ones_the_functions_send_through(
     printed = json.loads(run("--json").stdout)["sockets"]
     functions = boto3.client("lambda").list_functions()["Functions"]
     # The socket functions; a socket's authorizer function sends nothing and has no URLs.
-    env = [f["Environment"]["Variables"] for f in functions if f["Handler"].endswith(".handle")]
+    env = [
+        f["Environment"]["Variables"] for f in functions if f["Handler"] == "eventual.runtime.handler.handle"
+    ]
     assert sorted(e["EVENTUAL_SOCKET_NAME"] for e in env) == sorted(SOCKETS)
     for variables in env:
         urls = json.loads(variables["EVENTUAL_SOCKET_URLS"])
@@ -101,6 +104,7 @@ def test_json_is_one_stable_object(
     outputs = stack_outputs(cloudformation, "MyServiceStack")
     assert data == {
         "service": SERVICE,
+        "stage": "default",
         "api_endpoint": outputs[output_description(SERVICE, "api")],
         "event_bus_arn": outputs[output_description(SERVICE, "event-bus-arn")],
         "log_group": outputs[output_description(SERVICE, "log-group")],
@@ -111,6 +115,7 @@ def test_json_is_one_stable_object(
     }
     assert list(data) == [
         "service",
+        "stage",
         "api_endpoint",
         "event_bus_arn",
         "log_group",
@@ -179,6 +184,60 @@ def test_option_wins_over_env(cloudformation: Any) -> None:
 def test_unknown_service_says_so_and_lists_known_ones(env: dict[str, str | None] | None) -> None:
     result = run(*(["--service", "nope"] if env is None else []), env=env)
     assert_one_line_error(result, 1, "no service named 'nope'", "chat, my-service")
+
+
+# -- choosing a stage -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_stages(deploy: Deploy) -> None:
+    """The example's default stage and its stage ``dev``, side by side, as `cdk deploy` and
+    `cdk deploy -c stage=dev` leave them."""
+    deploy("my-service", example_service_template())
+    deploy("my-service-dev", example_service_template(stage="dev"))
+
+
+@pytest.mark.usefixtures("two_stages")
+def test_several_stages_and_no_choice_lists_them_and_exits_2() -> None:
+    result = run()
+    assert_one_line_error(
+        result, 2, "2 stages of my-service", "default, dev", "--stage NAME", "EVENTUAL_STAGE"
+    )
+
+
+@pytest.mark.usefixtures("two_stages")
+@pytest.mark.parametrize("stage", ["default", "dev"])
+def test_stage_chosen_by_option_or_env_says_which_it_shows(stage: str, cloudformation: Any) -> None:
+    stack = "my-service" if stage == "default" else "my-service-dev"
+    for result in (run("--stage", stage), run(env={"EVENTUAL_STAGE": stage})):
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert lines == expected_listing(stack_outputs(cloudformation, stack), stage=stage)
+        assert lines[0] == f"Stage: {stage}"
+    data = json.loads(run("--stage", stage, "--json").stdout)
+    assert (data["stage"], data["stack"]) == (stage, stack)
+
+
+@pytest.mark.usefixtures("two_stages")
+def test_two_stages_share_no_endpoint_bus_or_log_group() -> None:
+    default, dev = (json.loads(run("--stage", stage, "--json").stdout) for stage in ("default", "dev"))
+    assert default["event_bus_arn"].endswith(":event-bus/my-service")
+    assert dev["event_bus_arn"].endswith(":event-bus/my-service-dev")
+    assert (default["log_group"], dev["log_group"]) == (
+        "my-service-execution-logs",
+        "my-service-dev-execution-logs",
+    )
+    assert set(default["sockets"]) == set(dev["sockets"]) == set(SOCKETS)
+    assert set(default["sockets"].values()).isdisjoint(dev["sockets"].values())
+    assert all(url.endswith("/prod") for url in default["sockets"].values())
+    assert all(url.endswith("/dev") for url in dev["sockets"].values())
+
+
+@pytest.mark.usefixtures("two_stages")
+def test_unknown_stage_says_so_and_lists_the_deployed_ones() -> None:
+    assert_one_line_error(
+        run("--stage", "prod"), 1, "no stage 'prod' of service 'my-service'", "default, dev"
+    )
 
 
 def test_no_service_deployed(cloudformation: Any) -> None:

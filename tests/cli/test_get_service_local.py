@@ -53,6 +53,7 @@ def test_port_and_json() -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "service": "chat",
+        "stage": "local",
         "api_endpoint": "http://localhost:4000",
         "event_bus_arn": None,
         "log_group": None,

@@ -8,11 +8,17 @@ import os
 
 import pytest
 
-from tests.constructs.synth import GATED_IDENTITY_SOURCE, GATED_SERVICE, REPO, Synth, write_service
+from tests.constructs.synth import (
+    GATED_IDENTITY_SOURCE,
+    GATED_ROOM_THROTTLE,
+    GATED_SERVICE,
+    REPO,
+    Synth,
+    new_app,
+    write_service,
+)
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
-"""``gated-room``'s identity sources; ``gated-door`` keeps the default (none)."""
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +31,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     from eventual.constructs import Service
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = cdk.App(outdir=str(outdir))
+    app = new_app(outdir)
     stack = cdk.Stack(app, "MyService")
     service = Service(stack, "Service", name="my-service", entry="examples.service", project_root=REPO)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -49,7 +55,7 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     root = tmp_path_factory.mktemp("gated-project")
     entry = write_service(root, "svc_gated", GATED_SERVICE)
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = cdk.App(outdir=str(outdir))
+    app = new_app(outdir)
     stack = cdk.Stack(app, "Gated")
     service = Service(
         stack,
@@ -58,6 +64,7 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         entry=entry,
         project_root=root,
         socket_authorizer_options={"gated-room": {"identity_source": GATED_IDENTITY_SOURCE}},
+        socket_throttle={"gated-room": GATED_ROOM_THROTTLE},
     )
     reporter = aws_lambda.Function(
         stack,

@@ -4,13 +4,19 @@ throwaway services, and ``gated``, a service with a socket of each kind."""
 from __future__ import annotations
 
 import importlib
+import json
+import os
+import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+CDK_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
+"""cdk.json's context (the feature flags): what ``cdk synth`` and app.py give every app."""
 
 GATED_SERVICE = '''
 from eventual import Forbidden, socket
@@ -37,6 +43,9 @@ def report(event, context):
     return {"gated-room": sum(1 for _ in room.connections())}
 '''
 GATED_IDENTITY_SOURCE = ["route.request.querystring.token"]
+"""``gated-room``'s identity sources; ``gated-door`` keeps the default (none)."""
+GATED_ROOM_THROTTLE = {"rate_limit": 10, "burst_limit": 20}
+"""``gated-room``'s route throttling; the other stages keep the default."""
 GATED_SOCKETS = ("gated-plain", "gated-door", "gated-tally", "gated-room")
 GATED_AUTHORIZED = ("gated-door", "gated-room")
 GATED_TRACKED = ("gated-tally", "gated-room")
@@ -93,6 +102,13 @@ class Synth:
         return report  # type: ignore[no-any-return]
 
 
+def new_app(outdir: Path | None = None) -> Any:
+    """An ``aws_cdk.App`` with this repository's feature flags, as ``cdk synth`` makes it."""
+    import aws_cdk as cdk
+
+    return cdk.App(outdir=str(outdir) if outdir else None, context=CDK_CONTEXT)
+
+
 def ref(logical_id: str) -> dict[str, str]:
     return {"Ref": logical_id}
 
@@ -101,6 +117,13 @@ def actions(statement: dict[str, Any]) -> list[str]:
     """A policy statement's actions, as a list whether one or many."""
     action = statement["Action"]
     return [action] if isinstance(action, str) else list(action)
+
+
+def resources(statement: dict[str, Any]) -> list[Any]:
+    """A policy statement's resources, as a list whether one or many (the minimizePolicies flag
+    merges statements that differ only in their resources)."""
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
 
 
 def declare(*names: str) -> str:
@@ -151,3 +174,49 @@ def write_service(root: Path, package: str, body: str, files: dict[str, str] | N
     finally:
         sys.path.remove(str(root))
     return entry
+
+
+BOTO3_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+"""What Lambda's Python runtime provides besides the asset: boto3 and what it needs."""
+
+
+def run_in_asset(asset_zip: Path, tmp_path: Path, env: dict[str, str], call: str, events: list[Any]) -> Any:
+    """``call`` (``module.function``) on each event in a fresh interpreter whose ``sys.path`` holds
+    only the extracted asset and boto3; returns its results (an exception as ``{"raised": ...}``)."""
+    import boto3
+
+    asset = tmp_path / "asset"
+    with zipfile.ZipFile(asset_zip) as archive:
+        archive.extractall(asset)
+    boto = tmp_path / "boto"
+    boto.mkdir()
+    site = Path(boto3.__file__).parents[1]
+    for name in BOTO3_DISTRIBUTIONS:
+        (boto / name).symlink_to(site / name)
+    module, _, function = call.rpartition(".")
+    probe = f"""
+import importlib, importlib.util, json, sys
+sys.path[:0] = [{str(asset)!r}, {str(boto)!r}]
+for heavy in ("aws_cdk", "jsii", "constructs", "click", "websockets", "cdk_nag", "moto", "pytest"):
+    assert importlib.util.find_spec(heavy) is None, heavy
+import boto3
+entry = getattr(importlib.import_module({module!r}), {function!r})
+results = []
+for event in json.load(sys.stdin):
+    try:
+        results.append(entry(event, None))
+    except Exception as error:
+        results.append({{"raised": f"{{type(error).__name__}}: {{error}}"}})
+print(json.dumps(results))
+"""
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe],
+        input=json.dumps(events),
+        env={"PATH": os.environ["PATH"], **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,10 +15,9 @@ import eventual
 from eventual.constructs import ServiceDefinitionError
 from eventual.constructs.asset import LambdaPlatform, build_asset
 from tests.apigw_events import authorizer_event, connect_event, message_event
-from tests.constructs.synth import Synth, resolve, write_service
+from tests.constructs.synth import Synth, resolve, run_in_asset, write_service
 
 ARM = LambdaPlatform(python_version="3.14", architecture="arm64")
-BOTO3_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 
 
 @pytest.fixture(autouse=True)
@@ -56,52 +53,13 @@ def test_staged_zip_is_what_the_template_points_at(example: Synth) -> None:
     assets = json.loads(next(example.outdir.glob("*.assets.json")).read_text())
     (key,) = [v["destinations"] for v in assets["files"].values() if v["source"]["path"] == staged.name]
     object_key = next(iter(key.values()))["objectKey"]
-    code = [f["Properties"]["Code"]["S3Key"] for f in example.resources("AWS::Lambda::Function").values()]
-    assert len(code) >= len(example.service.sockets)
-    assert set(code) == {object_key}  # one asset shared by every function (socket and authorizer alike)
+    functions = example.resources("AWS::Lambda::Function").values()
+    code = [f["Properties"]["Code"]["S3Key"] for f in functions if "S3Key" in f["Properties"]["Code"]]
+    assert len(code) >= len(example.service.sockets) + 1  # the sockets', authorizers' and HTTP API's
+    assert set(code) == {object_key}  # one asset shared by every function of the service
+    # the account-logging custom resource's handler is inline code, from no asset
+    assert [f for f in functions if "ZipFile" in f["Properties"]["Code"]] != []
     assert staged.stat().st_size < 150 * 1024
-
-
-def run_in_asset(asset_zip: Path, tmp_path: Path, env: dict[str, str], call: str, events: list[Any]) -> Any:
-    """``call`` (``module.function``) on each event in a fresh interpreter whose ``sys.path`` holds
-    only the extracted asset and boto3; returns its results (an exception as ``{"raised": ...}``)."""
-    import boto3
-
-    asset = tmp_path / "asset"
-    with zipfile.ZipFile(asset_zip) as archive:
-        archive.extractall(asset)
-    boto = tmp_path / "boto"
-    boto.mkdir()
-    site = Path(boto3.__file__).parents[1]
-    for name in BOTO3_DISTRIBUTIONS:
-        (boto / name).symlink_to(site / name)
-    module, _, function = call.rpartition(".")
-    probe = f"""
-import importlib, importlib.util, json, sys
-sys.path[:0] = [{str(asset)!r}, {str(boto)!r}]
-for heavy in ("aws_cdk", "jsii", "constructs", "click", "websockets", "cdk_nag", "moto", "pytest"):
-    assert importlib.util.find_spec(heavy) is None, heavy
-import boto3
-entry = getattr(importlib.import_module({module!r}), {function!r})
-results = []
-for event in json.load(sys.stdin):
-    try:
-        results.append(entry(event, None))
-    except Exception as error:
-        results.append({{"raised": f"{{type(error).__name__}}: {{error}}"}})
-print(json.dumps(results))
-"""
-    done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe],
-        input=json.dumps(events),
-        env={"PATH": os.environ["PATH"], **env},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
 
 
 def test_staged_asset_runs_with_only_itself_and_boto3_on_sys_path(example: Synth, tmp_path: Path) -> None:

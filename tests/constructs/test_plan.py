@@ -18,6 +18,7 @@ from eventual.constructs.plan import (
     ServicePlan,
     plan_service,
 )
+from eventual.constructs.throttle import DEFAULT_THROTTLE, Throttle
 from eventual.sockets import Socket, SocketOptions, sockets_of
 from tests.test_import_boundary import modules_after
 
@@ -141,7 +142,7 @@ def test_an_authorizer_shares_its_sockets_options_but_not_its_identity_role_or_e
     assert guard.options == {"tracing": "Active"} and guard.memory_size == 256
     assert guard.environment == door.function.environment
     assert door.function.options["role"] == "user-role"  # the socket's function keeps the user's role
-    assert list(planned.functions()) == [door.function, guard]
+    assert list(planned.functions()) == [door.function, guard, planned.http_function]
 
 
 def test_roles_tracking_sockets_share_the_function_role_only_when_every_socket_tracks() -> None:
@@ -168,6 +169,16 @@ def test_roles_tracking_sockets_share_the_function_role_only_when_every_socket_t
         (("chat",), {"name": "my service"}, "service name 'my service'"),
         (("chat",), {"name": "x" * 257}, "allows at most 256"),
         (("chat",), {"stage_name": "$default"}, "stage name"),
+        (("chat",), {"name": "default"}, r"service name 'default' is reserved: EventBridge"),
+        (("chat",), {"stage": "dev/1"}, r"stage 'dev/1' is not valid"),
+        (("chat",), {"stage": "x" * 33}, "1-32 letters"),
+        (("chat",), {"stage": "local"}, r"stage 'local' is reserved: it names the dev server"),
+        (("chat",), {"socket_throttle": {"chta": {}}}, r"socket_throttle names 'chta'"),
+        (
+            ("chat",),
+            {"socket_throttle": {"chat": {"burst_limit": -1}}},
+            r"socket 'chat': throttle: burst_limit",
+        ),
         (("my socket",), {}, "cannot appear in a URL path"),
         (("..",), {}, "cannot appear in a URL path"),
     ],
@@ -232,3 +243,36 @@ def test_routes_are_the_predefined_ones_until_a_socket_declares_its_own() -> Non
     assert planned["routed"].route_selection == "$request.body.type"
     # No $default: API Gateway itself refuses a message that selects no route, as the dev server does.
     assert planned["strict"].route_keys == ("$connect", "$disconnect", "ping")
+
+
+def test_a_stage_other_than_the_default_carries_its_name_in_every_physical_name() -> None:
+    default, dev = plan(name="my-service"), plan(name="my-service", stage="dev")
+    assert (default.stage, default.stage_name) == ("default", "prod")
+    assert (dev.stage, dev.stage_name) == ("dev", "dev")  # the API Gateway stage follows the stage
+    assert (dev.event_bus_name, dev.log_group_name) == ("my-service-dev", "my-service-dev-execution-logs")
+    assert all(
+        name.startswith("my-service-dev-") or name == "my-service-dev"
+        for name in dev.physical_names().values()
+    )
+    assert set(default.physical_names().values()).isdisjoint(dev.physical_names().values())
+    assert plan(stage="dev", stage_name="v1").stage_name == "v1"
+    assert dev.description == "eventual service my-service (stage dev)"
+    assert all(p.stage == "dev" for p in dev.sockets.values())
+
+
+def test_the_http_api_function_takes_a_name_no_socket_may_take() -> None:
+    assert plan(name="my-service").http_function.function_name == "my-service-http-api"
+    with pytest.raises(ServiceDefinitionError, match=r"'http-api' and '\(HTTP API function\)'"):
+        plan(sockets(plain("http-api")))
+
+
+def test_every_socket_and_the_http_api_are_throttled_by_default() -> None:
+    planned = plan(
+        sockets(plain("a"), plain("b")),
+        throttle={"rate_limit": 50},
+        socket_throttle={"b": {"burst_limit": 5}},
+    )
+    assert planned.http_throttle == Throttle(rate_limit=50, burst_limit=DEFAULT_THROTTLE.burst_limit)
+    assert planned.sockets["a"].throttle == planned.http_throttle
+    assert planned.sockets["b"].throttle == Throttle(rate_limit=50, burst_limit=5)
+    assert plan(sockets(plain("a"))).sockets["a"].throttle == DEFAULT_THROTTLE

@@ -9,7 +9,7 @@ from eventual.constructs.plan import route_keys
 from eventual.outputs import services_from_outputs
 from eventual.routes import event_type_of
 from eventual.sockets import sockets_of
-from tests.constructs.synth import Synth, ref, resolve
+from tests.constructs.synth import Synth, ref, resolve, resources
 
 SOCKETS = tuple(sockets_of(examples.service.__name__))
 """Every socket the example declares (it may gain more: counts below are per socket)."""
@@ -26,18 +26,21 @@ MESSAGE_ROUTE_COUNT = sum(event_type_of(k) == "message" for keys in ROUTE_KEYS.v
 def test_one_function_api_stage_and_its_routes_per_socket(example: Synth) -> None:
     sockets, authorized = len(SOCKETS), len(AUTHORIZED)
     counts = {
-        "AWS::Lambda::Function": sockets + authorized,  # an authorizer has a function of its own
-        "AWS::ApiGatewayV2::Route": ROUTE_COUNT,
-        "AWS::ApiGatewayV2::Integration": sockets,
+        # an authorizer has a function of its own; so do the HTTP API and the account-logging check
+        "AWS::Lambda::Function": sockets + authorized + 2,
+        "AWS::ApiGatewayV2::Route": ROUTE_COUNT + 2,  # and the HTTP API's GET / and /__eventual/service
+        "AWS::ApiGatewayV2::Integration": sockets + 1,
         "AWS::ApiGatewayV2::RouteResponse": MESSAGE_ROUTE_COUNT,
         "AWS::ApiGatewayV2::Authorizer": authorized,
         # API Gateway may invoke the function, per route, and each authorizer function
-        "AWS::Lambda::Permission": ROUTE_COUNT + authorized,
+        "AWS::Lambda::Permission": ROUTE_COUNT + authorized + 2,
         "AWS::ApiGatewayV2::Stage": sockets + 1,  # one per socket, one for the HTTP API
         "AWS::ApiGatewayV2::Api": sockets + 1,
         "AWS::Events::EventBus": 1,
-        "AWS::Logs::LogGroup": 2,
+        "AWS::Logs::LogGroup": 3,  # execution logs, access logs, the account-logging check's logs
         "AWS::DynamoDB::Table": 1 if TRACKED else 0,
+        "AWS::ApiGateway::Account": 0,  # the account's setting is no stack's (see logging_role.py)
+        "Custom::ApiGatewayAccountLogging": 1,
     }
     for type_, count in counts.items():
         example.assertions.resource_count_is(type_, count)
@@ -109,7 +112,7 @@ def test_message_routes_share_the_function_its_permissions_and_the_selection_exp
 
 def test_stages_auto_deploy_with_json_access_logs_after_the_account_logging_role(example: Synth) -> None:
     access_logs = example.logical_id(example.service.access_log_group)
-    account_ids = list(example.resources("AWS::ApiGateway::Account"))
+    account_ids = list(example.resources("Custom::ApiGatewayAccountLogging"))
     assert len(account_ids) == 1
     stages = example.resources("AWS::ApiGatewayV2::Stage")
     for name in SOCKETS:
@@ -130,16 +133,10 @@ def test_stages_auto_deploy_with_json_access_logs_after_the_account_logging_role
     }
 
 
-def test_functions_run_the_runtime_handler_on_the_newest_python_for_arm64(example: Synth) -> None:
-    from aws_cdk import aws_lambda
+def test_functions_run_the_runtime_handler_on_the_pinned_python_for_arm64(example: Synth) -> None:
+    from eventual.constructs.functions import PYTHON_RUNTIME
 
-    from eventual.constructs import newest_python_runtime
-
-    newest = max(
-        (getattr(aws_lambda.Runtime, n).name for n in dir(aws_lambda.Runtime) if n.startswith("PYTHON_3_")),
-        key=lambda name: int(name.rpartition(".")[2]),
-    )
-    assert newest_python_runtime().name == newest
+    pinned = PYTHON_RUNTIME.name
     execution_logs = example.logical_id(example.service.log_group)
     for name in SOCKETS:
         example.assertions.has_resource_properties(
@@ -147,7 +144,7 @@ def test_functions_run_the_runtime_handler_on_the_newest_python_for_arm64(exampl
             {
                 "FunctionName": f"my-service-{name}",
                 "Handler": "eventual.runtime.handler.handle",
-                "Runtime": newest,
+                "Runtime": pinned,
                 "Architectures": ["arm64"],
                 "MemorySize": 512,
                 "Timeout": 10,
@@ -194,7 +191,10 @@ def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(ex
     ]
     statements = policy["PolicyDocument"]["Statement"]
     manage = sorted(
-        resolve(s["Resource"]) for s in statements if s["Action"] == "execute-api:ManageConnections"
+        resolve(resource)
+        for s in statements
+        if s["Action"] == "execute-api:ManageConnections"
+        for resource in resources(s)
     )
     apis = sorted(example.logical_id(e.api) for e in example.service.sockets.values())
     assert manage == [f"arn:aws:execute-api:us-east-1:123456789012:<{a}>/prod/*/@connections/*" for a in apis]
