@@ -6,7 +6,7 @@ cloud. What this module adds is what API Gateway fills in: ids, times and forwar
 from __future__ import annotations
 
 import base64
-import random
+import secrets
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -18,15 +18,12 @@ from eventual.runtime.apigateway import Caller, Stage
 if TYPE_CHECKING:
     from eventual.runtime.apigateway import AuthorizerEvent, WebSocketEvent
 
-_ids = random.Random()
-"""Its own generator: a handler that seeds ``random`` must not make ids repeat."""
-
 
 def new_id() -> str:
-    """An id shaped like API Gateway's connection and request ids: 16 base64 characters ending
-    in ``=`` (so ``+``, ``/`` and ``=`` get percent-encoded in management API paths, as in the
-    cloud)."""
-    return base64.b64encode(_ids.randbytes(11)).decode("ascii")
+    """An id shaped like API Gateway's connection and request ids (``L0SM9cOFvHcCIhw=``): 16
+    URL-safe base64 characters ending in ``=``, from :mod:`secrets` (a handler that seeds
+    ``random`` cannot make them repeat, and no one can guess another connection's id)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
 def now_ms() -> int:

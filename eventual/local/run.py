@@ -15,7 +15,7 @@ from types import FrameType
 
 from eventual.deployment import set_process_default
 from eventual.errors import ConfigurationError
-from eventual.local.connection import Limits
+from eventual.local.limits import Limits
 from eventual.local.output import whole_lines
 from eventual.local.reload import Reloader, describe_failure
 from eventual.local.server import DevServer
