@@ -78,6 +78,9 @@ class HttpConnection(asyncio.Protocol):
                 return
             if isinstance(event, h11.Request):
                 self._request = event
+                if _head_size(event) > MAX_HEAD_BYTES:  # h11 bounds only a head still arriving
+                    self._refuse(431, "Request header fields too large")
+                    return
                 if (dict(event.headers).get(b"expect") or b"").lower() == b"100-continue":
                     self._write(
                         h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
@@ -164,3 +167,9 @@ class HttpConnection(asyncio.Protocol):
         """Shutdown: close a connection between requests."""
         if self.transport is not None:
             self.transport.close()
+
+
+def _head_size(request: h11.Request) -> int:
+    return len(request.target) + sum(
+        len(name) + len(value) + 4 for name, value in request.headers.raw_items()
+    )

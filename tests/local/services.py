@@ -7,7 +7,9 @@ handler's behaviour from a real client and then checks what the handler saw.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -98,6 +100,8 @@ def lab_connect(request: ConnectRequest, context: Context) -> Any:
         raise RuntimeError("refused by an exception")
     if "reject" in query:
         return SocketResponse(status=int(query["reject"]), message="refused by $connect")
+    if "status" in query:  # any status at all, valid or not
+        return SocketResponse(status=int(query["status"]))
     return None
 
 
@@ -149,6 +153,10 @@ def lab_message(request: MessageRequest, context: Context) -> Any:
         return {"disconnects": len(disconnects), "codes": codes}
     if command == "silent":
         return None
+    if command == "exit":  # a BaseException out of user code
+        sys.exit(3)
+    if command == "notutf8":
+        return b"\xff\xfe" + argument.encode()
     return f"lab:{body}"
 
 
@@ -219,3 +227,24 @@ room = socket(
     authorizer=room_authorizer,
     track_connections=True,
 )
+
+
+# -- local-slow: a Lambda timeout of 1 s, under API Gateway's 29 s -----------------------------
+
+
+def slow_message(request: MessageRequest, context: Context) -> str:
+    body = request.body
+    assert isinstance(body, str)
+    command, _, argument = body.partition(":")
+    if command == "sleep":
+        time.sleep(float(argument))
+    record({"type": "slow", "id": request.connection_id, "body": body})
+    return f"slow:{body}"
+
+
+def slow_connect(request: ConnectRequest, context: Context) -> None:
+    if "sleep" in request.query:
+        time.sleep(float(request.query["sleep"]))
+
+
+slow = socket("local-slow", {"$connect": slow_connect, "$default": slow_message}, timeout=1)
