@@ -79,6 +79,10 @@ async_socket = socket("local-async", {"$default": async_echo})
 # -- local-lab: records everything, obeys commands --------------------------------------------
 
 
+HANG_UP: dict[str, float] = {}
+"""Connections whose ``$disconnect`` takes this many seconds (the ``hangup:S`` command)."""
+
+
 def lab_connect(request: ConnectRequest, context: Context) -> Any:
     query = dict(request.query)
     event: dict[str, Any] = {
@@ -106,6 +110,7 @@ def lab_connect(request: ConnectRequest, context: Context) -> Any:
 
 
 def lab_disconnect(request: DisconnectRequest, context: Context) -> None:
+    time.sleep(HANG_UP.pop(request.connection_id, 0.0))
     record(
         {
             "type": "disconnect",
@@ -153,6 +158,9 @@ def lab_message(request: MessageRequest, context: Context) -> Any:
         return {"disconnects": len(disconnects), "codes": codes}
     if command == "silent":
         return None
+    if command == "hangup":
+        HANG_UP[me] = float(argument)
+        return "ok"
     if command == "exit":  # a BaseException out of user code
         sys.exit(3)
     if command == "notutf8":
