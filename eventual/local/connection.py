@@ -43,6 +43,7 @@ class WebSocketConnection(asyncio.Protocol):
     __slots__ = (
         "_busy",
         "_close_timer",
+        "_disconnected",
         "_fragments",
         "_gone",
         "_paused",
@@ -78,12 +79,17 @@ class WebSocketConnection(asyncio.Protocol):
         """Epoch milliseconds of the last frame from the client (``GetConnection``'s ``lastActiveAt``)."""
         self._fragments: list[bytes] = []
         self._queue: deque[Mapping[str, Any]] = deque()
-        self._busy = self._gone = self._paused = False
+        self._busy = self._gone = self._paused = self._disconnected = False
         self._close_timer: asyncio.TimerHandle | None = None
 
     @property
     def connection_id(self) -> str:
         return self.peer.connection_id
+
+    @property
+    def closed(self) -> bool:
+        """The TCP connection is gone (or being cut)."""
+        return self._gone
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -117,7 +123,8 @@ class WebSocketConnection(asyncio.Protocol):
             except UnicodeDecodeError:
                 self._fail(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text frame")
                 return
-            self._enqueue(self.hub.events.message(self.peer, text))
+            if not self.hub.stopping:  # shutting down: no new events but $disconnect
+                self._enqueue(self.hub.events.message(self.peer, text))
         elif opcode is Opcode.BINARY:
             # "If a client app sends a binary frame, API Gateway rejects it and disconnects the
             # client with code 1003" (websocket-api-develop-binary-media-types).
@@ -216,16 +223,17 @@ class WebSocketConnection(asyncio.Protocol):
         self, sock: Socket, event: Mapping[str, Any], response: LambdaResponse | None, ms: float
     ) -> None:
         rc = event["requestContext"]
-        self.hub.log_event(sock.name, rc, response, ms)
-        if rc["eventType"] == "MESSAGE":
+        if rc["eventType"] != "MESSAGE":  # $disconnect
+            self.hub.log_event(sock.name, rc, response, ms)
+            self.hub.disconnect_done()
+        elif response is not None or not self.hub.stopping:  # else: dropped by shutdown, never ran
+            self.hub.log_event(sock.name, rc, response, ms)
             if response is None:
                 self.send(self.hub.timed_out_body(rc))
             else:
                 reply = reply_of(response)  # $default's return value is the route response
                 if reply:
                     self.send(reply.encode() if isinstance(reply, str) else reply)
-        else:
-            self.hub.disconnect_done()
         self._next()
 
     # -- the end ----------------------------------------------------------------------------
@@ -237,25 +245,36 @@ class WebSocketConnection(asyncio.Protocol):
         if self.protocol.state is not State.CLOSED:
             with contextlib.suppress(Exception):
                 self.protocol.receive_eof()
+        self._disconnect(*self.close_status())
+
+    def going_away(self) -> None:
+        """Shutdown: close with 1001 and run ``$disconnect`` now, without waiting for the
+        client's side of the closing handshake (``$disconnect`` sees 1001 either way)."""
+        self.close(CloseCode.GOING_AWAY, GOING_AWAY)
+        self._disconnect(CloseCode.GOING_AWAY, GOING_AWAY)
+
+    def _disconnect(self, code: int, reason: str) -> None:
+        """Run ``$disconnect``, once."""
+        if self._disconnected:
+            return
+        self._disconnected = True
         # In the cloud the connection is gone for the management API before $disconnect runs.
         self.hub.forget(self)
-        code, reason = self.close_status()
         disconnect = self.hub.events.disconnect(self.peer, code, reason)
         self.hub.disconnect_started()
-        if self.hub.stopping:
-            # Shutting down: what has not started never will; $disconnect runs now, even while
-            # a handler of this connection is still running.
-            self._queue.clear()
-            sock = self.hub.socket(self.socket_name, self.declared)
-            self.hub.workers.call(
-                sock,
-                disconnect,
-                lambda response, ms: self._answered(sock, disconnect, response, ms),
-                spare=True,
-            )
-            self._busy = True
+        if not self.hub.stopping:
+            self._enqueue(disconnect)  # after the events that arrived before it
             return
-        self._enqueue(disconnect)
+        # Shutting down: what has not started never will; $disconnect runs now, even while a
+        # handler of this connection is still running.
+        self._queue.clear()
+        self._busy = True
+        sock = self.hub.socket(self.socket_name, self.declared)
+
+        def done(response: LambdaResponse | None, ms: float) -> None:
+            self._answered(sock, disconnect, response, ms)
+
+        self.hub.workers.call(sock, disconnect, done, spare=True)
 
     def check_time(self, now: float) -> None:
         """Close with 1001 once idle for too long, or open for too long (API Gateway's quotas)."""

@@ -20,10 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
-from websockets.frames import CloseCode
-
 from eventual.deployment import Deployment, SocketUrls
-from eventual.local.connection import GOING_AWAY, WebSocketConnection
+from eventual.local.connection import WebSocketConnection
 from eventual.local.events import EventFactory
 from eventual.local.http_connection import HttpConnection
 from eventual.local.hub import Hub
@@ -122,6 +120,11 @@ class DevServer:
             return
         self._stopped = True
         loop = self._loop
+        if self._hub is not None:
+            # At once, not when the loop gets to it: a loop behind on a flood of messages stops
+            # taking new ones now, and those waiting for a worker are dropped.
+            self._hub.stopping = True
+            self._hub.workers.drop_queued()
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(self._stop(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
@@ -141,13 +144,16 @@ class DevServer:
         self._sweeper.cancel()
         for http in list(hub.http_clients):
             http.close()  # idle keep-alive connections of management API clients
-        for conn in list(hub.connections.values()):
-            conn.close(CloseCode.GOING_AWAY, GOING_AWAY)
-        if not await hub.settled(self.limits.close_timeout):
-            for conn in list(hub.connections.values()):
-                conn.abort()  # clients that never answered the close frame
-            if not await hub.settled(DISCONNECT_GRACE):
-                logger.warning("stopped before every $disconnect handler had returned")
+        closing = list(hub.connections.values())
+        deadline = time.monotonic() + self.limits.close_timeout  # runs while $disconnects do
+        for conn in closing:
+            conn.going_away()
+        if not await hub.settled(DISCONNECT_GRACE):
+            logger.warning("stopped before every $disconnect handler had returned")
+        while any(not conn.closed for conn in closing) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the clients' side of the closing handshakes
+        for conn in closing:
+            conn.abort()  # clients that never answered the close frame
 
     def __enter__(self) -> DevServer:
         self.start()

@@ -63,6 +63,10 @@ class Workers:
             nonlocal answered
             timer.cancel()
             if result.cancelled():  # shutdown dropped it before it started
+                if event["requestContext"]["eventType"] == "DISCONNECT":
+                    self.call(sock, event, done, spare=True)  # every $disconnect runs
+                else:
+                    done(None, 0.0)
                 return
             if answered:  # API Gateway had given up on it
                 _log_late(sock, event, result)
@@ -107,8 +111,14 @@ class Workers:
 
     def _spare_pool(self) -> ThreadPoolExecutor:
         if self._spare is None:
-            self._spare = ThreadPoolExecutor(4, thread_name_prefix="eventual-disconnect")
+            self._spare = ThreadPoolExecutor(8, thread_name_prefix="eventual-disconnect")
         return self._spare
+
+    def drop_queued(self) -> None:
+        """Shutdown: cancel the handlers not started yet (they were waiting for a thread)."""
+        old = self._pool
+        self._pool = ThreadPoolExecutor(old._max_workers, thread_name_prefix="eventual-handler")
+        old.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
         """Stop taking work; threads still in a handler finish it on their own (never joined)."""
