@@ -1,8 +1,9 @@
 """One open WebSocket connection, on the dev server's event loop.
 
 The loop reads its frames, answers its pings (websockets' Sans-I/O protocol queues the pong as it
-parses the ping, so a client's ping timeout never fires during a long handler: API Gateway
-answers pings itself), writes what handlers send and enforces API Gateway's limits. Its events
+parses the ping, as RFC 6455 5.5.2 requires, so a client's ping timeout never fires during a long
+handler; AWS documents no ping handling, but API Gateway answers pings itself, never its
+integration), writes what handlers send and enforces API Gateway's limits. Its events
 go to the worker pool one at a time, in arrival order (API Gateway promises no more), and the
 connection's I/O never waits for them.
 """
