@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventual.deployment import Deployment
 from eventual.local.limits import INTEGRATION_TIMEOUT, WORKERS
+from eventual.middleware import is_async
 from eventual.runtime.apigateway import error_response
-from eventual.runtime.dispatch import dispatch, log_failure
+from eventual.runtime.dispatch import dispatch, dispatch_async, log_failure
+from eventual.runtime.loop import shared_loop
 from eventual.sockets import Socket
 
 if TYPE_CHECKING:
@@ -122,7 +124,12 @@ class Workers:
         loop = self._loop = asyncio.get_running_loop()
         job = _Job(sock, event, done)
         job.timer = loop.call_later(integration_timeout(sock), self._time_out, job)
-        (self._spare if spare else self._main).put(job)
+        if not spare and is_async(sock.handlers.get(event["requestContext"]["routeKey"])):
+            # An async def handler goes straight to the process's handler loop: no thread of
+            # the pool waits for it, and its module's loop-bound caches stay on one loop.
+            asyncio.run_coroutine_threadsafe(self._await(job), shared_loop())
+        else:
+            (self._spare if spare else self._main).put(job)
 
     def answer(
         self, sock: Socket, event: Mapping[str, Any]
@@ -170,7 +177,20 @@ class Workers:
             work()
             return
         response, ms = _run(work.sock, work.event, self.deployment)
-        self._results.append((work, response, ms))
+        self._answer_later(work, response, ms)
+
+    async def _await(self, job: _Job) -> None:
+        """On the handler loop."""
+        started = time.perf_counter()
+        try:
+            response = await dispatch_async(job.sock, job.event, self.deployment)
+        except BaseException as error:  # sys.exit() in a handler: a failure like any other
+            response = _failed(job.sock, job.event, error)
+        self._answer_later(job, response, (time.perf_counter() - started) * 1000)
+
+    def _answer_later(self, job: _Job, response: LambdaResponse, ms: float) -> None:
+        """From any thread: queue the answer, wake the loop if no wake-up is pending."""
+        self._results.append((job, response, ms))
         if not self._wake_pending:  # one wake-up of the loop for every result queued meanwhile
             self._wake_pending = True
             loop = self._loop
@@ -228,10 +248,14 @@ def _run(sock: Socket, event: Mapping[str, Any], deployment: Deployment) -> tupl
     try:
         response = dispatch(sock, event, deployment)
     except BaseException as error:  # sys.exit() in a handler: a failure like any other
-        log_failure(sock, event, error)
-        rc = event["requestContext"]
-        response = error_response(rc.get("connectionId", ""), rc.get("requestId", ""))
+        response = _failed(sock, event, error)
     return response, (time.perf_counter() - started) * 1000
+
+
+def _failed(sock: Socket, event: Mapping[str, Any], error: BaseException) -> LambdaResponse:
+    log_failure(sock, event, error)
+    rc = event["requestContext"]
+    return error_response(rc.get("connectionId", ""), rc.get("requestId", ""))
 
 
 def _log_late(sock: Socket, event: Mapping[str, Any], response: LambdaResponse) -> None:

@@ -70,6 +70,10 @@ echo = socket("local-echo", {"$default": lambda request, context: request.body})
 
 async def async_echo(request: MessageRequest, context: Context) -> str:
     await asyncio.sleep(0)
+    if request.body == "thread":
+        return threading.current_thread().name
+    if request.body == "exit":
+        sys.exit(4)
     return f"async:{request.body}"
 
 

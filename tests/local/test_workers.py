@@ -33,6 +33,21 @@ def test_sys_exit_in_a_handler_is_logged_and_answered_like_any_failure(
     assert "local-lab handler failed: SystemExit: 3" in caplog.text
 
 
+def test_async_handlers_run_on_the_handler_loop_and_survive_sys_exit(
+    server: DevServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An ``async def`` handler needs no pool thread: it runs on the process's handler loop,
+    and a ``SystemExit`` from it is a failure like any other, not the end of that loop."""
+    with connect(url(server, "local-async")) as ws:
+        ws.send("thread")
+        assert ws.recv(timeout=5) == "eventual-async"
+        ws.send("exit")
+        assert json.loads(ws.recv(timeout=5))["message"] == "Internal server error"
+        ws.send("1")
+        assert ws.recv(timeout=5) == "async:1"
+    assert "local-async handler failed: SystemExit: 4" in caplog.text
+
+
 def test_integration_timeout_is_the_lambda_timeout_when_lower() -> None:
     assert integration_timeout(services.slow) == 1.0
     assert integration_timeout(services.lab) == INTEGRATION_TIMEOUT == 29.0
