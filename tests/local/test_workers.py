@@ -95,4 +95,6 @@ def test_the_thread_count_does_not_grow_with_connections(server: DevServer) -> N
             ws.send("x")  # every connection's handler at once: the pool takes them in turn
         for ws in clients:
             assert ws.recv(timeout=5) == "x"
-        assert server_threads() <= 1 + WORKERS + 1 + 1  # loop, pool, spare-free, async loop
+        # A thread per connection would make it 2 * WORKERS at least: the loop, the pool (at
+        # most WORKERS), the async handler loop, and a few left by other tests' blocked handlers.
+        assert server_threads() < 2 * WORKERS
