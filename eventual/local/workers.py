@@ -114,6 +114,9 @@ class Workers:
         self._results: deque[tuple[_Job, LambdaResponse, float]] = deque()
         self._wake_pending = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._async_jobs: deque[_Job] = deque()
+        self._async_wake_pending = False
+        self._async_tasks: set[asyncio.Task[None]] = set()
 
     def call(self, sock: Socket, event: Mapping[str, Any], done: Done, *, spare: bool = False) -> None:
         """Run ``sock`` on ``event`` in a worker; ``done`` follows on the running loop.
@@ -127,7 +130,10 @@ class Workers:
         if not spare and is_async(sock.handlers.get(event["requestContext"]["routeKey"])):
             # An async def handler goes straight to the process's handler loop: no thread of
             # the pool waits for it, and its module's loop-bound caches stay on one loop.
-            asyncio.run_coroutine_threadsafe(self._await(job), shared_loop())
+            self._async_jobs.append(job)
+            if not self._async_wake_pending:  # one wake-up of that loop for all queued meanwhile
+                self._async_wake_pending = True
+                shared_loop().call_soon_threadsafe(self._start_async)
         else:
             (self._spare if spare else self._main).put(job)
 
@@ -178,6 +184,15 @@ class Workers:
             return
         response, ms = _run(work.sock, work.event, self.deployment)
         self._answer_later(work, response, ms)
+
+    def _start_async(self) -> None:
+        """On the handler loop: a task for every async job queued."""
+        self._async_wake_pending = False
+        loop = asyncio.get_running_loop()
+        while self._async_jobs:
+            task = loop.create_task(self._await(self._async_jobs.popleft()))
+            self._async_tasks.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(self._async_tasks.discard)
 
     async def _await(self, job: _Job) -> None:
         """On the handler loop."""
