@@ -102,7 +102,9 @@ def _open(http: HttpConnection, switching: bytes, peer: Caller, to: Upgrade) -> 
 
 def _refusal(sock: Socket, result: LambdaResponse | None) -> Reply | None:
     """The handshake's answer when ``$connect`` did not accept; ``None`` when it did."""
-    if result is None:  # API Gateway's answer to a timed-out integration
+    if result is None:
+        # A timed-out $connect: AWS documents no WebSocket-specific answer; 504 is API
+        # Gateway's INTEGRATION_TIMEOUT gateway response elsewhere, and what a handshake can say.
         return response(
             504,
             b'{"message": "Endpoint request timed out"}',

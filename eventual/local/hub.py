@@ -80,7 +80,11 @@ class Hub:
 
     @staticmethod
     def timed_out_body(rc: Mapping[str, Any]) -> bytes:
-        """What API Gateway sends the client when the integration times out (29 s at most)."""
+        """What API Gateway sends the client when the integration times out (29 s at most).
+
+        The quota is documented (apigateway-execution-service-websocket-limits-table); the
+        message is not, and is the one clients report receiving ("Endpoint request timed out",
+        repost.aws QUFXpcneknSgmhseduEh18dw), in the shape of API Gateway's other errors."""
         body = {
             "message": "Endpoint request timed out",
             "connectionId": rc["connectionId"],
