@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -23,7 +24,18 @@ def new_id() -> str:
     """An id shaped like API Gateway's connection and request ids (``L0SM9cOFvHcCIhw=``): 16
     URL-safe base64 characters ending in ``=``, from :mod:`secrets` (a handler that seeds
     ``random`` cannot make them repeat, and no one can guess another connection's id)."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode("ascii")
+    global _random, _offset
+    with _lock:
+        if _offset == len(_random):
+            _random, _offset = secrets.token_bytes(11 * 256), 0  # one system call per 256 ids
+        raw = _random[_offset : _offset + 11]
+        _offset += 11
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+_lock = threading.Lock()
+_random = b""
+_offset = 0
 
 
 def now_ms() -> int:
