@@ -42,8 +42,15 @@ _SECONDS = click.FloatRange(min=0, min_open=True)
 @click.option(
     "--reload/--no-reload", default=True, show_default=True, help="Reload handlers on code changes."
 )
+@click.option("--quiet", is_flag=True, help="Do not print a line per event.")
 def local(
-    entry: str | None, port: int, host: str, idle_timeout: float, max_duration: float, reload: bool
+    entry: str | None,
+    port: int,
+    host: str,
+    idle_timeout: float,
+    max_duration: float,
+    reload: bool,
+    quiet: bool,
 ) -> None:
     """Serve the service's sockets at ws://HOST:PORT/__ws/<socket>, like API Gateway does.
 
@@ -62,6 +69,7 @@ def local(
             reload=reload,
             echo=click.echo,
             echo_error=lambda line: click.echo(line, err=True),
+            quiet=quiet,
         )
     except ConfigurationError as error:
         raise click.ClickException(str(error)) from None

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from eventual.errors import AuthorizationDenied
-from eventual.local.http import response
+from eventual.local.http import Reply, response
 from eventual.runtime.authorizer import authorize, policy, request_from_authorizer_event
 from eventual.runtime.dispatch import log_failure
 from eventual.sockets import Socket
@@ -33,7 +33,7 @@ _FAILED = (500, {"message": None}, "AuthorizerConfigurationException")
 class Refused(Exception):
     """The authorizer did not allow the connection; ``answer`` is the whole HTTP response."""
 
-    def __init__(self, status: int, answer: bytes) -> None:
+    def __init__(self, status: int, answer: Reply) -> None:
         super().__init__(f"connection refused with {status}")
         self.status = status
         self.answer = answer

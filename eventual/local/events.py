@@ -6,7 +6,8 @@ cloud. What this module adds is what API Gateway fills in: ids, times and forwar
 from __future__ import annotations
 
 import base64
-import random
+import secrets
+import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -18,15 +19,23 @@ from eventual.runtime.apigateway import Caller, Stage
 if TYPE_CHECKING:
     from eventual.runtime.apigateway import AuthorizerEvent, WebSocketEvent
 
-_ids = random.Random()
-"""Its own generator: a handler that seeds ``random`` must not make ids repeat."""
-
 
 def new_id() -> str:
-    """An id shaped like API Gateway's connection and request ids: 16 base64 characters ending
-    in ``=`` (so ``+``, ``/`` and ``=`` get percent-encoded in management API paths, as in the
-    cloud)."""
-    return base64.b64encode(_ids.randbytes(11)).decode("ascii")
+    """An id shaped like API Gateway's connection and request ids (``L0SM9cOFvHcCIhw=``): 16
+    URL-safe base64 characters ending in ``=``, from :mod:`secrets` (a handler that seeds
+    ``random`` cannot make them repeat, and no one can guess another connection's id)."""
+    global _random, _offset
+    with _lock:
+        if _offset == len(_random):
+            _random, _offset = secrets.token_bytes(11 * 256), 0  # one system call per 256 ids
+        raw = _random[_offset : _offset + 11]
+        _offset += 11
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+_lock = threading.Lock()
+_random = b""
+_offset = 0
 
 
 def now_ms() -> int:

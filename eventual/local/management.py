@@ -1,6 +1,7 @@
 """The management API (``@connections``) of the dev server's sockets, as API Gateway answers it.
 
-``POST`` sends the body to the connection as a text frame (200), ``GET`` describes it (200),
+``POST`` sends the body to the connection (200): a text frame, or a binary one when the body is
+not UTF-8 (:meth:`WebSocketConnection.send`), ``GET`` describes it (200),
 ``DELETE`` closes it (204); a connection that is unknown, closed or closing is 410 GoneException.
 boto3's ``apigatewaymanagementapi`` client talks to it unchanged.
 """
@@ -8,14 +9,13 @@ boto3's ``apigatewaymanagementapi`` client talks to it unchanged.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Mapping
 
 from websockets.frames import CloseCode
 
 from eventual.local.connection import WebSocketConnection
-from eventual.local.http import response
+from eventual.local.http import Reply, response
 from eventual.payload import MAX_PAYLOAD_BYTES
 
 
@@ -25,8 +25,8 @@ def handle(
     method: str,
     connection_id: str,
     body: bytes,
-) -> bytes:
-    """The HTTP response to one management API request."""
+) -> Reply:
+    """The HTTP response to one management API request (on the server's event loop)."""
     conn = connections.get(connection_id)
     if conn is None or conn.socket_name != socket_name:
         return _gone(connection_id)
@@ -35,16 +35,13 @@ def handle(
             return _error(
                 413, "PayloadTooLargeException", f"Message is over the {MAX_PAYLOAD_BYTES} byte limit"
             )
-        return response(200) if conn.send_text(body) else _gone(connection_id)
+        return response(200) if conn.send(body) else _gone(connection_id)
     if method == "GET":
         return _json(200, describe(conn))
     if method == "DELETE":
+        # A client that never answers the close frame is cut off after the close timeout.
         if not conn.close(CloseCode.NORMAL_CLOSURE, ""):
             return _gone(connection_id)
-        # A client that never answers the close frame is cut off, as API Gateway would.
-        timer = threading.Timer(conn.limits.close_timeout, conn.abort)
-        timer.daemon = True
-        timer.start()
         return response(204)
     return _error(405, "MethodNotAllowed", f"{method} is not a management API method: POST, GET or DELETE")
 
@@ -63,21 +60,21 @@ def iso8601(epoch_ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
-def not_found(socket_name: str, known: list[str]) -> bytes:
+def not_found(socket_name: str, known: list[str]) -> Reply:
     return _error(
         404, "NotFoundException", f"no socket named {socket_name!r}; this service has: {', '.join(known)}"
     )
 
 
-def _gone(connection_id: str) -> bytes:
+def _gone(connection_id: str) -> Reply:
     return _error(410, "GoneException", f"connection {connection_id!r} is gone")
 
 
-def _error(status: int, error_type: str, message: str) -> bytes:
+def _error(status: int, error_type: str, message: str) -> Reply:
     return _json(status, {"message": message}, headers=[("x-amzn-ErrorType", error_type)])
 
 
-def _json(status: int, data: object, headers: list[tuple[str, str]] | None = None) -> bytes:
+def _json(status: int, data: object, headers: list[tuple[str, str]] | None = None) -> Reply:
     return response(
         status,
         json.dumps(data).encode(),

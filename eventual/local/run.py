@@ -7,6 +7,7 @@ import contextlib
 import errno
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,7 +16,7 @@ from types import FrameType
 
 from eventual.deployment import set_process_default
 from eventual.errors import ConfigurationError
-from eventual.local.connection import Limits
+from eventual.local.limits import Limits
 from eventual.local.output import whole_lines
 from eventual.local.reload import Reloader, describe_failure
 from eventual.local.server import DevServer
@@ -41,9 +42,10 @@ def serve(
     reload: bool,
     echo: Echo,
     echo_error: Echo,
+    quiet: bool = False,
 ) -> None:
     """Serve ``project`` until SIGINT/SIGTERM. Raises :class:`ConfigurationError` when the entry
-    cannot be imported or the port cannot be bound."""
+    cannot be imported or the port cannot be bound. Prints one line per event unless ``quiet``."""
     with _StopSignals() as stop, whole_lines():
         raise_open_file_limit()
         sockets = _load(project)
@@ -54,6 +56,7 @@ def serve(
         # as they do in Lambda.
         set_process_default(server.deployment)
         _log_handler_failures(echo_error)
+        _log_events(None if quiet else echo)
         display_host = "localhost" if host in _LOOPBACK_OR_ANY else host
 
         def socket_line(name: str) -> str:
@@ -138,6 +141,10 @@ class _StopSignals:
             signal.signal(sig, handler)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested and signum == signal.SIGINT and not self.waiting:
+            # A second Ctrl-C while shutting down: the developer does not want to wait.
+            os.write(2, b"Forced exit: $disconnect handlers still running were not waited for\n")
+            os._exit(130)
         self.requested = True
         if self.waiting:
             raise _Stop
@@ -165,6 +172,23 @@ class _HandlerFailure(logging.Formatter):
             ).rstrip("\n")
         except (ValueError, KeyError, TypeError):
             return message
+
+
+def _log_events(echo: Echo | None) -> None:
+    """One line per event on the terminal, as serverless-offline prints them (``--quiet``: none)."""
+    log = logging.getLogger("eventual.local.events")
+    log.propagate = False
+    if echo is None:
+        log.setLevel(logging.WARNING)
+        return
+
+    class Echoing(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            print_line(record.getMessage())
+
+    print_line: Echo = echo
+    log.setLevel(logging.INFO)
+    log.addHandler(Echoing())
 
 
 def _log_handler_failures(echo_error: Echo) -> None:

@@ -1,60 +1,49 @@
 """The dev server: one port for the sockets, their management API and the service's web page.
 
-Each TCP connection gets a thread of its own. A WebSocket's thread reads its frames and runs its
-handlers (through :func:`eventual.runtime.dispatch.dispatch`, the path Lambda takes), so events
-of one connection arrive in order and a slow handler stalls no other connection. A handler's
-``send`` is an HTTP request from boto3 back into this server, served by another thread: it
-cannot deadlock.
-
-Chosen by measurement (benchmarks/bench_local.py): on a 2-core machine this design echoes at
-about the speed of a bare ``websockets`` server, where handing each message from an asyncio
-loop to a thread pool and back was slower.
+One event loop, on a thread of its own, owns every socket: it accepts, reads and writes, answers
+pings, enforces API Gateway's limits and timeouts. Handlers run on a bounded pool of worker
+threads (:mod:`eventual.local.workers`), through :func:`eventual.runtime.dispatch.dispatch`, the
+path Lambda takes. So no number of connections, slow clients or slow handlers can block I/O,
+exhaust threads or stop the accept loop. A handler's ``send`` is an HTTP request from boto3 back
+into this server, answered by the loop while the handler waits: it cannot deadlock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import selectors
 import socket
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, unquote
-
-from websockets.frames import CloseCode, Frame
-from websockets.http11 import Request
-from websockets.server import ServerProtocol
+from urllib.parse import quote
 
 from eventual.deployment import Deployment, SocketUrls
-from eventual.local import management
-from eventual.local.authorizer import Refused, authorizer_context
-from eventual.local.connection import GOING_AWAY, Limits, WebSocketConnection
-from eventual.local.events import EventFactory, new_caller, with_identity
-from eventual.local.http import HttpError, HttpReader, HttpRequest, response
-from eventual.local.static import static_response
-from eventual.payload import MAX_PAYLOAD_BYTES
-from eventual.runtime.apigateway import reply_of
+from eventual.local.connection import WebSocketConnection
+from eventual.local.events import EventFactory
+from eventual.local.http_connection import HttpConnection
+from eventual.local.hub import Hub
+from eventual.local.limits import Limits
+from eventual.local.origins import Origins
+from eventual.local.routes import WS_PREFIX, Routes
+from eventual.local.workers import Workers
 from eventual.runtime.connections import InMemoryConnectionStore
-from eventual.runtime.dispatch import dispatch
 from eventual.runtime.management import ManagementClient
 from eventual.sockets import Socket
 
 logger = logging.getLogger("eventual.local")
 
-WS_PREFIX = "__ws"
-REQUEST_TIMEOUT = 30.0
-"""Seconds a client may take to send a request head (or stay idle between keep-alive requests)."""
 DISCONNECT_GRACE = 10.0
 """Seconds shutdown waits for ``$disconnect`` handlers still running."""
+__all__ = ["WS_PREFIX", "DevServer"]
 
 
 class DevServer:
     """Serves a service's sockets like API Gateway: ``ws://HOST:PORT/__ws/<socket>``.
 
-    ``start()`` binds and serves in background threads; ``shutdown()`` closes every connection
+    ``start()`` binds and serves in the background; ``shutdown()`` closes every connection
     with 1001 (running ``$disconnect`` for each) and stops. Also a context manager.
     """
 
@@ -75,15 +64,10 @@ class DevServer:
         self._sockets: dict[str, Socket] = dict(sockets)
         self._requested_port = port
         self._listener: socket.socket | None = None
-        self._events: EventFactory | None = None
-        self._connections: dict[str, WebSocketConnection] = {}
-        self._clients: dict[socket.socket, threading.Thread] = {}
-        self._websocket_threads: set[threading.Thread] = set()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._wake_r: socket.socket | None = None
-        self._wake_w: socket.socket | None = None
-        self._accept_thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._hub: Hub | None = None
+        self._stopped = False
         self._urls: dict[str, SocketUrls] = {}
         self.deployment = Deployment(
             service,
@@ -103,33 +87,73 @@ class DevServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._listener = socket.create_server((self.host, self._requested_port), family=family, backlog=4096)
         self._listener.setblocking(False)
-        self._events = EventFactory(f"{self.url_host}:{self.port}", server_port=self.port)
         self._publish_urls()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._accept_thread = threading.Thread(target=self._accept_loop, name="eventual-accept", daemon=True)
-        self._accept_thread.start()
+        loop = self._loop = asyncio.new_event_loop()
+        events = EventFactory(f"{self.url_host}:{self.port}", server_port=self.port)
+        self._thread = threading.Thread(target=loop.run_forever, name="eventual-loop", daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._serve(events), loop).result()
+
+    async def _serve(self, events: EventFactory) -> None:
+        hub = self._hub = Hub(events, Workers(self.deployment), self.limits, lambda: self._sockets)
+        routes = Routes(
+            Origins(self.host), lambda: self._sockets, hub.connections, self.web_dir, self._index_text
+        )
+        loop = asyncio.get_running_loop()
+        assert self._listener is not None
+        self._server = await loop.create_server(lambda: HttpConnection(hub, routes), sock=self._listener)
+        self._sweeper = loop.create_task(self._sweep(hub))
+
+    async def _sweep(self, hub: Hub) -> None:
+        """Idle and maximum-duration timeouts, for every connection, a few times a second: one
+        timer for all rather than one per connection, which every frame would move."""
+        interval = min(1.0, self.limits.idle_timeout / 4, self.limits.max_duration / 4)
+        while not hub.stopping:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for conn in list(hub.connections.values()):
+                conn.check_time(now)
 
     def shutdown(self) -> None:
         """Close every connection with 1001 "Going away", run their ``$disconnect``, stop."""
-        if self._stopping.is_set() or self._listener is None:
+        if self._stopped or self._loop is None:
             return
-        self._stopping.set()
-        for conn in list(self._connections.values()):
-            conn.close(CloseCode.GOING_AWAY, GOING_AWAY)
-        self._join(self._websocket_threads, self.limits.close_timeout)
-        for conn in list(self._connections.values()):
+        self._stopped = True
+        loop = self._loop
+        if self._hub is not None:
+            # At once, not when the loop gets to it: a loop behind on a flood of messages stops
+            # taking new ones now, and those waiting for a worker are dropped.
+            self._hub.stopping = True
+            self._hub.workers.drop_queued()
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._stop(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        assert self._thread is not None
+        self._thread.join()
+        if self._hub is not None:
+            self._hub.workers.shutdown()
+        loop.close()
+        if self._listener is not None:
+            self._listener.close()
+
+    async def _stop(self) -> None:
+        hub = self._hub
+        assert hub is not None
+        hub.stopping = True
+        self._server.close()
+        self._sweeper.cancel()
+        for http in list(hub.http_clients):
+            http.close()  # idle keep-alive connections of management API clients
+        closing = list(hub.connections.values())
+        deadline = time.monotonic() + self.limits.close_timeout  # runs while $disconnects do
+        for conn in closing:
+            conn.going_away()
+        if not await hub.settled(DISCONNECT_GRACE):
+            logger.warning("stopped before every $disconnect handler had returned")
+        while any(not conn.closed for conn in closing) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the clients' side of the closing handshakes
+        for conn in closing:
             conn.abort()  # clients that never answered the close frame
-        self._join(self._websocket_threads, DISCONNECT_GRACE)
-        assert self._wake_r is not None and self._wake_w is not None
-        self._wake_w.send(b"x")
-        if self._accept_thread is not None:
-            self._accept_thread.join()
-        self._listener.close()
-        for sock in list(self._clients):
-            _shutdown_socket(sock)  # idle keep-alive connections of management API clients
-        self._join(set(self._clients.values()), 1.0)
-        self._wake_r.close()
-        self._wake_w.close()
 
     def __enter__(self) -> DevServer:
         self.start()
@@ -163,7 +187,7 @@ class DevServer:
     @property
     def connections(self) -> Mapping[str, WebSocketConnection]:
         """Open connections by id."""
-        return self._connections
+        return self._hub.connections if self._hub is not None else {}
 
     def socket_urls(self, name: str) -> dict[str, str]:
         """``{"wss": ws://..., "http": http://...}``: where clients connect, and its management API."""
@@ -180,221 +204,7 @@ class DevServer:
         self._urls.clear()
         self._urls.update({name: SocketUrls(**self.socket_urls(name)) for name in self._sockets})
 
-    # -- accepting ------------------------------------------------------------------------
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None and self._wake_r is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._listener, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                for key, _ in selector.select():
-                    if key.fileobj is self._wake_r:
-                        return
-                    self._accept()
-
-    def _accept(self) -> None:
-        assert self._listener is not None
-        try:
-            sock, address = self._listener.accept()
-        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            return
-        except OSError as error:  # out of file descriptors: let clients wait in the backlog
-            logger.error("cannot accept a connection: %s", error)
-            time.sleep(0.1)
-            return
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        thread = threading.Thread(target=self._serve_client, args=(sock, address), daemon=True)
-        with self._lock:
-            self._clients[sock] = thread
-        thread.start()
-
-    # -- one client -----------------------------------------------------------------------
-
-    def _serve_client(self, sock: socket.socket, address: Any) -> None:
-        reader = HttpReader(sock)
-        try:
-            sock.settimeout(REQUEST_TIMEOUT)
-            while True:
-                request = reader.read_request()
-                if request is None or not self._serve_request(sock, reader, request, str(address[0])):
-                    return
-        except HttpError as error:
-            _send_quietly(sock, response(error.status, f"{error.message}\n".encode(), keep_alive=False))
-        except OSError:
-            pass  # the client went away
-        except Exception:  # the server outlives any bug in serving one client
-            logger.exception("error serving a client")
-        finally:
-            with self._lock:
-                self._clients.pop(sock, None)
-            sock.close()
-
-    def _serve_request(self, sock: socket.socket, reader: HttpReader, request: HttpRequest, ip: str) -> bool:
-        """Answer one request; ``True`` to read another from the same connection."""
-        parts = request.path.split("/")
-        if len(parts) > 2 and parts[1] == WS_PREFIX:
-            name = unquote(parts[2])
-            if len(parts) == 3:
-                if not request.is_websocket_upgrade:
-                    sock.sendall(response(426, b"Upgrade Required: this is a WebSocket endpoint\n"))
-                    return request.keep_alive
-                self._serve_websocket(sock, reader, request, name, ip)
-                return False
-            if len(parts) == 5 and parts[3] == "@connections":
-                body = reader.read_body(request)
-                if name not in self._sockets:
-                    sock.sendall(management.not_found(name, list(self._sockets)))
-                else:
-                    sock.sendall(
-                        management.handle(self._connections, name, request.method, unquote(parts[4]), body)
-                    )
-                return request.keep_alive
-            sock.sendall(response(404, b"Not found\n"))
-            return request.keep_alive
-        reader.read_body(request)
-        sock.sendall(static_response(self.web_dir, request.path, request.method, self._index_text()))
-        return request.keep_alive
-
     def _index_text(self) -> str:
         lines = [f"Eventual Dev Server: service {self.service}", "Sockets are available at:"]
         lines += [f"{name} - {self.socket_urls(name)['wss']}" for name in self._sockets]
         return "\n".join(lines) + "\n"
-
-    # -- one WebSocket --------------------------------------------------------------------
-
-    def _serve_websocket(
-        self, sock: socket.socket, reader: HttpReader, request: HttpRequest, name: str, ip: str
-    ) -> None:
-        declared = self._sockets.get(name)
-        if declared is None:
-            sock.sendall(response(404, f"No socket named {name!r}\n".encode(), keep_alive=False))
-            return
-        if self._stopping.is_set():
-            sock.sendall(response(503, b"The dev server is shutting down\n", keep_alive=False))
-            return
-        thread = threading.current_thread()
-        self._websocket_threads.add(thread)
-        try:
-            self._run_websocket(sock, reader, request, name, declared, ip)
-        finally:
-            self._websocket_threads.discard(thread)
-
-    def _run_websocket(
-        self,
-        sock: socket.socket,
-        reader: HttpReader,
-        request: HttpRequest,
-        name: str,
-        declared: Socket,
-        ip: str,
-    ) -> None:
-        conn = self._handshake(sock, reader.take_buffer(), request, name, declared, ip)
-        if conn is None:
-            return
-        assert self._events is not None
-        events, peer = self._events, conn.peer
-        self._connections[peer.connection_id] = conn
-        try:
-            if self._stopping.is_set():
-                conn.close(CloseCode.GOING_AWAY, GOING_AWAY)
-            for body in conn.messages():
-                current = self._sockets.get(name, declared)
-                reply = _reply_bytes(dispatch(current, events.message(peer, body), self.deployment))
-                if reply:  # $default's return value is the route response
-                    conn.send_text(reply)
-        finally:
-            # In the cloud the connection is gone for the management API before $disconnect runs.
-            self._connections.pop(peer.connection_id, None)
-            sock.close()
-            code, reason = conn.close_status()
-            dispatch(
-                self._sockets.get(name, declared), events.disconnect(peer, code, reason), self.deployment
-            )
-
-    def _handshake(
-        self,
-        sock: socket.socket,
-        early_data: bytes,
-        request: HttpRequest,
-        name: str,
-        declared: Socket,
-        ip: str,
-    ) -> WebSocketConnection | None:
-        """The opening handshake, ``$connect`` included; ``None`` if it did not open.
-
-        Its own function so that what only the handshake needs is freed once it is done: an
-        idle connection should cost little memory.
-        """
-        assert self._events is not None
-        protocol = ServerProtocol(max_size=MAX_PAYLOAD_BYTES)
-        protocol.receive_data(request.head + early_data)
-        received = protocol.events_received()
-        if not received or not isinstance(received[0], Request):
-            _send_all(sock, protocol.data_to_send())  # websockets' own answer to a bad request
-            return None
-        handshake = protocol.accept(received[0])
-        if handshake.status_code != 101:
-            protocol.send_response(handshake)
-            _send_all(sock, protocol.data_to_send())
-            return None
-
-        # The authorizer, then $connect, run before the upgrade: a refusal is the handshake's answer.
-        headers = received[0].headers
-        peer = new_caller(ip, headers.get("User-Agent", ""))
-        current = self._sockets.get(name, declared)
-        if current.options.authorizer is not None:
-            asking = self._events.authorizer(peer, headers.raw_items(), request.query)
-            try:
-                with self.deployment.activate():
-                    peer = with_identity(peer, authorizer_context(current, asking))
-            except Refused as refused:
-                sock.sendall(refused.answer)
-                return None
-        connect = self._events.connect(peer, headers.raw_items(), request.query)
-        result = dispatch(current, connect, self.deployment)
-        status = int(result.get("statusCode", 200))
-        if not 200 <= status < 300:
-            sock.sendall(response(status, _reply_bytes(result), keep_alive=False))
-            return None
-
-        protocol.send_response(handshake)
-        try:
-            _send_all(sock, protocol.data_to_send())
-        except OSError:
-            # Gone before the upgrade completed; $connect accepted it, so $disconnect follows
-            # (a tracked socket forgets it there).
-            gone = self._events.disconnect(peer, CloseCode.ABNORMAL_CLOSURE, "")
-            dispatch(self._sockets.get(name, declared), gone, self.deployment)
-            return None
-        early_frames = [event for event in received[1:] if isinstance(event, Frame)]
-        return WebSocketConnection(sock, protocol, peer, self.limits, name, early_frames)
-
-    @staticmethod
-    def _join(threads: set[threading.Thread], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        for thread in list(threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-
-def _reply_bytes(result: Mapping[str, Any]) -> bytes:
-    reply = reply_of(result)
-    if reply is None:
-        return b""
-    return reply.encode() if isinstance(reply, str) else reply
-
-
-def _send_all(sock: socket.socket, chunks: list[bytes]) -> None:
-    for data in chunks:
-        if data:
-            sock.sendall(data)
-
-
-def _send_quietly(sock: socket.socket, data: bytes) -> None:
-    with contextlib.suppress(OSError):
-        sock.sendall(data)
-
-
-def _shutdown_socket(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)

@@ -9,7 +9,9 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote
 
-from eventual.local.http import response
+from eventual.local.http import Reply, response
+
+_NOT_FOUND = response(404, b"Not found\n")
 
 
 def web_dir_of(module_file: str | None) -> Path | None:
@@ -20,23 +22,31 @@ def web_dir_of(module_file: str | None) -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-def static_response(web_dir: Path | None, url_path: str, method: str, fallback_index: str) -> bytes:
-    """A file under ``web_dir`` (``/`` is ``index.html``), or ``fallback_index`` as text at ``/``."""
+def static_response(web_dir: Path | None, url_path: str, method: str, fallback_index: str) -> Reply:
+    """A file under ``web_dir`` (``/`` is ``index.html``), or ``fallback_index`` as text at ``/``.
+
+    A path no file can have (a NUL byte, a name over the OS's limit) is a 404 like any other.
+    """
     if method not in ("GET", "HEAD"):
         return response(405, b"Method not allowed\n", headers=[("Allow", "GET, HEAD")])
     relative = unquote(url_path).lstrip("/") or "index.html"
     file = None
     if web_dir is not None:
-        candidate = (web_dir / relative).resolve()
-        if candidate.is_relative_to(web_dir) and candidate.is_file():
-            file = candidate
+        try:
+            candidate = (web_dir / relative).resolve()
+            if candidate.is_relative_to(web_dir) and candidate.is_file():
+                file = candidate
+        except (ValueError, OSError):  # "embedded null byte", ENAMETOOLONG, ...
+            return _NOT_FOUND
     if file is None:
         if relative == "index.html":
             return response(200, fallback_index.encode())
-        return response(404, b"Not found\n")
-    body = file.read_bytes()
+        return _NOT_FOUND
+    try:
+        body = file.read_bytes()
+    except OSError:
+        return _NOT_FOUND
     content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     if content_type.startswith("text/") or content_type.endswith(("javascript", "json")):
         content_type += "; charset=utf-8"
-    result = response(200, body, content_type=content_type, headers=[("Cache-Control", "no-store")])
-    return result[: len(result) - len(body)] if method == "HEAD" else result
+    return response(200, body, content_type=content_type, headers=[("Cache-Control", "no-store")])

@@ -31,35 +31,67 @@ def dispatch(
     Gateway would not send (:class:`~eventual.runtime.apigateway.MalformedEvent`): nothing runs.
     """
     try:
-        request = request_from_event(event)
-        if request.route_key not in ROUTES and request.route_key not in sock.message_routes:
-            raise MalformedEvent(
-                f"routeKey {request.route_key!r} is not a route of socket {sock.name!r} (its message "
-                f"routes: {', '.join(sock.message_routes) or 'none'}): the deployed API and this code "
-                "differ; deploy again"
-            )
+        request = checked_request(sock, event)
     except MalformedEvent as problem:
         return refuse(sock, event, problem, lambda_context)
-    event_type = request.type
-    context = {"socket": sock.name, "service": deployment.service}
     with deployment.activate():
         try:
-            if event_type == "disconnect":
-                # Untracked before the handler runs: the connection is gone already, and a handler
-                # that fails (or broadcasts a farewell) must not leave it behind.
-                sock.forget(request.connection_id, deployment)
-            result = sock.dispatcher(request.route_key)(request, context)
+            result = _start(sock, request, deployment)
             if is_awaitable(result):
                 from eventual.runtime.loop import run_awaitable
 
                 result = run_awaitable(result)
-            response = response_for(event_type, result)
-            if event_type == "connect" and sock.options.track_connections:
-                _track(sock, deployment, request, response)
-            return response
+            return _finish(sock, request, deployment, result)
         except Exception as error:
             log_failure(sock, event, error, lambda_context)
             return error_response(request.connection_id, request.request_id)
+
+
+async def dispatch_async(sock: Socket, event: Mapping[str, Any], deployment: Deployment) -> LambdaResponse:
+    """:func:`dispatch` on the running loop, awaiting an ``async def`` handler there (the dev
+    server runs async handlers so, with no thread in between)."""
+    try:
+        request = checked_request(sock, event)
+    except MalformedEvent as problem:
+        return refuse(sock, event, problem)
+    with deployment.activate():
+        try:
+            result = _start(sock, request, deployment)
+            while is_awaitable(result):
+                result = await result
+            return _finish(sock, request, deployment, result)
+        except Exception as error:
+            log_failure(sock, event, error)
+            return error_response(request.connection_id, request.request_id)
+
+
+def checked_request(sock: Socket, event: Mapping[str, Any]) -> SocketRequest:
+    """The event's request; :class:`MalformedEvent` for an event API Gateway would not send
+    this socket (its shape, or a route the socket does not have)."""
+    request = request_from_event(event)
+    if request.route_key not in ROUTES and request.route_key not in sock.message_routes:
+        raise MalformedEvent(
+            f"routeKey {request.route_key!r} is not a route of socket {sock.name!r} (its message "
+            f"routes: {', '.join(sock.message_routes) or 'none'}): the deployed API and this code "
+            "differ; deploy again"
+        )
+    return request
+
+
+def _start(sock: Socket, request: SocketRequest, deployment: Deployment) -> Any:
+    if request.type == "disconnect":
+        # Untracked before the handler runs: the connection is gone already, and a handler
+        # that fails (or broadcasts a farewell) must not leave it behind.
+        sock.forget(request.connection_id, deployment)
+    context = {"socket": sock.name, "service": deployment.service}
+    return sock.dispatcher(request.route_key)(request, context)
+
+
+def _finish(sock: Socket, request: SocketRequest, deployment: Deployment, result: Any) -> LambdaResponse:
+    response = response_for(request.type, result)
+    if request.type == "connect" and sock.options.track_connections:
+        _track(sock, deployment, request, response)
+    return response
 
 
 def _track(sock: Socket, deployment: Deployment, request: SocketRequest, response: LambdaResponse) -> None:

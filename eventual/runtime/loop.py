@@ -42,6 +42,12 @@ def run_awaitable(awaitable: Awaitable[Any]) -> Any:
     return asyncio.run_coroutine_threadsafe(wait(), loop).result()
 
 
+def shared_loop() -> asyncio.AbstractEventLoop:
+    """The process's loop for async handlers, started on first use (the dev server hands
+    coroutines to it directly)."""
+    return _shared_loop()
+
+
 def _shared_loop() -> asyncio.AbstractEventLoop:
     global _loop, _thread
     with _lock:

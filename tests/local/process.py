@@ -108,7 +108,9 @@ def eventual_local(*args: str, cwd: Path = ROOT) -> Iterator[LocalProcess]:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # This checkout's eventual, not whichever one the `eventual` script was installed from.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
 
 
 async def open_connections(url: str, count: int) -> list[ClientConnection]:

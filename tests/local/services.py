@@ -7,7 +7,9 @@ handler's behaviour from a real client and then checks what the handler saw.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +70,10 @@ echo = socket("local-echo", {"$default": lambda request, context: request.body})
 
 async def async_echo(request: MessageRequest, context: Context) -> str:
     await asyncio.sleep(0)
+    if request.body == "thread":
+        return threading.current_thread().name
+    if request.body == "exit":
+        sys.exit(4)
     return f"async:{request.body}"
 
 
@@ -75,6 +81,10 @@ async_socket = socket("local-async", {"$default": async_echo})
 
 
 # -- local-lab: records everything, obeys commands --------------------------------------------
+
+
+HANG_UP: dict[str, float] = {}
+"""Connections whose ``$disconnect`` takes this many seconds (the ``hangup:S`` command)."""
 
 
 def lab_connect(request: ConnectRequest, context: Context) -> Any:
@@ -98,10 +108,13 @@ def lab_connect(request: ConnectRequest, context: Context) -> Any:
         raise RuntimeError("refused by an exception")
     if "reject" in query:
         return SocketResponse(status=int(query["reject"]), message="refused by $connect")
+    if "status" in query:  # any status at all, valid or not
+        return SocketResponse(status=int(query["status"]))
     return None
 
 
 def lab_disconnect(request: DisconnectRequest, context: Context) -> None:
+    time.sleep(HANG_UP.pop(request.connection_id, 0.0))
     record(
         {
             "type": "disconnect",
@@ -148,6 +161,13 @@ def lab_message(request: MessageRequest, context: Context) -> Any:
         return {"disconnects": len(disconnects), "codes": codes}
     if command == "silent":
         return None
+    if command == "hangup":
+        HANG_UP[me] = float(argument)
+        return "ok"
+    if command == "exit":  # a BaseException out of user code
+        sys.exit(3)
+    if command == "notutf8":
+        return b"\xff\xfe" + argument.encode()
     return f"lab:{body}"
 
 
@@ -218,3 +238,24 @@ room = socket(
     authorizer=room_authorizer,
     track_connections=True,
 )
+
+
+# -- local-slow: a Lambda timeout of 1 s, under API Gateway's 29 s -----------------------------
+
+
+def slow_message(request: MessageRequest, context: Context) -> str:
+    body = request.body
+    assert isinstance(body, str)
+    command, _, argument = body.partition(":")
+    if command == "sleep":
+        time.sleep(float(argument))
+    record({"type": "slow", "id": request.connection_id, "body": body})
+    return f"slow:{body}"
+
+
+def slow_connect(request: ConnectRequest, context: Context) -> None:
+    if "sleep" in request.query:
+        time.sleep(float(request.query["sleep"]))
+
+
+slow = socket("local-slow", {"$connect": slow_connect, "$default": slow_message}, timeout=1)

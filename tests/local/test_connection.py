@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.client
 import os
 import socket
 import struct
 import time
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,8 @@ from hypothesis import strategies as st
 from websockets.sync.client import connect
 
 from eventual.local import DevServer
-from tests.local.conftest import url
+from tests.local import services
+from tests.local.conftest import url, whoami
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -148,3 +151,60 @@ def test_many_oversize_messages_in_a_row(server: DevServer) -> None:
                 ws.recv(timeout=5)
             assert "1009" in str(closed.value)
     still_serving(server)
+
+
+# -- a client that stops reading ---------------------------------------------------------------
+
+
+def post(server: DevServer, connection_id: str, body: bytes, method: str = "POST") -> int:
+    client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        client.request(method, f"/__ws/local-lab/@connections/{quote(connection_id, safe='')}", body=body)
+        answer = client.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        client.close()
+
+
+def test_a_client_that_stops_reading_is_dropped_and_nobody_else_notices(server: DevServer) -> None:
+    """Issue 10: after ~2.8 MB to a client that never read, a POST blocked holding the
+    connection's lock: DELETE hung, broadcasts never completed, shutdown waited 600 s. Now the
+    loop never blocks on a write: past ``MAX_UNSENT_BYTES`` unsent, the connection is dropped
+    (1006 to ``$disconnect``) and sends to it get 410, while every other connection goes on."""
+    known = set(server.connections)
+    stalled = open_websocket(server, "/__ws/local-lab")
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    (stalled_id,) = set(server.connections) - known
+    with stalled, connect(url(server, "local-lab")) as bystander, connect(url(server, "local-lab")) as victim:
+        bystander_id, victim_id = whoami(bystander), whoami(victim)
+        chunk = b"s" * (100 * 1024)
+        statuses = [post(server, stalled_id, chunk) for _ in range(10)]
+        for _ in range(200):  # bounded: the server's bound plus the kernel's buffers, well within
+            if statuses[-1] != 200:
+                break
+            statuses.append(post(server, stalled_id, chunk))
+        assert statuses[-1] == 410 and set(statuses) == {200, 410}
+        assert (
+            services.wait_for(lambda e: e["type"] == "disconnect" and e["id"] == stalled_id)["code"] == 1006
+        )
+        assert post(server, bystander_id, b"still here") == 200
+        assert bystander.recv(timeout=5) == "still here"
+        assert post(server, victim_id, b"", method="DELETE") == 204  # DELETE does not hang
+        services.wait_for(lambda e: e["type"] == "disconnect" and e["id"] == victim_id)
+
+
+# -- what goes out: text or binary -------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_go_out_as_a_binary_frame(server: DevServer) -> None:
+    """Issue 10: they went out as a TEXT frame, which a client must fail (1007, RFC 6455 8.1).
+    AWS documents no outgoing binary case; a binary frame is the only valid way to carry them."""
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        ws.send("notutf8:tail")  # the route response
+        assert ws.recv(timeout=5) == b"\xff\xfetail"
+        assert post(server, me, b"\xff\x00posted") == 200  # PostToConnection
+        assert ws.recv(timeout=5) == b"\xff\x00posted"
+        assert post(server, me, "héllo".encode()) == 200
+        assert ws.recv(timeout=5) == "héllo"  # UTF-8 stays text

@@ -191,7 +191,7 @@ def test_post_with_expect_100_continue_like_curl(server: DevServer) -> None:
         body = b"c" * 5000
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw_socket:
             raw_socket.sendall(
-                f"POST /__ws/local-lab/@connections/{quote(me, safe='')} HTTP/1.1\r\nHost: x\r\n"
+                f"POST /__ws/local-lab/@connections/{quote(me, safe='')} HTTP/1.1\r\nHost: localhost\r\n"
                 f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode()
             )
             assert raw_socket.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"

@@ -16,6 +16,7 @@ from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
 from eventual.local import DevServer
+from eventual.local.limits import MAX_FRAME_BYTES
 from eventual.payload import MAX_PAYLOAD_BYTES
 from tests.local import services
 from tests.local.conftest import url, whoami
@@ -167,16 +168,42 @@ def test_pings_are_answered(server: DevServer) -> None:
 # -- limits and closes ------------------------------------------------------------------------
 
 
+def in_frames(text: str) -> list[str]:
+    """``text`` in fragments of at most 32 KB, as API Gateway's frame quota requires."""
+    return [text[i : i + MAX_FRAME_BYTES] for i in range(0, len(text), MAX_FRAME_BYTES)]
+
+
 def test_message_of_128_kb_passes_and_one_byte_more_closes_1009(server: DevServer) -> None:
+    """API Gateway's quotas: 128 KB a message, in frames of at most 32 KB; "if a larger message
+    (or larger frame size) is received, the connection is closed with code 1009"."""
     with connect(url(server, "local-lab"), max_size=None) as ws:
         me = whoami(ws)
         limit = "x" * (MAX_PAYLOAD_BYTES - len("lab:"))
-        ws.send(limit)
-        assert ws.recv(timeout=5) == "lab:" + limit
-        ws.send("x" * (MAX_PAYLOAD_BYTES + 1))
+        ws.send(in_frames(limit))
+        reply = ws.recv(timeout=5)
+        assert reply == "lab:" + limit
+        with contextlib.suppress(ConnectionClosed):
+            ws.send(in_frames("x" * (MAX_PAYLOAD_BYTES + 1)))
         code, _ = closed_with(ws)
     assert code == 1009
     assert disconnect_of(me)["code"] == 1009
+
+
+def test_frame_over_32_kb_closes_1009(server: DevServer) -> None:
+    with connect(url(server, "local-echo")) as ws:
+        ws.send("y" * MAX_FRAME_BYTES)  # exactly the quota: fine
+        assert ws.recv(timeout=5) == "y" * MAX_FRAME_BYTES
+        ws.send("y" * (MAX_FRAME_BYTES + 1))
+        assert closed_with(ws)[0] == 1009
+
+
+def test_replies_over_32_kb_arrive_in_frames_of_32_kb(server: DevServer) -> None:
+    """API Gateway splits what it sends into frames within its own 32 KB quota."""
+    with connect(url(server, "local-echo")) as ws:
+        ws.send(in_frames("z" * 100_000))
+        fragments = list(ws.recv_streaming())
+    assert "".join(map(str, fragments)) == "z" * 100_000
+    assert max(len(fragment) for fragment in fragments) == MAX_FRAME_BYTES
 
 
 def test_oversize_fragmented_message_closes_1009(server: DevServer) -> None:

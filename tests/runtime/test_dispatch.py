@@ -200,3 +200,32 @@ def test_a_route_the_socket_does_not_declare_is_not_run_as_default(caplog: pytes
         "routeKey 'leave' is not a route of socket 'routed' (its message routes: join): the deployed "
         "API and this code differ; deploy again"
     )
+
+
+def test_dispatch_async_awaits_on_the_running_loop_like_dispatch(caplog: pytest.LogCaptureFixture) -> None:
+    """The dev server's path for ``async def`` handlers answers exactly as ``dispatch`` does."""
+    import asyncio
+
+    from eventual.deployment import current_deployment
+    from eventual.runtime.dispatch import dispatch_async
+
+    async def handler(request: Any, context: Any) -> str:
+        await asyncio.sleep(0)
+        return f"{request.body} in {current_deployment().service}"
+
+    async def failing(request: Any, context: Any) -> None:
+        raise RuntimeError("async secret")
+
+    answers = socket("answers", {"$default": handler})
+    fails = socket("fails", {"$default": failing})
+    sync = socket("sync", {"$default": lambda request, context: "plain"})
+    event = message_event("x", "Conn1=", request_id="Req9=")
+
+    async def run() -> list[dict[str, Any]]:
+        return [dict(await dispatch_async(s, event, DEPLOYMENT)) for s in (answers, fails, sync)]
+
+    ok, failed, plain = asyncio.run(run())
+    assert ok == dict(dispatch(answers, event, DEPLOYMENT)) == {"statusCode": 200, "body": "x in svc"}
+    assert failed == dict(dispatch(fails, event, DEPLOYMENT))
+    assert failed["statusCode"] == 500 and "async secret" in caplog.text
+    assert plain == {"statusCode": 200, "body": "plain"}

@@ -1,0 +1,175 @@
+"""`eventual local` on an event loop (issue 10): each figure a ratio or a bound measured in this run.
+
+- Echo, sequential: roundtrips/s of one client through a ``def`` and an ``async def``
+  ``$default``, against a bare ``websockets`` asyncio echo server (same client, interleaved in
+  five rounds; each ratio is the median of the rounds' ratios). Budget: >= 0.8x each.
+- Echo, 32 concurrent clients: total roundtrips/s, same two handlers, same baseline. >= 0.8x.
+
+The scale figures (idle connections, mass drops, SIGTERM under load) are bench_local_scale.py's,
+served by this module's sockets too.
+
+Servers run in their own processes, clients in this one (one asyncio loop).
+``python -m benchmarks bench_local_loop``; this module is also the entry the dev server serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import subprocess
+import sys
+import threading
+import time
+from statistics import median
+from typing import Any
+
+from benchmarks.harness import Figure
+from eventual import Context, DisconnectRequest, MessageRequest, socket
+
+SEQUENTIAL = 2000
+ROUNDS = 5
+CONCURRENT = 32
+PER_CLIENT = 300
+
+# -- the service under test -------------------------------------------------------------------
+
+
+async def _async_echo(request: MessageRequest, context: Context) -> Any:
+    return request.body
+
+
+sync_echo = socket("bench-loop-echo", {"$default": lambda request, context: request.body})
+async_echo = socket("bench-loop-async", {"$default": _async_echo})
+
+_disconnects = 0
+_lock = threading.Lock()
+
+
+def _left(request: DisconnectRequest, context: Context) -> None:
+    global _disconnects
+    with _lock:
+        _disconnects += 1
+
+
+def _count(request: MessageRequest, context: Context) -> Any:
+    if request.body == "disconnects?":
+        return str(_disconnects)
+    return None
+
+
+counted = socket("bench-loop-counted", {"$disconnect": _left, "$default": _count})
+
+
+def _report_disconnects() -> None:
+    path = os.environ.get("BENCH_DISCONNECTS_FILE")
+    if path:
+        with open(path, "w") as out:
+            out.write(str(_disconnects))
+
+
+atexit.register(_report_disconnects)
+
+# -- echo -------------------------------------------------------------------------------------
+
+BARE_ECHO_SERVER = """
+import asyncio
+from websockets.asyncio.server import serve
+
+async def echo(ws):
+    async for message in ws:
+        await ws.send(message)
+
+async def main():
+    async with serve(echo, "127.0.0.1", 0, compression=None) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+
+asyncio.run(main())
+"""
+
+
+async def _sequential(url: str) -> float:
+    from websockets.asyncio.client import connect
+
+    async with connect(url, compression=None) as ws:
+        for _ in range(200):
+            await ws.send('{"hello": "world"}')
+            await ws.recv()
+        start = time.perf_counter()
+        for _ in range(SEQUENTIAL):
+            await ws.send('{"hello": "world"}')
+            await ws.recv()
+        return SEQUENTIAL / (time.perf_counter() - start)
+
+
+async def _concurrent(url: str) -> float:
+    from websockets.asyncio.client import connect
+
+    clients = [await connect(url, compression=None) for _ in range(CONCURRENT)]
+
+    async def converse(ws: Any) -> None:
+        for _ in range(PER_CLIENT):
+            await ws.send('{"hello": "world"}')
+            await ws.recv()
+
+    await asyncio.gather(*(converse(ws) for ws in clients[:4]))  # warm up
+    start = time.perf_counter()
+    await asyncio.gather(*(converse(ws) for ws in clients))
+    seconds = time.perf_counter() - start
+    for ws in clients:
+        await ws.close()
+    return CONCURRENT * PER_CLIENT / seconds
+
+
+def echo_figures() -> list[Figure]:
+    from tests.local.process import eventual_local
+
+    bare = subprocess.Popen([sys.executable, "-c", BARE_ECHO_SERVER], stdout=subprocess.PIPE, text=True)
+    rounds: dict[str, list[float]] = {}
+    try:
+        assert bare.stdout is not None
+        bare_url = f"ws://127.0.0.1:{int(bare.stdout.readline())}/"
+        with eventual_local("--entry", "benchmarks.bench_local_loop", "--no-reload", "--quiet") as local:
+            urls = {
+                "bare": bare_url,
+                "def": local.url("bench-loop-echo"),
+                "async": local.url("bench-loop-async"),
+            }
+            for _ in range(ROUNDS):  # interleaved: each round's three see the same machine load
+                for kind, measure in (("sequential", _sequential), ("concurrent", _concurrent)):
+                    for name, url in urls.items():
+                        rounds.setdefault(f"{kind} {name}", []).append(asyncio.run(measure(url)))
+            local.stop()
+    finally:
+        bare.kill()
+        bare.wait()
+    return _figures(rounds)
+
+
+def _figures(rounds: dict[str, list[float]]) -> list[Figure]:
+    """Per kind: the baseline's median, and each handler's median and median ratio to the
+    baseline of its own round (robust to other load on a shared machine)."""
+    figures = []
+    for kind, label in (("sequential", "sequential echo"), ("concurrent", f"{CONCURRENT} clients' echo")):
+        baseline = rounds[f"{kind} bare"]
+        figures.append(
+            Figure(f"{label}, bare websockets server (baseline)", median(baseline), "roundtrips/s")
+        )
+        for name in ("def", "async"):
+            values = rounds[f"{kind} {name}"]
+            figures.append(
+                Figure(
+                    f"{label}, eventual local, {name} handler",
+                    median(values),
+                    "roundtrips/s",
+                    ratio=median(v / b for v, b in zip(values, baseline, strict=True)),
+                    budget=0.8,
+                    budget_is_max=False,
+                )
+            )
+    return figures
+
+
+def run() -> list[Figure]:
+    return echo_figures()

@@ -1,0 +1,139 @@
+"""The opening handshake, as API Gateway runs it: the authorizer, then ``$connect``, then 101.
+
+A refusal (by websockets' checks, the authorizer or ``$connect``) is the handshake's answer and
+the connection never existed. ``$connect`` runs on the worker pool; meanwhile the connection's
+reading is paused, so what the client sends early waits in the kernel, and is fed to the
+WebSocket protocol once the upgrade is done (a protocol violation there closes with 1002).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from websockets.datastructures import Headers
+from websockets.frames import CloseCode
+from websockets.http11 import Request as WsRequest
+from websockets.protocol import Protocol, Side, State
+from websockets.server import ServerProtocol
+
+from eventual.local.authorizer import Refused, authorizer_context
+from eventual.local.connection import GOING_AWAY, WebSocketConnection
+from eventual.local.events import new_caller, with_identity
+from eventual.local.http import Reply, Request, response
+from eventual.payload import MAX_PAYLOAD_BYTES
+from eventual.runtime.apigateway import reply_of
+
+if TYPE_CHECKING:
+    from eventual.local.http_connection import HttpConnection
+    from eventual.local.routes import Upgrade
+    from eventual.runtime.apigateway import Caller, LambdaResponse
+    from eventual.sockets import Socket
+
+logger = logging.getLogger("eventual.local")
+
+
+async def upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
+    """Open a WebSocket on ``http``'s connection, or answer why not."""
+    try:
+        await _upgrade(http, request, to)
+    except Exception:  # the server outlives any bug in one handshake
+        logger.exception("error in the opening handshake of %s", request.path)
+        if http.transport is not None:
+            http.transport.abort()
+
+
+async def _upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
+    transport, hub = http.transport, http.hub
+    assert transport is not None
+    handshake = ServerProtocol().accept(WsRequest(_target(request), Headers(request.headers)))
+    if handshake.status_code != 101:  # websockets' own answer to a bad handshake
+        transport.write(handshake.serialize())
+        transport.close()
+        return
+    if hub.stopping:
+        http.reply(response(503, b"The dev server is shutting down\n", keep_alive=False), "GET")
+        return
+    peer = new_caller(_client_ip(http), request.header("User-Agent") or "")
+    sock = hub.socket(to.name, to.declared)
+    if sock.options.authorizer is not None:
+        asking = hub.events.authorizer(peer, request.headers, request.query)
+        deployment = hub.workers.deployment
+
+        def authorize() -> Caller:
+            with deployment.activate():
+                return with_identity(peer, authorizer_context(sock, asking))
+
+        try:
+            peer = await hub.workers.run(authorize)
+        except Refused as refused:
+            http.reply(refused.answer, "GET")
+            return
+    connect = hub.events.connect(peer, request.headers, request.query)
+    result, ms = await hub.workers.answer(sock, connect)
+    hub.log_event(sock.name, connect["requestContext"], result, ms)
+    refusal = _refusal(sock, result)
+    if refusal is not None:
+        http.reply(refusal, "GET")
+        return
+    _open(http, handshake.serialize(), peer, to)
+
+
+def _open(http: HttpConnection, switching: bytes, peer: Caller, to: Upgrade) -> None:
+    transport, hub = http.transport, http.hub
+    assert transport is not None
+    protocol = Protocol(Side.SERVER, state=State.OPEN, max_size=MAX_PAYLOAD_BYTES)
+    conn = WebSocketConnection(hub, transport, protocol, peer, to.name, to.declared)
+    hub.add(conn)
+    if http.lost:
+        # Gone before the upgrade completed; $connect accepted it, so $disconnect follows (a
+        # tracked socket forgets it there).
+        conn.connection_lost(None)
+        return
+    transport.write(switching)
+    transport.set_protocol(conn)
+    early, _ = http.h11.trailing_data
+    if early:
+        conn.data_received(early)
+    transport.resume_reading()
+    if hub.stopping:
+        conn.close(CloseCode.GOING_AWAY, GOING_AWAY)
+
+
+def _refusal(sock: Socket, result: LambdaResponse | None) -> Reply | None:
+    """The handshake's answer when ``$connect`` did not accept; ``None`` when it did."""
+    if result is None:
+        # A timed-out $connect: AWS documents no WebSocket-specific answer; 504 is API
+        # Gateway's INTEGRATION_TIMEOUT gateway response elsewhere, and what a handshake can say.
+        return response(
+            504,
+            b'{"message": "Endpoint request timed out"}',
+            content_type="application/json",
+            keep_alive=False,
+        )
+    status = result.get("statusCode", 200)
+    if not isinstance(status, int) or not 200 <= status <= 599:
+        logger.error(
+            "%s $connect handler returned status %r: not an HTTP status a handshake can answer "
+            "(200-599); refused the connection with 500",
+            sock.name,
+            status,
+        )
+        return response(
+            500, b'{"message": "Internal server error"}', content_type="application/json", keep_alive=False
+        )
+    if status < 300:
+        return None
+    reply = reply_of(result)
+    body = b"" if reply is None else reply.encode() if isinstance(reply, str) else reply
+    return response(status, body, keep_alive=False)
+
+
+def _target(request: Request) -> str:
+    return f"{request.path}?{request.query}" if request.query else request.path
+
+
+def _client_ip(http: HttpConnection) -> str:
+    assert http.transport is not None
+    peer = http.transport.get_extra_info("peername")
+    return str(peer[0]) if peer else "127.0.0.1"

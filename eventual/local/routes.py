@@ -1,0 +1,82 @@
+"""What the dev server answers at each path: its one routing table.
+
+- ``/__ws/<socket>``: a WebSocket upgrade (anything else there: 426);
+- ``/__ws/<socket>/@connections/<id>``: the socket's management API;
+- anything else: the service's web page (:mod:`eventual.local.static`).
+
+A new route (say ``/__eventual/...``) is one more branch in :meth:`Routes.answer`, before the
+web page's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from eventual.local import management
+from eventual.local.connection import WebSocketConnection
+from eventual.local.http import Reply, Request, response
+from eventual.local.origins import Origins
+from eventual.local.static import static_response
+from eventual.sockets import Socket
+
+WS_PREFIX = "__ws"
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """The request asks for a WebSocket on this socket: the handshake takes it from here."""
+
+    name: str
+    declared: Socket
+
+
+class Routes:
+    def __init__(
+        self,
+        origins: Origins,
+        sockets: Callable[[], Mapping[str, Socket]],
+        connections: Mapping[str, WebSocketConnection],
+        web_dir: Path | None,
+        index: Callable[[], str],
+    ) -> None:
+        self.origins = origins
+        self.sockets = sockets
+        self.connections = connections
+        self.web_dir = web_dir
+        self.index = index
+
+    def answer(self, request: Request) -> Reply | Upgrade:
+        if not self.origins.host_allowed(request.header("Host")):
+            return response(
+                403, b"Forbidden: unknown Host (this server answers its own names only)\n", keep_alive=False
+            )
+        parts = request.path.split("/")
+        if len(parts) > 2 and parts[1] == WS_PREFIX:
+            return self._socket(request, parts)
+        return static_response(self.web_dir, request.path, request.method, self.index())
+
+    def _socket(self, request: Request, parts: list[str]) -> Reply | Upgrade:
+        name = unquote(parts[2])
+        sockets = self.sockets()
+        if len(parts) == 3:
+            declared = sockets.get(name)
+            if declared is None:
+                return response(404, f"No socket named {name!r}\n".encode(), keep_alive=False)
+            if not request.is_websocket_upgrade:
+                # RFC 9110, 15.5.22: a 426 names the protocol to upgrade to.
+                return response(
+                    426,
+                    b"Upgrade Required: this is a WebSocket endpoint\n",
+                    headers=[("Upgrade", "websocket"), ("Connection", "Upgrade")],
+                )
+            return Upgrade(name, declared)
+        if len(parts) == 5 and parts[3] == "@connections":
+            if not self.origins.origin_allowed(request.header("Origin")):
+                return response(403, b"Forbidden: the management API does not answer other sites' pages\n")
+            if name not in sockets:
+                return management.not_found(name, list(sockets))
+            return management.handle(self.connections, name, request.method, unquote(parts[4]), request.body)
+        return response(404, b"Not found\n")
