@@ -26,6 +26,7 @@ README = REPO / "README.md"
 CLAIMED = (
     "def on_connect",
     "logged = socket.use(timed)",
+    'game = socket("game"',
     'lobby = socket("lobby"',
     "authorizer=check_key",
     "def test_chat_echoes_and_refuses_strangers",
@@ -119,6 +120,22 @@ def test_middleware_chains_compose(capsys: pytest.CaptureFixture[str]) -> None:
         "message",
         "disconnect",
     ]
+
+
+@pytest.mark.usefixtures("socket_registry")
+def test_message_routes_and_the_subprotocol_work_as_described() -> None:
+    example = run(block('game = socket("game"'))
+    client = SocketTestClient(example["game"])
+    with client.connect("game", headers={"Sec-WebSocket-Protocol": "chat, game.v1"}) as player:
+        assert player.subprotocol == "game.v1"
+        assert json.loads(str(player.send('{"action": "move"}'))) == {"moved": "move"}
+        assert json.loads(str(player.send("hello"))) == {"error": "send an action: move"}
+    with pytest.raises(Rejected) as refused:
+        client.connect("game", headers={"Sec-WebSocket-Protocol": "chat"})
+    assert refused.value.status == 400
+    with SocketTestClient(example["feed"]).connect("feed") as reader:
+        assert json.loads(str(reader.send('{"type": "subscribe"}'))) == {"moved": "subscribe"}
+        assert json.loads(str(reader.send('{"type": "other"}')))["message"] == "Forbidden"
 
 
 @pytest.mark.usefixtures("socket_registry")

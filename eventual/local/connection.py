@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import Protocol, State
 
-from eventual.local.events import now_ms
+from eventual.local.events import new_id, now_ms
 from eventual.local.limits import MAX_FRAME_BYTES, MAX_UNSENT_BYTES
-from eventual.runtime.apigateway import Caller, reply_of
+from eventual.runtime.apigateway import Caller, no_route_message, reply_of
 
 if TYPE_CHECKING:
     from eventual.local.hub import Hub
@@ -125,11 +125,21 @@ class WebSocketConnection(asyncio.Protocol):
                 self._fail(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text frame")
                 return
             if not self.hub.stopping:  # shutting down: no new events but $disconnect
-                self._enqueue(self.hub.events.message(self.peer, text))
+                self._route(text)
         elif opcode is Opcode.BINARY:
             # "If a client app sends a binary frame, API Gateway rejects it and disconnects the
             # client with code 1003" (websocket-api-develop-binary-media-types).
             self._fail(CloseCode.UNSUPPORTED_DATA, "Binary frames are not supported")
+
+    def _route(self, text: str) -> None:
+        """Select the message's route as API Gateway does (:meth:`eventual.Socket.select_route`);
+        where none matches and the socket has no ``$default``, API Gateway answers the client
+        itself, with no integration call ("Route selection expressions")."""
+        route = self.hub.socket(self.socket_name, self.declared).select_route(text)
+        if route is None:
+            self.send(no_route_message(self.connection_id, new_id()).encode())
+            return
+        self._enqueue(self.hub.events.message(self.peer, text, route))
 
     def _fail(self, code: int, reason: str) -> None:
         self.protocol.fail(code, reason)

@@ -79,9 +79,15 @@ class EventFactory:
             request_id=new_id(),
         )
 
-    def message(self, caller: Caller, body: str | bytes) -> WebSocketEvent:
+    def message(self, caller: Caller, body: str | bytes, route_key: str = "$default") -> WebSocketEvent:
         return apigateway.message_event(
-            self.stage, caller, body, request_id=new_id(), message_id=new_id(), at=now_ms()
+            self.stage,
+            caller,
+            body,
+            request_id=new_id(),
+            message_id=new_id(),
+            at=now_ms(),
+            route_key=route_key,
         )
 
     def disconnect(self, caller: Caller, status_code: int, reason: str) -> WebSocketEvent:

@@ -9,6 +9,7 @@ WebSocket protocol once the upgrade is done (a protocol violation there closes w
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from websockets.datastructures import Headers
@@ -76,6 +77,9 @@ async def _upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
     if refusal is not None:
         http.reply(refusal, "GET")
         return
+    subprotocol = _subprotocol(result)
+    if subprotocol is not None:
+        handshake.headers["Sec-WebSocket-Protocol"] = subprotocol
     _open(http, handshake.serialize(), peer, to)
 
 
@@ -127,6 +131,17 @@ def _refusal(sock: Socket, result: LambdaResponse | None) -> Reply | None:
     reply = reply_of(result)
     body = b"" if reply is None else reply.encode() if isinstance(reply, str) else reply
     return response(status, body, keep_alive=False)
+
+
+def _subprotocol(result: LambdaResponse | None) -> str | None:
+    """The subprotocol ``$connect`` selected: API Gateway returns the integration's
+    ``Sec-WebSocket-Protocol`` header in its 101 ("Set up a $connect route that requires a
+    WebSocket subprotocol"). It passes no other header of the integration's to the handshake."""
+    headers: Mapping[str, str] = result.get("headers", {}) if result is not None else {}
+    for name, value in headers.items():
+        if name.lower() == "sec-websocket-protocol":
+            return str(value)
+    return None
 
 
 def _target(request: Request) -> str:

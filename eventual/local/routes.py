@@ -2,10 +2,10 @@
 
 - ``/__ws/<socket>``: a WebSocket upgrade (anything else there: 426);
 - ``/__ws/<socket>/@connections/<id>``: the socket's management API;
+- ``/__eventual/service``: the service document, as the deployed HTTP API answers it;
 - anything else: the service's web page (:mod:`eventual.local.static`).
 
-A new route (say ``/__eventual/...``) is one more branch in :meth:`Routes.answer`, before the
-web page's.
+A new route is one more branch in :meth:`Routes.answer`, before the web page's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from eventual.local.connection import WebSocketConnection
 from eventual.local.http import Reply, Request, response
 from eventual.local.origins import Origins
 from eventual.local.static import static_response
+from eventual.service_document import HEADERS, PATH
 from eventual.sockets import Socket
 
 WS_PREFIX = "__ws"
@@ -41,12 +42,15 @@ class Routes:
         connections: Mapping[str, WebSocketConnection],
         web_dir: Path | None,
         index: Callable[[], str],
+        document: Callable[[], str],
     ) -> None:
         self.origins = origins
         self.sockets = sockets
         self.connections = connections
         self.web_dir = web_dir
         self.index = index
+        self.document = document
+        """The service document's JSON (:mod:`eventual.service_document`)."""
 
     def answer(self, request: Request) -> Reply | Upgrade:
         if not self.origins.host_allowed(request.header("Host")):
@@ -56,7 +60,16 @@ class Routes:
         parts = request.path.split("/")
         if len(parts) > 2 and parts[1] == WS_PREFIX:
             return self._socket(request, parts)
+        if request.path == PATH:
+            return self._document(request)
         return static_response(self.web_dir, request.path, request.method, self.index())
+
+    def _document(self, request: Request) -> Reply:
+        """The same document and headers as the cloud's HTTP API function (GET routes only)."""
+        if request.method not in ("GET", "HEAD"):
+            return response(405, b"Method Not Allowed\n", headers=[("Allow", "GET, HEAD")])
+        headers = [(name, value) for name, value in HEADERS.items() if name != "content-type"]
+        return response(200, self.document().encode(), content_type=HEADERS["content-type"], headers=headers)
 
     def _socket(self, request: Request, parts: list[str]) -> Reply | Upgrade:
         name = unquote(parts[2])

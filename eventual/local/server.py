@@ -20,8 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
+from websockets.frames import CloseCode
+
 from eventual.deployment import Deployment, SocketUrls
-from eventual.local.connection import WebSocketConnection
+from eventual.local.connection import GOING_AWAY, WebSocketConnection
 from eventual.local.events import EventFactory
 from eventual.local.http_connection import HttpConnection
 from eventual.local.hub import Hub
@@ -31,6 +33,7 @@ from eventual.local.routes import WS_PREFIX, Routes
 from eventual.local.workers import Workers
 from eventual.runtime.connections import InMemoryConnectionStore
 from eventual.runtime.management import ManagementClient
+from eventual.service_document import LOCAL_STAGE, encode, service_document
 from eventual.sockets import Socket
 
 logger = logging.getLogger("eventual.local")
@@ -97,7 +100,12 @@ class DevServer:
     async def _serve(self, events: EventFactory) -> None:
         hub = self._hub = Hub(events, Workers(self.deployment), self.limits, lambda: self._sockets)
         routes = Routes(
-            Origins(self.host), lambda: self._sockets, hub.connections, self.web_dir, self._index_text
+            Origins(self.host),
+            lambda: self._sockets,
+            hub.connections,
+            self.web_dir,
+            self._index_text,
+            self._document,
         )
         loop = asyncio.get_running_loop()
         assert self._listener is not None
@@ -195,14 +203,40 @@ class DevServer:
         return {"wss": f"ws://{path}", "http": f"http://{path}"}
 
     def replace_sockets(self, sockets: Mapping[str, Socket]) -> None:
-        """Serve new handlers (hot reload); open connections keep going with them."""
+        """Serve new handlers (hot reload); open connections keep going with them.
+
+        A socket the reload renamed or removed no longer exists: its connections close with
+        1001, as they would when a deploy deletes their API, and the log says why (rather than
+        every send failing later).
+        """
+        dropped = set(self._sockets) - set(sockets)
         self._sockets = dict(sockets)
         self._publish_urls()
+        if dropped and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._close_sockets, dropped)
+
+    def _close_sockets(self, names: set[str]) -> None:
+        hub = self._hub
+        if hub is None:
+            return
+        for conn in [c for c in hub.connections.values() if c.socket_name in names]:
+            logger.warning(
+                "socket %r is no longer declared (renamed or removed by a reload): closing its "
+                "connection %s with 1001",
+                conn.socket_name,
+                conn.connection_id,
+            )
+            conn.close(CloseCode.GOING_AWAY, GOING_AWAY)
 
     def _publish_urls(self) -> None:
         # In place: the deployment reads this mapping on every look-up.
         self._urls.clear()
         self._urls.update({name: SocketUrls(**self.socket_urls(name)) for name in self._sockets})
+
+    def _document(self) -> str:
+        """The service document of the ``local`` stage, with this server's URLs."""
+        sockets = {name: self.socket_urls(name)["wss"] for name in self._sockets}
+        return encode(service_document(self.service, LOCAL_STAGE, sockets))
 
     def _index_text(self) -> str:
         lines = [f"Eventual Dev Server: service {self.service}", "Sockets are available at:"]

@@ -122,3 +122,19 @@ def test_browser_sees_a_refused_handshake(example: LocalProcess, page: Any) -> N
         })"""
     )
     assert code == 1006
+
+
+def test_browser_asks_for_the_lobby_subprotocol_and_routes_by_action(
+    example: LocalProcess, page: Any
+) -> None:
+    """A browser that asks for a subprotocol connects when $connect selects it."""
+    page.goto(f"http://localhost:{example.port}/?socket=lobby")
+    page.wait_for_selector("body[data-state=open]")
+    assert page.evaluate("ws.protocol") == "lobby.v1"
+    assert "subprotocol lobby.v1" in page.inner_text("#status")
+    page.fill("#message", '{"action": "whoami"}')
+    page.click("#send button")
+    page.wait_for_selector('#log li.received:has-text(\'"route":"whoami"\')')
+    page.fill("#message", "no action here")
+    page.click("#send button")
+    page.wait_for_selector('#log li.received:has-text(\'"route":"$default"\')')
