@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from eventual.service_document import DOCUMENT_ENV, encode, handle, service_document
+from eventual.runtime.environment import DOCUMENT_ENV
+from eventual.runtime.handler import service_document as handle
+from eventual.service_document import encode, service_document
 from tests.test_import_boundary import modules_after
 
 

@@ -22,7 +22,8 @@ from eventual.constructs.functions import FunctionParts, function_props
 from eventual.constructs.logical_ids import pin_logical_id
 from eventual.constructs.nag import acknowledge_public_routes
 from eventual.constructs.plan import ServicePlan
-from eventual.service_document import DOCUMENT_ENV, PATH, encode, service_document
+from eventual.runtime.environment import DOCUMENT_ENV
+from eventual.service_document import PATH, encode, service_document
 
 ROUTES = (PATH, "/")
 

@@ -46,7 +46,7 @@ DEFAULT_TIMEOUT_SECONDS = 10
 API_GATEWAY_TIMEOUT_SECONDS = 29
 """API Gateway stops waiting for an integration after 29 s."""
 
-DOCUMENT_HANDLER = "eventual.service_document.handle"
+DOCUMENT_HANDLER = "eventual.runtime.handler.service_document"
 DOCUMENT_FUNCTION = "http-api"
 """The name (after the service's prefix) of the function serving the HTTP API's service document."""
 

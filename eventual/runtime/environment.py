@@ -20,6 +20,9 @@ SOCKET_ENV = "EVENTUAL_SOCKET_NAME"
 ENTRY_ENV = "EVENTUAL_ENTRY"
 URLS_ENV = "EVENTUAL_SOCKET_URLS"
 TABLE_ENV = "EVENTUAL_CONNECTIONS_TABLE"
+DOCUMENT_ENV = "EVENTUAL_SERVICE_DOCUMENT"
+"""The service document, as JSON, in the environment of the HTTP API's function
+(:mod:`eventual.service_document`)."""
 
 
 class FunctionConfiguration(Record):
@@ -73,3 +76,11 @@ def socket_urls_from(raw: str) -> dict[str, SocketUrls]:
         return {name: SocketUrls(urls["wss"], urls["http"]) for name, urls in parsed.items()}
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise ConfigurationError(f"{URLS_ENV} is not a JSON map of socket URLs: {error!r}") from error
+
+
+def service_document_from(environ: Mapping[str, str]) -> str:
+    """The service document the construct wrote into the HTTP API function's environment."""
+    document = environ.get(DOCUMENT_ENV)
+    if not document:
+        raise ConfigurationError(f"{DOCUMENT_ENV} is not set: this function serves the service document")
+    return document

@@ -85,3 +85,12 @@ def load_socket(configuration: FunctionConfiguration) -> Socket:
         known = ", ".join(sockets) or "none"
         raise ConfigurationError(f"module {entry!r} declares no socket named {name!r} (it declares: {known})")
     return sockets[name]
+
+
+def service_document(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda handler behind the HTTP API's ``GET /`` and ``GET /__eventual/service``: the service
+    document the construct wrote (:mod:`eventual.service_document`)."""
+    from eventual.runtime.environment import service_document_from
+    from eventual.service_document import HEADERS
+
+    return {"statusCode": 200, "headers": HEADERS, "body": service_document_from(os.environ)}

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eventual.service_document import DOCUMENT_ENV, PATH, service_document
+from eventual.constructs.plan import DOCUMENT_HANDLER
+from eventual.runtime.environment import DOCUMENT_ENV
+from eventual.service_document import PATH, service_document
 from tests.constructs.synth import Synth, actions, ref, resolve, run_in_asset
 
 
@@ -29,7 +31,7 @@ def test_get_service_document_and_root_route_to_one_small_function(example: Synt
         assert integration["Properties"]["IntegrationType"] == "AWS_PROXY"
         assert function_id in json.dumps(integration["Properties"]["IntegrationUri"])
     function = document_function(example)
-    assert function["Handler"] == "eventual.service_document.handle"
+    assert function["Handler"] == "eventual.runtime.handler.service_document"
     assert (function["MemorySize"], function["Timeout"]) == (128, 3)
     assert function["FunctionName"] == "my-service-http-api"
     sockets = [example.properties(e.function) for e in example.service.sockets.values()]
@@ -58,7 +60,7 @@ def test_the_staged_asset_answers_the_document_as_json_any_page_may_read(
 ) -> None:
     body = json.dumps(service_document("my-service", "default", {"chat": "wss://x/prod"}))
     (answer,) = run_in_asset(
-        example.service.asset.path, tmp_path, {DOCUMENT_ENV: body}, "eventual.service_document.handle", [{}]
+        example.service.asset.path, tmp_path, {DOCUMENT_ENV: body}, DOCUMENT_HANDLER, [{}]
     )
     assert answer["statusCode"] == 200
     assert answer["headers"]["content-type"] == "application/json"

@@ -14,14 +14,13 @@ from websockets.sync.client import connect
 import examples.lobby
 from eventual import socket
 from eventual.local import DevServer, Limits
-from eventual.sockets import sockets_of
 
 
 @pytest.fixture(scope="module")
 def lobby_server() -> Iterator[DevServer]:
     """The example's lobby, plus `strict`: message routes and no $default."""
     strict = socket("local-strict", {"ping": lambda request, context: "pong"})
-    sockets = {**sockets_of(examples.lobby.__name__), "local-strict": strict}
+    sockets = {"lobby": examples.lobby.lobby, "local-strict": strict}
     with DevServer("routes", sockets, port=0, limits=Limits(close_timeout=1.0)) as server:
         yield server
 

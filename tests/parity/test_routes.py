@@ -11,7 +11,6 @@ from websockets.sync.client import connect
 import examples.lobby
 from eventual.local import DevServer
 from eventual.runtime.dispatch import dispatch
-from eventual.sockets import sockets_of
 from eventual.testing import SocketTestClient
 from tests.apigw_events import message_event
 from tests.deployments import bare_deployment
@@ -42,7 +41,7 @@ def through_the_test_client() -> list[str]:
 
 def through_eventual_local() -> list[str]:
     with (
-        DevServer("parity", sockets_of(examples.lobby.__name__), port=0) as server,
+        DevServer("parity", {"lobby": examples.lobby.lobby}, port=0) as server,
         connect(server.socket_urls("lobby")["wss"]) as ws,
     ):
         answers = []
