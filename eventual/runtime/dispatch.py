@@ -42,7 +42,8 @@ def dispatch(
         return refuse(sock, event, problem, lambda_context)
     event_type = request.type
     context = {"socket": sock.name, "service": deployment.service}
-    with deployment.activate():
+    # Lambda's clock, so that a broadcast hands the rest of a room to its queue in time.
+    with deployment.activate(getattr(lambda_context, "get_remaining_time_in_millis", None)):
         try:
             if event_type == "disconnect":
                 # Untracked before the handler runs: the connection is gone already, and a handler
