@@ -204,3 +204,26 @@ def test_the_environment_configures_the_queue_threshold_and_worker_concurrency()
             deployment_from(bad)
     with pytest.raises(ConfigurationError, match=FANOUT_CONCURRENCY_ENV):
         fan_out_concurrency_from({FANOUT_CONCURRENCY_ENV: "0"})
+
+
+def test_the_socket_functions_cold_start_loads_no_fan_out_code() -> None:
+    """Only the first fan-out pays for the queue's code and boto3's SQS client."""
+    import subprocess
+    import sys
+
+    code = f"""
+import json, sys
+import eventual.runtime.handler
+from eventual.runtime.environment import deployment_from
+deployment = deployment_from({{"{FANOUT_QUEUE_ENV}": "https://sqs.example/q"}})
+print(json.dumps(sorted(sys.modules)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    loaded = set(json.loads(out.stdout.splitlines()[-1]))
+    fan_out = {
+        "eventual.fanout",
+        "eventual.broadcast",
+        "eventual.runtime.sqs",
+        "eventual.runtime.fanout_worker",
+    }
+    assert loaded.isdisjoint(fan_out | {"boto3"}), loaded & fan_out
