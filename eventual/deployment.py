@@ -23,6 +23,14 @@ from eventual.records import Record, init_fields
 
 if TYPE_CHECKING:
     from eventual.connections import Connection, ConnectionInfo
+    from eventual.fanout import FanOutQueue
+
+    RemainingMs = Callable[[], int]
+    """Milliseconds left in the current invocation (Lambda's ``context.get_remaining_time_in_millis``)."""
+
+DEFAULT_FAN_OUT_ABOVE = 1000
+"""A broadcast to a room larger than this goes to the fan-out queue, where there is one: ~1,000
+posts take one invocation 1-2 s at 16 in flight and 10-30 ms a post."""
 
 
 class SocketUrls(Record):
@@ -81,10 +89,21 @@ class Deployment:
     ``socket_urls`` is read on every look-up, so an owner may update it in place (the dev server
     does on hot reload). ``management`` makes the client of one management URL; each URL's
     client is made once and reused. ``connections`` is ``None`` where the service tracks no
-    connections (or this function was not granted its table).
+    connections (or this function was not granted its table). ``fan_out`` makes the fan-out
+    queue on first use (``None``: broadcasts stay in process); ``fan_out_above`` is the service's
+    threshold, which a socket's ``fan_out_above`` and a ``broadcast(..., fan_out_above=)`` override.
     """
 
-    __slots__ = ("_clients", "_connections", "_make_management", "service", "socket_urls")
+    __slots__ = (
+        "_clients",
+        "_connections",
+        "_fan_out",
+        "_make_fan_out",
+        "_make_management",
+        "fan_out_above",
+        "service",
+        "socket_urls",
+    )
 
     def __init__(
         self,
@@ -93,12 +112,19 @@ class Deployment:
         *,
         management: Callable[[str], ManagementApi],
         connections: ConnectionStore | None = None,
+        fan_out: Callable[[], FanOutQueue] | None = None,
+        fan_out_above: int = DEFAULT_FAN_OUT_ABOVE,
     ) -> None:
+        if fan_out_above < 0:
+            raise ValueError(f"fan_out_above must be at least 0, got {fan_out_above}")
         self.service = service
         self.socket_urls = socket_urls
         self._make_management = management
         self._connections = connections
         self._clients: dict[str, ManagementApi] = {}
+        self._make_fan_out = fan_out
+        self._fan_out: FanOutQueue | None = None
+        self.fan_out_above = fan_out_above
 
     def __repr__(self) -> str:
         return f"<Deployment of {self.service!r}: {', '.join(self.socket_urls) or 'no sockets'}>"
@@ -134,31 +160,43 @@ class Deployment:
             )
         return self._connections
 
-    def activate(self) -> Activation:
-        """Make this deployment current: ``with deployment.activate(): ...``."""
-        return Activation(self)
+    @property
+    def fan_out(self) -> FanOutQueue | None:
+        """The fan-out queue, made on first use (its client costs a cold start otherwise); ``None``
+        where there is none."""
+        if self._fan_out is None and self._make_fan_out is not None:
+            self._fan_out = self._make_fan_out()
+        return self._fan_out
+
+    def activate(self, remaining_ms: RemainingMs | None = None) -> Activation:
+        """Make this deployment current: ``with deployment.activate(): ...``; ``remaining_ms``
+        tells ``broadcast`` how long the invocation has left (``dispatch`` passes Lambda's)."""
+        return Activation(self, remaining_ms)
 
 
 class Activation:
     """The scope in which a deployment is current; restores the previous one on exit."""
 
-    __slots__ = ("_deployment", "_token")
+    __slots__ = ("_deployment", "_remaining_ms", "_tokens")
 
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Deployment, remaining_ms: RemainingMs | None = None) -> None:
         self._deployment = deployment
-        self._token: Token[Deployment | None] | None = None
+        self._remaining_ms = remaining_ms
+        self._tokens: tuple[Token[Deployment | None], Token[RemainingMs | None]] | None = None
 
     def __enter__(self) -> Deployment:
-        self._token = _current.set(self._deployment)
+        self._tokens = _current.set(self._deployment), _remaining.set(self._remaining_ms)
         return self._deployment
 
     def __exit__(self, *exc_info: object) -> None:
-        assert self._token is not None, "exit before enter"
-        _current.reset(self._token)
-        self._token = None
+        assert self._tokens is not None, "exit before enter"
+        _current.reset(self._tokens[0])
+        _remaining.reset(self._tokens[1])
+        self._tokens = None
 
 
 _current: ContextVar[Deployment | None] = ContextVar("eventual_deployment", default=None)
+_remaining: ContextVar[RemainingMs | None] = ContextVar("eventual_remaining_ms", default=None)
 _process_default: Deployment | None = None
 
 
@@ -172,6 +210,12 @@ def current_deployment() -> Deployment:
             "service or under `eventual local`"
         )
     return deployment
+
+
+def remaining_ms() -> RemainingMs | None:
+    """How long the current invocation has left, where the caller said (``dispatch`` in Lambda);
+    ``None`` elsewhere, and in threads a handler starts (they do not inherit the context)."""
+    return _remaining.get()
 
 
 def set_process_default(deployment: Deployment | None) -> Deployment | None:

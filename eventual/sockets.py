@@ -29,6 +29,7 @@ from eventual.routes import (
     select_route,
     selection_path,
 )
+from eventual.socket_options import SocketOptions as SocketOptions  # re-exported: its old home
 
 if TYPE_CHECKING:
     from eventual.broadcast import BroadcastResult
@@ -38,47 +39,6 @@ if TYPE_CHECKING:
 def _accept(request: Any, context: Any) -> None:
     """What a missing handler does: accept the connection, ignore the event."""
     return None
-
-
-class SocketOptions(Record):
-    """Deployment options of one socket's Lambda function."""
-
-    __slots__ = ("authorizer", "memory_size", "route_selection", "timeout", "track_connections")
-    _compared = ("memory_size", "timeout", "authorizer", "track_connections", "route_selection")
-
-    memory_size: int | None
-    """MB of memory; ``None`` takes the construct's default."""
-    timeout: int | None
-    """Seconds; ``None`` takes the construct's default (API Gateway waits at most 29 s)."""
-    authorizer: Callable[[Any], Any] | None
-    """``fn(connect_request) -> identity dict``, run before ``$connect`` (``eventual.runtime.authorizer``)."""
-    track_connections: bool
-    """Record open connections, for ``connections()`` and ``broadcast()``."""
-    route_selection: str
-    """The API's route selection expression: which property of a JSON message names its route."""
-
-    def __init__(
-        self,
-        memory_size: int | None = None,
-        timeout: int | None = None,
-        authorizer: Callable[[Any], Any] | None = None,
-        track_connections: bool = False,
-        route_selection: str = DEFAULT_ROUTE_SELECTION,
-    ) -> None:
-        if memory_size is not None and not 128 <= memory_size <= 10240:
-            raise ValueError(f"memory_size must be 128..10240 MB, got {memory_size}")
-        if timeout is not None and not 1 <= timeout <= 900:
-            raise ValueError(f"timeout must be 1..900 seconds, got {timeout}")
-        if authorizer is not None and not callable(authorizer):
-            raise TypeError(f"authorizer must be callable, got {authorizer!r}")
-        init_fields(
-            self,
-            memory_size=memory_size,
-            timeout=timeout,
-            authorizer=authorizer,
-            track_connections=track_connections,
-            route_selection=route_selection,
-        )
 
 
 class Location(Record):
@@ -221,17 +181,26 @@ class Socket:
         return current_deployment().connections.connections(self.name)
 
     def broadcast(
-        self, data: Payload, *, exclude: str | Iterable[str] = (), concurrency: int = 16
+        self,
+        data: Payload,
+        *,
+        exclude: str | Iterable[str] = (),
+        concurrency: int = 16,
+        fan_out_above: int | None = None,
     ) -> BroadcastResult:
         """Send ``data`` to every open connection but ``exclude``, ``concurrency`` at a time.
 
-        Gone connections are forgotten and counted, not raised.
+        Gone connections are forgotten and counted, not raised. Where the service has a fan-out
+        queue, a room of more than ``fan_out_above`` connections (default: the socket's, then the
+        service's, 1,000) is queued in batches for its workers instead, and so is the rest of a
+        smaller room when the invocation's time runs low; the result says how many were
+        ``delivered`` here and how many ``queued``, under which ``broadcast_id``.
         """
         from eventual.broadcast import broadcast  # its thread pool is for those who broadcast
 
         self._require_tracking("broadcast()")
         excluded = {exclude} if isinstance(exclude, str) else set(exclude)
-        return broadcast(self, current_deployment(), data, excluded, concurrency)
+        return broadcast(self, current_deployment(), data, excluded, concurrency, fan_out_above)
 
     def forget(self, connection_id: str, deployment: Deployment | None = None) -> None:
         """Drop a connection from the tracked set (no-op on a socket that does not track)."""
@@ -369,10 +338,12 @@ class SocketChain(Record):
         authorizer: Callable[[Any], Any] | None = None,
         track_connections: bool = False,
         route_selection: str = DEFAULT_ROUTE_SELECTION,
+        fan_out_above: int | None = None,
     ) -> Socket:
         """Declare a socket named ``name`` with handlers for ``$connect``, ``$disconnect``,
         ``$default`` and message routes of its own (any other key), the latter selected by
-        ``route_selection`` (``$request.body.action``: a JSON message's ``action``)."""
+        ``route_selection`` (``$request.body.action``: a JSON message's ``action``).
+        ``fan_out_above``: see :meth:`Socket.broadcast`."""
         sock = Socket(
             name,
             handlers or {},
@@ -383,6 +354,7 @@ class SocketChain(Record):
                 authorizer=authorizer,
                 track_connections=track_connections,
                 route_selection=route_selection,
+                fan_out_above=fan_out_above,
             ),
             location=_caller_location(),
         )

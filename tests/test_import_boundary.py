@@ -28,6 +28,8 @@ LAYERS: dict[str, int] = {
     "eventual.deployment": 1,
     "eventual.sockets": 1,
     "eventual.broadcast": 1,
+    "eventual.fanout": 1,
+    "eventual.socket_options": 1,
     "eventual.project": 1,
     "eventual.outputs": 1,
     "eventual.checks": 1,

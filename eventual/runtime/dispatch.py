@@ -34,7 +34,8 @@ def dispatch(
         request = checked_request(sock, event)
     except MalformedEvent as problem:
         return refuse(sock, event, problem, lambda_context)
-    with deployment.activate():
+    # Lambda's clock, so that a broadcast hands the rest of a room to its queue in time.
+    with deployment.activate(getattr(lambda_context, "get_remaining_time_in_millis", None)):
         try:
             result = _start(sock, request, deployment)
             if is_awaitable(result):

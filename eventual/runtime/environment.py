@@ -3,17 +3,24 @@ read here and nowhere else.
 
 ``EVENTUAL_SERVICE_NAME``, ``EVENTUAL_SOCKET_NAME``, ``EVENTUAL_ENTRY`` (the module that declares
 the service's sockets), ``EVENTUAL_SOCKET_URLS`` (every socket's ``{"wss", "http"}`` URLs, as
-JSON) and, for services that track connections, ``EVENTUAL_CONNECTIONS_TABLE``.
+JSON) and, for services that track connections, ``EVENTUAL_CONNECTIONS_TABLE``; where the
+service fans broadcasts out, ``EVENTUAL_FANOUT_QUEUE_URL`` (its SQS queue), optionally
+``EVENTUAL_FANOUT_ABOVE`` (the service's threshold, default 1,000) and, for the fan-out worker,
+``EVENTUAL_FANOUT_CONCURRENCY`` (posts in flight per batch, default 32).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from eventual.deployment import Deployment, SocketUrls
+from eventual.deployment import DEFAULT_FAN_OUT_ABOVE, Deployment, SocketUrls
 from eventual.errors import ConfigurationError
 from eventual.records import Record, init_fields
+
+if TYPE_CHECKING:
+    from eventual.fanout import FanOutQueue
 
 SERVICE_ENV = "EVENTUAL_SERVICE_NAME"
 SOCKET_ENV = "EVENTUAL_SOCKET_NAME"
@@ -23,6 +30,10 @@ TABLE_ENV = "EVENTUAL_CONNECTIONS_TABLE"
 DOCUMENT_ENV = "EVENTUAL_SERVICE_DOCUMENT"
 """The service document, as JSON, in the environment of the HTTP API's function
 (:mod:`eventual.service_document`)."""
+FANOUT_QUEUE_ENV = "EVENTUAL_FANOUT_QUEUE_URL"
+FANOUT_ABOVE_ENV = "EVENTUAL_FANOUT_ABOVE"
+FANOUT_CONCURRENCY_ENV = "EVENTUAL_FANOUT_CONCURRENCY"
+DEFAULT_FANOUT_CONCURRENCY = 32
 
 
 class FunctionConfiguration(Record):
@@ -61,12 +72,40 @@ def deployment_from(environ: Mapping[str, str]) -> Deployment:
         from eventual.runtime.connections import DynamoConnectionStore
 
         store = DynamoConnectionStore(table)
+    queue_url = environ.get(FANOUT_QUEUE_ENV)
     return Deployment(
         environ.get(SERVICE_ENV, ""),
         socket_urls_from(environ.get(URLS_ENV, "")),
         management=ManagementClient,
         connections=store,
+        fan_out=(lambda: _sqs_queue(queue_url)) if queue_url else None,
+        fan_out_above=_count(environ, FANOUT_ABOVE_ENV, DEFAULT_FAN_OUT_ABOVE, minimum=0),
     )
+
+
+def fan_out_concurrency_from(environ: Mapping[str, str]) -> int:
+    """The fan-out worker's posts in flight per batch."""
+    return _count(environ, FANOUT_CONCURRENCY_ENV, DEFAULT_FANOUT_CONCURRENCY, minimum=1)
+
+
+def _sqs_queue(queue_url: str) -> FanOutQueue:
+    # On the first fan-out only: the socket function's cold start never compiles it.
+    from eventual.runtime.sqs import SqsFanOutQueue
+
+    return SqsFanOutQueue(queue_url)
+
+
+def _count(environ: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be a whole number of at least {minimum}, got {raw!r}")
+    return value
 
 
 def socket_urls_from(raw: str) -> dict[str, SocketUrls]:

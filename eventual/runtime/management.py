@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from eventual.connections import ConnectionInfo
 
 
+MAX_POOL_CONNECTIONS = 64
+
+
 class ManagementClient:
     """``post``, ``disconnect`` and ``info`` for the connections of one WebSocket API stage."""
 
@@ -79,7 +82,9 @@ def _boto3_client(endpoint_url: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard"})
+    # Pooled connections for every post in flight (a broadcast's 16, a fan-out worker's 32): with
+    # botocore's default of 10, the rest would open (TLS) and drop a connection per post.
+    config = Config(retries={"mode": "standard"}, max_pool_connections=MAX_POOL_CONNECTIONS)
     parts = urlsplit(endpoint_url)
     host = parts.hostname or ""
     if parts.scheme == "http":

@@ -10,12 +10,13 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from eventual.deployment import Deployment, SocketUrls
+from eventual.deployment import DEFAULT_FAN_OUT_ABOVE, Deployment, SocketUrls
 from eventual.errors import ConfigurationError, SocketNotDeployed
 from eventual.runtime import apigateway
 from eventual.runtime.apigateway import Caller, Stage, reply_of
 from eventual.runtime.connections import InMemoryConnectionStore
 from eventual.runtime.dispatch import dispatch
+from eventual.runtime.fanout_memory import InMemoryFanOutQueue
 from eventual.sockets import Socket, sockets_of
 from eventual.testing.authorizer import authorizer_context
 from eventual.testing.connection import Connection, Rejected
@@ -34,11 +35,17 @@ class SocketTestClient:
     ``sockets`` is the entry module's name (imported here), one :class:`eventual.Socket`, or
     several. ``deployment`` is the runtime context the handlers see; activate it to call
     ``send``/``broadcast`` from the test itself: ``with client.deployment.activate(): ...``.
+    ``fan_out`` is the service's fan-out queue: a broadcast to more than ``fan_out_above``
+    connections goes through it, its batches delivered before ``broadcast`` returns.
     As a context manager, leaving it closes every connection still open.
     """
 
     def __init__(
-        self, sockets: str | Socket | Iterable[Socket] | Mapping[str, Socket], *, service: str = "test"
+        self,
+        sockets: str | Socket | Iterable[Socket] | Mapping[str, Socket],
+        *,
+        service: str = "test",
+        fan_out_above: int = DEFAULT_FAN_OUT_ABOVE,
     ) -> None:
         self.sockets = _sockets(sockets)
         self.stage = Stage(HOST, stage="test", api_id=HOST)
@@ -48,12 +55,16 @@ class SocketTestClient:
             for name in self.sockets
         }
         by_url = {url.http: name for name, url in urls.items()}
+        self.fan_out = InMemoryFanOutQueue()
         self.deployment = Deployment(
             service,
             urls,
             management=lambda url: InMemoryManagementApi(self._connections, by_url[url]),
             connections=InMemoryConnectionStore(),
+            fan_out=lambda: self.fan_out,
+            fan_out_above=fan_out_above,
         )
+        self.fan_out.deployment = self.deployment
 
     def __repr__(self) -> str:
         return f"<SocketTestClient of {self.deployment.service!r}: {', '.join(self.sockets)}>"

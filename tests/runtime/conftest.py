@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
+import eventual.runtime.connections as connections
 from eventual.deployment import Deployment
-from eventual.runtime.environment import SERVICE_ENV, URLS_ENV, deployment_from
+from eventual.runtime.environment import SERVICE_ENV, TABLE_ENV, URLS_ENV, deployment_from
 from tests.loopback_api import LoopbackApi, loopback_api
 
 
@@ -16,6 +20,30 @@ from tests.loopback_api import LoopbackApi, loopback_api
 def environ() -> dict[str, str]:
     """The function's environment variables, as the Service construct sets them; fixtures add more."""
     return {SERVICE_ENV: "svc"}
+
+
+TABLE = "my-service-connections"
+
+
+@pytest.fixture
+def table(environ: dict[str, str]) -> Iterator[Any]:
+    """The service's connections table (moto), named in ``environ``; moto stays on for the test."""
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": connections.PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": connections.SORT_KEY, "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": connections.PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": connections.SORT_KEY, "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        environ[TABLE_ENV] = TABLE
+        yield dynamodb
 
 
 @pytest.fixture

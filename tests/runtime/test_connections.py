@@ -4,50 +4,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 import eventual.runtime.connections as connections
 from eventual import ConfigurationError, ConnectionGone, Socket, socket
 from eventual.deployment import Deployment
 from eventual.payload import payload_bytes
 from eventual.runtime.dispatch import dispatch
-from eventual.runtime.environment import TABLE_ENV
 from tests.apigw_events import CONNECTED_AT, connect_event, disconnect_event
 from tests.deployments import bare_deployment
 from tests.loopback_api import LoopbackApi
-
-TABLE = "my-service-connections"
+from tests.runtime.conftest import TABLE
 
 pytestmark = pytest.mark.usefixtures("socket_registry")
 
 
 def NO_MANAGEMENT(url: str) -> Any:
     raise AssertionError("this test reaches no connection")
-
-
-@pytest.fixture
-def table(environ: dict[str, str]) -> Iterator[Any]:
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": connections.PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": connections.SORT_KEY, "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": connections.PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": connections.SORT_KEY, "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        environ[TABLE_ENV] = TABLE
-        yield dynamodb
 
 
 def ids_of(sock: Socket) -> list[str]:
