@@ -32,11 +32,14 @@ from eventual.local.origins import Origins
 from eventual.local.routes import WS_PREFIX, Routes
 from eventual.local.workers import Workers
 from eventual.runtime.connections import InMemoryConnectionStore
+from eventual.runtime.fanout_memory import InMemoryFanOutQueue
 from eventual.runtime.management import ManagementClient
 from eventual.service_document import LOCAL_STAGE, encode, service_document
 from eventual.sockets import Socket
 
 logger = logging.getLogger("eventual.local")
+FAN_OUT_WORKERS = 4
+"""Threads draining the fan-out queue: a bounded stand-in for Lambda's parallel workers."""
 
 DISCONNECT_GRACE = 10.0
 """Seconds shutdown waits for ``$disconnect`` handlers still running."""
@@ -80,16 +83,26 @@ class DevServer:
             management=ManagementClient,
             # connections()/broadcast() read this, as they read the service's table in the cloud.
             connections=InMemoryConnectionStore(),
+            # A room past the fan-out threshold goes to this queue, as to SQS in the cloud.
+            fan_out=self._fan_out_queue,
         )
         """What this server's handlers run in (``dispatch`` makes it current)."""
+        self.fan_out: InMemoryFanOutQueue | None = None
+        """The broadcast fan-out queue, drained by :data:`FAN_OUT_WORKERS` threads that post
+        through this server's management API, as Lambda workers post through API Gateway's."""
 
     # -- lifecycle ------------------------------------------------------------------------
+
+    def _fan_out_queue(self) -> InMemoryFanOutQueue:
+        assert self.fan_out is not None, "start() the server first"
+        return self.fan_out
 
     def start(self) -> None:
         """Bind (``OSError`` if the port is taken) and serve in the background."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._listener = socket.create_server((self.host, self._requested_port), family=family, backlog=4096)
         self._listener.setblocking(False)
+        self.fan_out = InMemoryFanOutQueue(self.deployment, workers=FAN_OUT_WORKERS)
         self._publish_urls()
         loop = self._loop = asyncio.new_event_loop()
         events = EventFactory(f"{self.url_host}:{self.port}", server_port=self.port)
@@ -127,6 +140,8 @@ class DevServer:
         if self._stopped or self._loop is None:
             return
         self._stopped = True
+        if self.fan_out is not None:
+            self.fan_out.close()  # broadcasts already queued reach their connections first
         loop = self._loop
         if self._hub is not None:
             # At once, not when the loop gets to it: a loop behind on a flood of messages stops
