@@ -62,36 +62,11 @@ def _fake_aws() -> Iterator[None]:
 def _fill_table(ids: list[str]) -> None:
     import boto3
 
-    from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, TTL_SECONDS
+    from tests.tables import create_connections_table, fill_connections_table
 
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-            {"AttributeName": SORT_KEY, "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    expires = str(int(time.time()) + TTL_SECONDS)
-    for start in range(0, len(ids), 25):
-        writes: list[Any] = [
-            {
-                "PutRequest": {
-                    "Item": {
-                        PARTITION_KEY: {"S": SOCKET},
-                        SORT_KEY: {"S": connection_id},
-                        TTL_ATTRIBUTE: {"N": expires},
-                    }
-                }
-            }
-            for connection_id in ids[start : start + 25]
-        ]
-        dynamodb.batch_write_item(RequestItems={TABLE: writes})
+    create_connections_table(dynamodb, TABLE)
+    fill_connections_table(dynamodb, TABLE, SOCKET, ids)
 
 
 def _posted(ids: list[str]) -> dict[str, bytes]:

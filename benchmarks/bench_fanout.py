@@ -58,28 +58,11 @@ MESSAGE = {"text": "hello, everyone"}
 def _fill_table(ids: list[str]) -> None:
     import boto3
 
-    from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, TTL_SECONDS
+    from tests.tables import create_connections_table, fill_connections_table
 
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-            {"AttributeName": SORT_KEY, "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    expires = {"N": str(int(time.time()) + TTL_SECONDS)}
-    for start in range(0, len(ids), 25):
-        items = [
-            {PARTITION_KEY: {"S": SOCKET}, SORT_KEY: {"S": cid}, TTL_ATTRIBUTE: expires}
-            for cid in ids[start : start + 25]
-        ]
-        dynamodb.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": i}} for i in items]})
+    create_connections_table(dynamodb, TABLE)
+    fill_connections_table(dynamodb, TABLE, SOCKET, ids)
 
 
 @contextmanager

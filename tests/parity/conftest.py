@@ -14,8 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from eventual.runtime.connections import PARTITION_KEY, SORT_KEY
 from tests.parity.lambda_side import TABLE, LambdaSide
+from tests.tables import create_connections_table
 
 SIDES = ["lambda"]
 
@@ -28,18 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def side(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": SORT_KEY, "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_connections_table(dynamodb, TABLE)
         driver = LambdaSide(monkeypatch, dynamodb)
         yield driver
         driver.close()

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import eventual.runtime.connections as connections
 from eventual.deployment import Deployment
 from eventual.runtime.environment import SERVICE_ENV, TABLE_ENV, URLS_ENV, deployment_from
 from tests.loopback_api import LoopbackApi, loopback_api
+from tests.tables import create_connections_table
 
 
 @pytest.fixture
@@ -30,18 +30,7 @@ def table(environ: dict[str, str]) -> Iterator[Any]:
     """The service's connections table (moto), named in ``environ``; moto stays on for the test."""
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": connections.PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": connections.SORT_KEY, "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": connections.PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": connections.SORT_KEY, "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_connections_table(dynamodb, TABLE)
         environ[TABLE_ENV] = TABLE
         yield dynamodb
 
