@@ -14,6 +14,7 @@ Payload: TypeAlias = str | bytes | dict[str, Any] | list[Any]
 """Data a handler returns or ``send`` sends: text as is, bytes as is, dict/list as JSON."""
 
 _NO_EVENT: Mapping[str, Any] = {}
+_set = object.__setattr__
 
 
 class ConnectRequest(Record):
@@ -114,15 +115,13 @@ class MessageRequest(Record):
         event: Mapping[str, Any] = _NO_EVENT,
         route_key: str = "$default",
     ) -> None:
-        init_fields(
-            self,
-            connection_id=connection_id,
-            body=body,
-            request_id=request_id,
-            identity=identity,
-            event=event,
-            route_key=route_key,
-        )
+        # Every message builds one: direct assignments, not init_fields' keyword loop.
+        _set(self, "connection_id", connection_id)
+        _set(self, "body", body)
+        _set(self, "request_id", request_id)
+        _set(self, "identity", identity)
+        _set(self, "event", event)
+        _set(self, "route_key", route_key)
 
 
 SocketRequest: TypeAlias = ConnectRequest | DisconnectRequest | MessageRequest
