@@ -264,26 +264,30 @@ def _few(items: list[str], limit: int = 5) -> str:
 
 def _render_text(service: DeployedService) -> str:
     endpoints = service.endpoints
+    unready = not_ready(endpoints, service.stack_status)
+    sockets: Any = unready.get("sockets", {})
     lines = []
     note = status_note(service.stack_status)
     if note:
         lines.append(f"Stack Status: {service.stack_status} - stack {service.stack}: {note}")
     lines += [
         f"Stage: {endpoints.stage}",
-        f"API Gateway: {endpoints.api or '(none)'}",
+        f"API Gateway: {_marked(endpoints.api, unready.get('api_endpoint'))}",
         f"Event Bus Arn: {endpoints.event_bus_arn or '(none)'}",
         f"Service Log Group: {endpoints.log_group or '(none)'}",
         "Socket Endpoints:",
     ]
-    unready = not_ready(endpoints, service.stack_status)
-    if "api_endpoint" in unready:
-        lines[2 if note else 1] += f" (not ready: {unready['api_endpoint']})"
-    sockets: Any = unready.get("sockets", {})
     lines += [
-        f"\t{name} - {url}" + (f" (not ready: {sockets[name]})" if name in sockets else "")
-        for name, url in sorted(endpoints.sockets.items())
+        f"\t{name} - {_marked(url, sockets.get(name))}" for name, url in sorted(endpoints.sockets.items())
     ] or ["\t(none)"]
     return "\n".join(lines)
+
+
+def _marked(url: str | None, why: object) -> str:
+    """``url``, followed by why it is not ready yet if it is not."""
+    if not url:
+        return "(none)"
+    return f"{url} (not ready: {why})" if why else url
 
 
 def _render_json(service: DeployedService) -> str:

@@ -10,11 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
 from eventual.constructs.connections import CONNECTIONS_ACTIONS
+from eventual.constructs.plan import DOCUMENT_HANDLER, HANDLER
 from eventual.runtime.environment import TABLE_ENV
 from tests.constructs.synth import actions, ref, resolve, resources
 
-SOCKET_HANDLER = "eventual.runtime.handler.handle"
+SOCKET_HANDLER = HANDLER
+LEAST_PRIVILEGE = (AUTHORIZER_HANDLER, DOCUMENT_HANDLER)
+"""The functions of a service that reach no connection: authorizers and the HTTP API's."""
 MANAGE_CONNECTIONS = "execute-api:ManageConnections"
 
 
@@ -100,11 +104,11 @@ def assert_socket_functions_hold_what_their_code_may_call(template: dict[str, An
         for action in CONNECTIONS_ACTIONS:
             assert function.allowed(action) == {f"<{table}.Arn>"}, (function.logical_id, action)
         assert function.environment[TABLE_ENV] == ref(table), function.logical_id
-    for other in functions.values():
-        if other.handler.startswith("eventual.") and other.handler != SOCKET_HANDLER:
-            # authorizers and the HTTP API's function: least privilege
-            assert not other.touches("dynamodb:") and not other.touches("execute-api:"), other.logical_id
-            assert TABLE_ENV not in other.environment, other.logical_id
+    others = [f for f in functions.values() if f.handler in LEAST_PRIVILEGE]
+    assert others  # the HTTP API's function at least
+    for other in others:
+        assert not other.touches("dynamodb:") and not other.touches("execute-api:"), other.logical_id
+        assert TABLE_ENV not in other.environment, other.logical_id
     return sockets
 
 
