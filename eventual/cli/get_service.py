@@ -6,14 +6,13 @@ boto3 is imported inside the command, so ``eventual --help`` never pays for it.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from eventual.cli.aws_errors import aws_errors
+from eventual.cli.readiness import HEALTHY, not_ready, status_note
 from eventual.outputs import DEFAULT_STAGE, ServiceEndpoints, services_from_outputs
 from eventual.service_document import LOCAL_STAGE
 
@@ -22,17 +21,6 @@ if TYPE_CHECKING:
 
 DEFAULT_SERVICE_ENV = "EVENTUAL_DEFAULT_SERVICE"
 STAGE_ENV = "EVENTUAL_STAGE"
-_HEALTHY = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
-_CREDENTIAL_ERRORS = frozenset(
-    {
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-        "SignatureDoesNotMatch",
-    }
-)
-_ACCESS_ERRORS = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
 
 class ServiceChoiceNeeded(click.ClickException):
@@ -64,7 +52,8 @@ _SERVICE = click.option(
     "service_name",
     metavar="NAME",
     envvar=DEFAULT_SERVICE_ENV,
-    help=f"The service to show; needed when several are deployed. [env: {DEFAULT_SERVICE_ENV}]",
+    help="The service to show; needed when several are deployed, unless run inside a project "
+    f"([tool.eventual] service in pyproject.toml). [env: {DEFAULT_SERVICE_ENV}]",
 )
 _STAGE = click.option(
     "--stage",
@@ -113,8 +102,11 @@ def service(
     """Print a deployed service's endpoints: stage, API Gateway, event bus, log group and sockets.
 
     Services are found through CloudFormation: every stack holding the outputs of an
-    eventual Service construct. AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION are honoured
-    as by any AWS tool.
+    eventual Service construct. Inside a project, the service is the one its pyproject.toml
+    names ([tool.eventual] service) unless --service or EVENTUAL_DEFAULT_SERVICE says otherwise.
+    AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION are honoured as by any AWS tool. Endpoints of a
+    stack that is not *_COMPLETE, or whose URLs are incomplete, are marked as not ready.
+    With --json, an error is one JSON object on stdout too: {"error": "..."}.
 
     \b
     Examples:
@@ -122,16 +114,55 @@ def service(
       eventual get service --service my-service --stage dev --json
       eventual get service --local
     """
+    try:
+        click.echo(_listing(service_name, stage, as_json, region, profile, local, port))
+    except click.ClickException as error:
+        if not as_json:
+            raise
+        _json_error(error)
+
+
+def _listing(
+    service_name: str | None,
+    stage: str | None,
+    as_json: bool,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    port: int | None,
+) -> str:
     if local:
-        click.echo(_local_listing(port, as_json))
-        return
+        return _local_listing(port, as_json)
     if port is not None:
         raise click.UsageError("--port only applies with --local")
-    with _aws_errors():
+    with aws_errors():
         client = _cloudformation(region, profile)
         found, unfinished = _find_services(client)
-    chosen = _choose(found, unfinished, service_name, stage, client.meta.region_name)
-    click.echo(_render_json(chosen) if as_json else _render_text(chosen))
+        region_name = client.meta.region_name
+    name, origin = (service_name, None) if service_name else _project_service()
+    chosen = _choose(found, unfinished, name, stage, region_name, origin)
+    return _render_json(chosen) if as_json else _render_text(chosen)
+
+
+def _json_error(error: click.ClickException) -> NoReturn:
+    """``{"error": message}`` on stdout, for scripts that parse what they read; the exit code stays."""
+    click.echo(json.dumps({"error": error.format_message()}))
+    raise click.exceptions.Exit(error.exit_code)
+
+
+def _project_service() -> tuple[str | None, str | None]:
+    """The service of the project the command runs in, and where it is named; (None, None) outside one.
+
+    A pyproject.toml that cannot be read is ignored here: listing deployed services needs no project
+    (``eventual local`` reports it)."""
+    from eventual.errors import ConfigurationError
+    from eventual.project import find_project
+
+    try:
+        project = find_project()
+    except ConfigurationError:
+        return None, None
+    return project.service, f"[tool.eventual] service in {project.pyproject}"
 
 
 # -- finding services -------------------------------------------------------------------------
@@ -161,7 +192,7 @@ def _find_services(client: CloudFormationClient) -> tuple[list[DeployedService],
                 continue
             outputs: list[Any] = stack.get("Outputs", [])
             services = services_from_outputs(outputs)
-            if not services and status not in _HEALTHY:
+            if not services and status not in HEALTHY:
                 unfinished.append(f"{stack['StackName']} ({status})")
             found.extend(
                 DeployedService(endpoints, stack["StackName"], status, region)
@@ -171,8 +202,14 @@ def _find_services(client: CloudFormationClient) -> tuple[list[DeployedService],
 
 
 def _choose(
-    found: list[DeployedService], unfinished: list[str], name: str | None, stage: str | None, region: str
+    found: list[DeployedService],
+    unfinished: list[str],
+    name: str | None,
+    stage: str | None,
+    region: str,
+    origin: str | None = None,
 ) -> DeployedService:
+    """The service ``name`` (``origin`` says where the name came from, if not the command line)."""
     names = sorted({s.name for s in found})
     if not found:
         hint = f"; stacks without outputs yet: {_few(unfinished)}" if unfinished else ""
@@ -189,8 +226,9 @@ def _choose(
         name = names[0]
     stages = [s for s in found if s.name == name]
     if not stages:
+        named_by = f" (named by {origin}; choose another with --service NAME)" if origin else ""
         raise click.ClickException(
-            f"no service named {name!r} in {region}; services found: {', '.join(names)}"
+            f"no service named {name!r} in {region}{named_by}; services found: {', '.join(names)}"
         )
     return _choose_stage(stages, name, stage, region)
 
@@ -224,38 +262,32 @@ def _few(items: list[str], limit: int = 5) -> str:
 # -- printing ---------------------------------------------------------------------------------
 
 
-def status_note(status: str) -> str | None:
-    """Why the endpoints of a stack in ``status`` may not be what is deployed, or None."""
-    if status in _HEALTHY:
-        return None
-    if status.startswith("DELETE_"):
-        if status.endswith("_IN_PROGRESS"):
-            return "the stack is being deleted"
-        return "deleting the stack failed"
-    if status.endswith("_IN_PROGRESS"):
-        return "a deployment is in progress; these endpoints may change"
-    if status.endswith("_FAILED"):
-        return "the last deployment failed; these endpoints may be stale"
-    if "ROLLBACK" in status:
-        return "the last deployment was rolled back; these are the previous deployment's endpoints"
-    return "unexpected stack status"
-
-
 def _render_text(service: DeployedService) -> str:
     endpoints = service.endpoints
+    unready = not_ready(endpoints, service.stack_status)
+    sockets: Any = unready.get("sockets", {})
     lines = []
     note = status_note(service.stack_status)
     if note:
         lines.append(f"Stack Status: {service.stack_status} - stack {service.stack}: {note}")
     lines += [
         f"Stage: {endpoints.stage}",
-        f"API Gateway: {endpoints.api or '(none)'}",
+        f"API Gateway: {_marked(endpoints.api, unready.get('api_endpoint'))}",
         f"Event Bus Arn: {endpoints.event_bus_arn or '(none)'}",
         f"Service Log Group: {endpoints.log_group or '(none)'}",
         "Socket Endpoints:",
     ]
-    lines += [f"\t{name} - {url}" for name, url in sorted(endpoints.sockets.items())] or ["\t(none)"]
+    lines += [
+        f"\t{name} - {_marked(url, sockets.get(name))}" for name, url in sorted(endpoints.sockets.items())
+    ] or ["\t(none)"]
     return "\n".join(lines)
+
+
+def _marked(url: str | None, why: object) -> str:
+    """``url``, followed by why it is not ready yet if it is not."""
+    if not url:
+        return "(none)"
+    return f"{url} (not ready: {why})" if why else url
 
 
 def _render_json(service: DeployedService) -> str:
@@ -265,6 +297,7 @@ def _render_json(service: DeployedService) -> str:
         stack=service.stack,
         stack_status=service.stack_status,
         region=service.region,
+        not_ready=not_ready(service.endpoints, service.stack_status),
     )
 
 
@@ -275,8 +308,11 @@ def _json_object(
     stack: str | None,
     stack_status: str | None,
     region: str | None,
+    not_ready: dict[str, object],
 ) -> str:
-    """The one JSON shape, for deployed and local services alike: every key always present."""
+    """The one JSON shape, for deployed and local services alike: every key always present.
+
+    ``not_ready``: the endpoints not usable yet, and why (``{}`` when all are)."""
     return json.dumps(
         {
             "service": endpoints.name,
@@ -288,6 +324,7 @@ def _json_object(
             "stack": stack,
             "stack_status": stack_status,
             "region": region,
+            "not_ready": not_ready,
         },
         indent=2,
     )
@@ -319,53 +356,9 @@ def _local_listing(port: int | None, as_json: bool) -> str:
         sockets={name: local_socket_url(name, port=port) for name in sockets},
     )
     if as_json:
-        return _json_object(endpoints, stage=LOCAL_STAGE, stack=None, stack_status=None, region=None)
+        return _json_object(
+            endpoints, stage=LOCAL_STAGE, stack=None, stack_status=None, region=None, not_ready={}
+        )
     lines = [f"Eventual Dev Server: {server} (start it with `eventual local`)", "Sockets are available at:"]
     lines += [f"{name} - {url}" for name, url in sorted(endpoints.sockets.items())] or ["(none)"]
     return "\n".join(lines)
-
-
-# -- errors -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def _aws_errors() -> Iterator[None]:
-    """Turn what boto3 raises for a bad setup into one readable line (exit 1, no traceback)."""
-    from botocore import exceptions as bx
-
-    try:
-        yield
-    except bx.ProfileNotFound as error:
-        raise click.ClickException(f"{error}; check --profile / AWS_PROFILE") from error
-    except bx.NoRegionError as error:
-        raise click.ClickException(
-            "no AWS region configured: pass --region, set AWS_REGION, or set a region in your AWS profile"
-        ) from error
-    except (bx.NoCredentialsError, bx.PartialCredentialsError) as error:
-        raise click.ClickException(
-            "no AWS credentials found: run `aws configure` or `aws sso login`, pass --profile, "
-            "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-        ) from error
-    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError) as error:
-        endpoint = os.environ.get("AWS_ENDPOINT_URL")
-        where = f" (AWS_ENDPOINT_URL={endpoint})" if endpoint else ""
-        raise click.ClickException(f"cannot reach CloudFormation{where}: {_one_line(error)}") from error
-    except bx.ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        message = _one_line(error.response.get("Error", {}).get("Message", "") or str(error))
-        if code in _ACCESS_ERRORS:
-            raise click.ClickException(
-                "access denied: listing CloudFormation stacks needs cloudformation:DescribeStacks "
-                f"({message})"
-            ) from error
-        if code in _CREDENTIAL_ERRORS:
-            raise click.ClickException(
-                f"AWS rejected the credentials ({code}): {message}; refresh them or pick another --profile"
-            ) from error
-        raise click.ClickException(f"CloudFormation error {code}: {message}") from error
-    except bx.BotoCoreError as error:
-        raise click.ClickException(f"AWS error: {_one_line(error)}") from error
-
-
-def _one_line(error: object) -> str:
-    return " ".join(str(error).split())

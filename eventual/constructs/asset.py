@@ -24,6 +24,7 @@ from pathlib import Path
 
 import eventual
 from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.imports import check_imports
 
 REQUIREMENTS = "requirements.txt"
 RUNTIME_SUBPACKAGES = ("runtime",)
@@ -114,10 +115,22 @@ def build_asset(
 
     ``requirements`` (a ``requirements.txt``) is installed for ``platform`` from wheels only.
     """
-    entries = [*_eventual_entries(), *_service_entries(entry, project_root.resolve())]
+    shipped = list(_eventual_entries())
+    service = list(_service_entries(entry, project_root.resolve()))
+    entries = [*shipped, *service]
+    installed: list[str] = []
     if requirements is not None:
         target = install_requirements(requirements, platform)
         entries += _walk(target, prefix="", skip_dirs=frozenset({"bin", "__pycache__"}))
+        installed = top_level_names(target)
+    check_imports(
+        entry,
+        ((e.name, e.source) for e in service),
+        shipped_eventual=frozenset(e.name.split("/")[1].removesuffix(".py") for e in shipped),
+        requirements=requirements,
+        installed=installed,
+        python_version=platform.python_version,
+    )
     entries.sort(key=lambda e: e.name)
     _refuse_duplicates(entries)
     content_hash = _content_hash(entries)
@@ -262,6 +275,17 @@ def install_requirements(requirements: Path, platform: LambdaPlatform) -> Path:
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def top_level_names(target: Path) -> list[str]:
+    """The modules and packages pip installed in ``target``, by import name (``yaml``, ``_cffi_backend``)."""
+    names = []
+    for child in target.iterdir():
+        if child.is_dir() and not child.name.endswith((".dist-info", ".data")) and child.name != "bin":
+            names.append(child.name)
+        elif child.suffix in (".py", ".so", ".pyd"):
+            names.append(child.name.partition(".")[0])
+    return names
 
 
 def _refuse_eventual(text: str, requirements: Path) -> None:

@@ -1,5 +1,8 @@
 """The service's table of open connections, for sockets declared with ``track_connections=True``.
 
+Every socket function of the service may use it, tracked or not (:func:`share_connections`): an
+untracked ``admin`` socket may list a tracked ``presence`` socket's connections, as it may locally.
+
 One table per service; the runtime (``eventual.runtime.connections``) owns the item layout, so the
 key schema and TTL attribute come from there. Items live at most a little over two hours (API
 Gateway's connection limit, then the TTL), so the table is destroyed with the stack rather than
@@ -7,6 +10,8 @@ retained: a retained table would only hold connections of APIs that no longer ex
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -44,3 +49,17 @@ def grant_connections(table: dynamodb.ITable, grantee: iam.IGrantable) -> iam.Gr
     if isinstance(grantee, lambda_.Function):
         grantee.add_environment(TABLE_ENV, table.table_name)
     return grant
+
+
+def share_connections(
+    table: dynamodb.ITable, roles: Iterable[iam.IRole], functions: Iterable[lambda_.Function]
+) -> None:
+    """Grant ``table`` to each of the socket functions' ``roles`` once, and name it to each function.
+
+    One grant per role, not per function: each grant costs jsii round trips, and a role's policy
+    would only repeat the statement."""
+    for role in roles:
+        table.grant(role, *CONNECTIONS_ACTIONS)
+    name = table.table_name  # read once: a property read is a round trip to the jsii kernel
+    for function in functions:
+        function.add_environment(TABLE_ENV, name)

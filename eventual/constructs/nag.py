@@ -73,8 +73,7 @@ def acknowledge_service_roles(service: Service, parts: FunctionParts) -> None:
     plans = service.plan.sockets.values()
     sockets = [plan.function for plan in plans]
     endpoints = list(service.sockets.values())
-    for role in distinct([service.role, service.tracking_role]):
-        _acknowledge_wildcards(service, role, _traced(role, sockets, parts), endpoints)
+    _acknowledge_wildcards(service, service.role, _traced(service.role, sockets, parts), endpoints)
     guard = service.authorizer_role
     if guard is not None:
         authorizers = [plan.authorizer.function for plan in plans if plan.authorizer is not None]

@@ -50,8 +50,12 @@ DOCUMENT_HANDLER = "eventual.runtime.handler.service_document"
 DOCUMENT_FUNCTION = "http-api"
 """The name (after the service's prefix) of the function serving the HTTP API's service document."""
 
-RoleChoice: TypeAlias = Literal["socket", "tracking", "authorizer", "document"]
-"""Which of the service's roles a function runs under (unless its options name a role of their own)."""
+RoleChoice: TypeAlias = Literal["socket", "authorizer", "document"]
+"""Which of the service's roles a function runs under (unless its options name a role of their own).
+
+Every socket function runs under ``"socket"``, tracked or not: any socket's code may list, broadcast
+to and send on any socket of its service (``presence.connections()`` from an ``admin`` socket), as
+under ``eventual local``; a role per kind of socket would make that fail only once deployed."""
 
 _RESERVED_ENV = re.compile(r"EVENTUAL_")
 _NOT_FOR_AUTHORIZER = frozenset({"role", "events", "initial_policy"})
@@ -103,7 +107,8 @@ class FunctionPlan:
     timeout_seconds: float
     environment: Mapping[str, str]
     """The user's variables, then eventual's own (``EVENTUAL_SOCKET_URLS`` is added once the
-    stages exist; ``EVENTUAL_CONNECTIONS_TABLE`` by the table's grant)."""
+    stages exist; ``EVENTUAL_CONNECTIONS_TABLE``, on every socket function of a service that tracks
+    connections, by the table's grant)."""
     options: Mapping[str, Any]
     """The other ``aws_lambda.FunctionOptions`` fields set (architecture, tracing, reserved
     concurrency, a role or log group of the user's own...), passed to the function as they are."""
@@ -173,11 +178,6 @@ class ServicePlan:
     def authorized(self) -> tuple[str, ...]:
         """Sockets declared with ``authorizer=``."""
         return tuple(name for name, plan in self.sockets.items() if plan.authorizer is not None)
-
-    @property
-    def every_socket_tracked(self) -> bool:
-        """Then the tracking role is the function role: no role is left idle."""
-        return len(self.tracked) == len(self.sockets)
 
     def physical_names(self) -> dict[str, str]:
         """Every name AWS holds unique per account and region (or shows as one), by what it names."""
@@ -263,9 +263,11 @@ def _function_names(plans: Mapping[str, SocketPlan]) -> Iterator[tuple[str, str]
 
 
 def _check_environments(plans: Mapping[str, SocketPlan], options: ServiceOptions) -> None:
-    # The table's name is a token until deploy: count it at its longest.
-    table = {TABLE_ENV: "x" * TABLE_NAME_MAX}
-    environments = {s: {**p.function.environment, **(table if p.tracked else {})} for s, p in plans.items()}
+    # Every socket function gets the table's name when any socket tracks; it is a token until
+    # deploy: count it at its longest.
+    tracks = any(p.tracked for p in plans.values())
+    table = {TABLE_ENV: "x" * TABLE_NAME_MAX} if tracks else {}
+    environments = {s: {**p.function.environment, **table} for s, p in plans.items()}
     check_environment_size(options.name, environments, options.region, options.stage_name or "")
 
 
@@ -274,7 +276,7 @@ def _check_environments(plans: Mapping[str, SocketPlan], options: ServiceOptions
 
 def _socket_plan(socket: Socket, options: ServiceOptions) -> SocketPlan:
     tracked = socket.options.track_connections
-    function = _function_plan(socket, options, "tracking" if tracked else "socket")
+    function = _function_plan(socket, options, "socket")
     authorizer = None
     if socket.options.authorizer is not None:
         authorizer = _authorizer_plan(socket.name, function, options)

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from eventual.constructs.access_logs import WEBSOCKET_ACCESS_LOG_FORMAT, AccessLogs
 from eventual.constructs.asset import LambdaAsset, build_asset
-from eventual.constructs.connections import connections_table, grant_connections
+from eventual.constructs.connections import connections_table, grant_connections, share_connections
 from eventual.constructs.endpoint import SocketEndpoint
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.functions import (
@@ -64,10 +64,11 @@ class Service(Construct):
 
     If any socket is declared with ``track_connections=True``, the service gets one DynamoDB table,
     ``connections_table`` (on-demand, point-in-time recovery, items expiring after API Gateway's
-    2-hour connection limit, destroyed with the stack). Only the tracked sockets' functions may use
-    it: they run under ``tracking_role`` (``role`` itself when every socket tracks) and get
-    ``EVENTUAL_CONNECTIONS_TABLE``. Another function that broadcasts to, lists or sends on a tracked
-    socket needs ``service.grant_connections(function)``.
+    2-hour connection limit, destroyed with the stack). Every socket function of the service, tracked
+    or not, may use it (the runtime's three actions, on ``role`` or the function's own role) and gets
+    ``EVENTUAL_CONNECTIONS_TABLE``: any socket's code may list, broadcast to and send on any socket of
+    the service, as under ``eventual local``. A function outside the service that does so needs
+    ``service.grant_connections(function)``; authorizer functions and the HTTP API's get nothing.
 
     What to build is decided first, without the CDK: ``service.plan``
     (:func:`eventual.constructs.plan.plan_service`) holds every name and function setting.
@@ -187,16 +188,6 @@ class Service(Construct):
         self.role = self._lambda_role("FunctionRole", "the socket functions")
         tracked = bool(self.plan.tracked)
         self.connections_table = connections_table(self, "Connections") if tracked else None
-        self.tracking_role: iam.Role | None = None
-        if tracked:
-            # A role of their own keeps the table from the other sockets' functions.
-            self.tracking_role = (
-                self.role
-                if self.plan.every_socket_tracked
-                else self._lambda_role(
-                    "TrackingFunctionRole", "the functions of sockets that track connections"
-                )
-            )
         self.authorizer_role: iam.Role | None = None
         if self.plan.authorized:
             self.authorizer_role = self._lambda_role("AuthorizerRole", "the $connect authorizer functions")
@@ -212,8 +203,6 @@ class Service(Construct):
 
     def _roles(self) -> dict[RoleChoice, iam.IRole]:
         roles: dict[RoleChoice, iam.IRole] = {"socket": self.role, "document": self.service_document_role}
-        if self.tracking_role is not None:
-            roles["tracking"] = self.tracking_role
         if self.authorizer_role is not None:
             roles["authorizer"] = self.authorizer_role
         return roles
@@ -239,13 +228,18 @@ class Service(Construct):
             endpoint.function.add_environment("EVENTUAL_SOCKET_URLS", urls_json)
 
     def _grant_roles(self) -> None:
-        """Socket function roles: logs and ``@connections`` on every stage; tracked sockets' functions:
-        the table; the authorizer and HTTP API roles: logs only."""
-        for role in distinct(self._parts.role_of(p.function) for p in self.plan.sockets.values()):
+        """Socket function roles: logs, ``@connections`` on every stage and, if the service tracks,
+        the table, with its name on every socket function; the authorizer and HTTP API roles: logs only.
+
+        Any socket's code may reach any socket of the service, tracked or not, as it may locally."""
+        socket_roles = distinct(self._parts.role_of(p.function) for p in self.plan.sockets.values())
+        for role in socket_roles:
             self.log_group.grant_write(role)
             self.grant_manage_connections(role)
-        for name in sorted(self.plan.tracked):
-            self.grant_connections(self.sockets[name].function)
+        if self.connections_table is not None:
+            share_connections(
+                self.connections_table, socket_roles, [e.function for e in self.sockets.values()]
+            )
         for logs_only in distinct([self.authorizer_role, self.service_document_role]):
             self.log_group.grant_write(logs_only)
 
@@ -303,11 +297,10 @@ class Service(Construct):
             endpoint.grant_manage_connections(grantee)
 
     def grant_connections(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` list, broadcast to and clean up the tracked sockets' connections.
+        """Let ``grantee``, a function outside the service, list, broadcast to and clean up the tracked
+        sockets' connections (the service's own socket functions have this already).
 
         The grant goes to ``grantee``'s role; a ``Function`` also gets ``EVENTUAL_CONNECTIONS_TABLE``.
-        Socket functions share a role, so granting one of them grants that role's other functions
-        too (though only ``grantee`` learns the table's name).
         """
         if self.connections_table is None:
             raise ServiceDefinitionError(

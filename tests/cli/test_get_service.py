@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..ApiGateway..
 
 HEALTHY = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 UNSETTLED = ("UPDATE_IN_PROGRESS", "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED")
+
+
+@pytest.fixture(autouse=True)
+def outside_any_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run where no pyproject.toml names a service (this repository's names ``my-service``), so a
+    service is chosen by what is deployed and the options; test_get_service_project runs inside one."""
+    monkeypatch.chdir(tmp_path)
 
 
 def run(*args: str, env: dict[str, str | None] | None = None) -> Result:
@@ -112,6 +120,7 @@ def test_json_is_one_stable_object(
         "stack": "MyServiceStack",
         "stack_status": "CREATE_COMPLETE",
         "region": "us-east-1",
+        "not_ready": {},
     }
     assert list(data) == [
         "service",
@@ -123,6 +132,7 @@ def test_json_is_one_stable_object(
         "stack",
         "stack_status",
         "region",
+        "not_ready",
     ]
     assert list(data["sockets"]) == sorted(SOCKETS)
     assert run("--json").stdout == result.stdout
@@ -269,8 +279,13 @@ def test_unsettled_stack_is_flagged_next_to_its_endpoints(
     assert first.startswith(f"Stack Status: {status} - stack MyServiceStack: ")
     expected_words = {"IN_PROGRESS": "in progress", "FAILED": "failed", "ROLLBACK_COMPLETE": "rolled back"}
     assert any(words in first for key, words in expected_words.items() if status.endswith(key))
-    assert rest == expected_listing(stack_outputs(cloudformation, "MyServiceStack"))
-    assert json.loads(run("--json").stdout)["stack_status"] == status
+    # Not *_COMPLETE: every endpoint is marked; a rolled-back stack's endpoints are the live ones.
+    mark = "" if status.endswith("_COMPLETE") else f" (not ready: the stack is {status})"
+    expected = expected_listing(stack_outputs(cloudformation, "MyServiceStack"))
+    assert rest == [line + mark if " - " in line or "API Gateway" in line else line for line in expected]
+    data = json.loads(run("--json").stdout)
+    assert data["stack_status"] == status
+    assert bool(data["not_ready"]) is not status.endswith("_COMPLETE")
 
 
 @pytest.mark.parametrize("status", HEALTHY)

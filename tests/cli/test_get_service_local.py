@@ -61,6 +61,7 @@ def test_port_and_json() -> None:
         "stack": None,
         "stack_status": None,
         "region": None,
+        "not_ready": {},
     }
 
 

@@ -12,6 +12,7 @@ from tests.constructs.synth import (
     GATED_IDENTITY_SOURCE,
     GATED_ROOM_THROTTLE,
     GATED_SERVICE,
+    PRESENCE_SERVICE,
     REPO,
     Synth,
     new_app,
@@ -80,3 +81,29 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     template = app.synth().get_stack_by_name("Gated").template
     report = json.loads((outdir / "validation-report.json").read_text())
     return Synth(service, template, Template.from_json(template), outdir, report, {"reporter": reporter})
+
+
+@pytest.fixture(scope="session")
+def presence(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The presence app (``tests/parity/service.py``, as ``svc_presence.service``): a tracked
+    ``presence`` socket with an authorizer, and untracked ``admin`` and ``guarded`` sockets."""
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+    from cdk_nag import AwsSolutionsChecks
+
+    import eventual.sockets
+    from eventual.constructs import Service
+
+    root = tmp_path_factory.mktemp("presence-project")
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = new_app(outdir)
+    stack = cdk.Stack(app, "Presence")
+    with pytest.MonkeyPatch.context() as patch:
+        # A registry of its own: the parity suite declares the same socket names in this session.
+        patch.setattr(eventual.sockets, "_registry", {})
+        entry = write_service(root, "svc_presence", PRESENCE_SERVICE)
+        service = Service(stack, "Service", name="presence", entry=entry, project_root=root)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    template = app.synth().get_stack_by_name("Presence").template  # raises on a cdk-nag finding
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return Synth(service, template, Template.from_json(template), outdir, report)

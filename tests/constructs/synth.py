@@ -42,6 +42,8 @@ def report(event, context):
     """A function of the user's own (``Reporter``) that reads a tracked socket's connections."""
     return {"gated-room": sum(1 for _ in room.connections())}
 '''
+PRESENCE_SERVICE = (REPO / "tests" / "parity" / "service.py").read_text(encoding="utf-8")
+"""The parity suite's presence app (issue 12's note), synthesized as a throwaway package."""
 GATED_IDENTITY_SOURCE = ["route.request.querystring.token"]
 """``gated-room``'s identity sources; ``gated-door`` keeps the default (none)."""
 GATED_ROOM_THROTTLE = {"rate_limit": 10, "burst_limit": 20}

@@ -12,11 +12,9 @@ from eventual.runtime.connections import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from eventual.runtime.environment import TABLE_ENV
 from tests.constructs.synth import (
     GATED_SOCKETS,
-    GATED_TRACKED,
     Synth,
     actions,
     ref,
-    resolve,
     resources,
     write_service,
 )
@@ -45,39 +43,39 @@ def test_one_on_demand_table_with_recovery_ttl_and_the_runtimes_key_schema(gated
     assert table["DeletionPolicy"] == "Delete" and table["UpdateReplacePolicy"] == "Delete"
 
 
-def test_the_table_name_reaches_exactly_the_tracked_sockets_functions_and_granted_ones(gated: Synth) -> None:
+def test_the_table_name_reaches_every_socket_function_and_granted_ones_not_authorizers(gated: Synth) -> None:
     table = ref(gated.logical_id(gated.service.connections_table))
     for name in GATED_SOCKETS:
         endpoint = gated.service.sockets[name]
         env = gated.properties(endpoint.function)["Environment"]["Variables"]
-        assert env.get(TABLE_ENV) == (table if name in GATED_TRACKED else None), name
+        assert env.get(TABLE_ENV) == table, name  # tracked or not: any socket may list any other
         if endpoint.authorizer_function is not None:
             assert TABLE_ENV not in gated.properties(endpoint.authorizer_function)["Environment"]["Variables"]
+    assert TABLE_ENV not in json.dumps(gated.properties(gated.service.service_document_function))
     reporter = gated.properties(gated.extra["reporter"])
     assert reporter["Environment"]["Variables"] == {TABLE_ENV: table}
 
 
-def test_table_access_is_the_runtimes_three_actions_on_the_table_for_tracked_functions_only(
+def test_table_access_is_the_runtimes_three_actions_on_the_one_socket_role_and_granted_ones(
     gated: Synth,
 ) -> None:
     service = gated.service
     table_arn = [{"Fn::GetAtt": [gated.logical_id(service.connections_table), "Arn"]}]
     roles = {name: gated.properties(service.sockets[name].function)["Role"] for name in GATED_SOCKETS}
-    tracking = {"Fn::GetAtt": [gated.logical_id(service.tracking_role), "Arn"]}
-    untracked = {"Fn::GetAtt": [gated.logical_id(service.role), "Arn"]}
-    assert roles == {name: tracking if name in GATED_TRACKED else untracked for name in GATED_SOCKETS}
-    assert service.tracking_role is not service.role
+    function_role = {"Fn::GetAtt": [gated.logical_id(service.role), "Arn"]}
+    assert roles == dict.fromkeys(GATED_SOCKETS, function_role)
+    assert service.node.try_find_child("TrackingFunctionRole") is None
 
     def table_statements(role: Any) -> list[dict[str, Any]]:
         return [s for s in gated.statements_of(role) if any(a.startswith("dynamodb:") for a in actions(s))]
 
-    granted = [service.tracking_role, gated.extra["reporter"].role]
+    granted = [service.role, gated.extra["reporter"].role]
     for role in granted:
-        (statement,) = table_statements(role)
+        (statement,) = table_statements(role)  # one statement, however many functions share the role
         assert statement["Effect"] == "Allow"
         assert sorted(actions(statement)) == sorted(CONNECTIONS_ACTIONS)
         assert resources(statement) == table_arn
-    for role in (service.role, service.authorizer_role):
+    for role in (service.authorizer_role, service.service_document_role):
         assert table_statements(role) == []
     every_table_statement = [
         s
@@ -86,33 +84,37 @@ def test_table_access_is_the_runtimes_three_actions_on_the_table_for_tracked_fun
         if "dynamodb" in json.dumps(s)
     ]
     assert len(every_table_statement) == len(granted)
-    # The tracked functions' role manages connections like every socket function's role.
-    managed = sorted(
-        resolve(resource)
-        for s in gated.statements_of(service.tracking_role)
-        if s["Action"] == "execute-api:ManageConnections"
-        for resource in resources(s)
-    )
-    assert len(managed) == len(GATED_SOCKETS)
 
 
-def test_every_socket_tracked_shares_the_one_function_role(tmp_path: Path, socket_registry: object) -> None:
+def test_a_socket_function_with_a_role_of_its_own_gets_the_table_on_that_role(
+    tmp_path: Path, socket_registry: object
+) -> None:
     import aws_cdk as cdk
+    from aws_cdk import aws_iam
 
     from eventual.constructs import Service
 
     entry = write_service(
         tmp_path,
-        "svc_all_tracked",
+        "svc_own_role",
         "from eventual import socket\n"
-        "a = socket('all-a', {}, track_connections=True)\n"
-        "b = socket('all-b', {}, track_connections=True)\n",
+        "a = socket('own-a', {}, track_connections=True)\n"
+        "b = socket('own-b', {})\n",
     )
-    service = Service(cdk.Stack(cdk.App(), "S"), "Svc", name="svc", entry=entry, project_root=tmp_path)
-    assert service.tracking_role is service.role  # no role left idle, none without the table
-    assert service.authorizer_role is None
-    assert all(e.function.role is service.role for e in service.sockets.values())
-    assert service.node.try_find_child("TrackingFunctionRole") is None
+    stack = cdk.Stack(cdk.App(), "S")
+    own = aws_iam.Role(stack, "Own", assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com"))
+    service = Service(
+        stack,
+        "Svc",
+        name="svc",
+        entry=entry,
+        project_root=tmp_path,
+        socket_function_options={"own-b": {"role": own}},
+    )
+    assert service.sockets["own-b"].function.role is own
+    policy = stack.resolve(own.node.find_child("DefaultPolicy").document)
+    granted = {a for s in policy["Statement"] for a in actions(s)}
+    assert set(CONNECTIONS_ACTIONS) <= granted and "execute-api:ManageConnections" in granted
 
 
 def test_a_service_that_tracks_nothing_has_no_table_or_role_for_one(
@@ -125,7 +127,7 @@ def test_a_service_that_tracks_nothing_has_no_table_or_role_for_one(
 
     entry = write_service(tmp_path, "svc_untracked", "from eventual import socket\ns = socket('lone', {})\n")
     service = Service(cdk.Stack(cdk.App(), "S"), "Svc", name="svc", entry=entry, project_root=tmp_path)
-    assert service.connections_table is None and service.tracking_role is None
+    assert service.connections_table is None
     assert service.authorizer_role is None
     assert [c.node.id for c in service.node.children if "Role" in c.node.id] == [
         "FunctionRole",

@@ -35,10 +35,10 @@ def test_environment_estimate_is_never_below_what_cloudformation_will_set(exampl
             "EVENTUAL_SERVICE_NAME": "my-service",
             "EVENTUAL_SOCKET_NAME": n,
             "EVENTUAL_ENTRY": "examples.service",
-            # a tracked socket's function also gets the table's name, at its longest
-            **({TABLE_ENV: "x" * TABLE_NAME_MAX} if e.socket.options.track_connections else {}),
+            # every socket function of a service that tracks gets the table's name, at its longest
+            TABLE_ENV: "x" * TABLE_NAME_MAX,
         }
-        for n, e in example.service.sockets.items()
+        for n in example.service.sockets
     }
     estimated = check_environment_size("my-service", envs, "us-east-1", "prod")
     assert estimated >= real

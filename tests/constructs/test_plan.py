@@ -64,7 +64,7 @@ def test_the_example_plan_names_everything_after_the_service_and_socket() -> Non
             "EVENTUAL_SOCKET_NAME": name,
             "EVENTUAL_ENTRY": "examples.service",
         }
-        assert function.role == ("tracking" if EXAMPLE[name].options.track_connections else "socket")
+        assert function.role == "socket"  # tracked or not: one rule for every socket function
     assert example.tracked == tuple(n for n, s in EXAMPLE.items() if s.options.track_connections)
 
 
@@ -145,12 +145,10 @@ def test_an_authorizer_shares_its_sockets_options_but_not_its_identity_role_or_e
     assert list(planned.functions()) == [door.function, guard, planned.http_function]
 
 
-def test_roles_tracking_sockets_share_the_function_role_only_when_every_socket_tracks() -> None:
+def test_roles_every_socket_function_shares_one_role_tracked_or_not() -> None:
     some = plan(sockets(plain("a", track_connections=True), plain("b")))
-    assert some.tracked == ("a",) and not some.every_socket_tracked
-    assert [p.function.role for p in some.sockets.values()] == ["tracking", "socket"]
-    every = plan(sockets(plain("a", track_connections=True), plain("b", track_connections=True)))
-    assert every.every_socket_tracked
+    assert some.tracked == ("a",)
+    assert [p.function.role for p in some.sockets.values()] == ["socket", "socket"]
     nothing = plan(sockets(plain("a")))
     assert nothing.tracked == () and nothing.authorized == ()
 

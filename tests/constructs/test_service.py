@@ -9,7 +9,7 @@ from eventual.constructs.plan import route_keys
 from eventual.outputs import services_from_outputs
 from eventual.routes import event_type_of
 from eventual.sockets import sockets_of
-from tests.constructs.synth import Synth, ref, resolve, resources
+from tests.constructs.synth import Synth, actions, ref, resolve, resources
 
 SOCKETS = tuple(sockets_of(examples.service.__name__))
 """Every socket the example declares (it may gain more: counts below are per socket)."""
@@ -181,9 +181,9 @@ def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(ex
         "Service": "lambda.amazonaws.com"
     }
     functions = example.resources("AWS::Lambda::Function")
-    untracked = [example.logical_id(example.service.sockets[s].function) for s in SOCKETS if s not in TRACKED]
-    assert untracked
-    assert all(functions[f]["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]} for f in untracked)
+    sockets = [example.logical_id(example.service.sockets[s].function) for s in SOCKETS]
+    # tracked or not, every socket function runs under the one role
+    assert all(functions[f]["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]} for f in sockets)
     (policy,) = [
         p["Properties"]
         for p in example.resources("AWS::IAM::Policy").values()
@@ -198,9 +198,15 @@ def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(ex
     )
     apis = sorted(example.logical_id(e.api) for e in example.service.sockets.values())
     assert manage == [f"arn:aws:execute-api:us-east-1:123456789012:<{a}>/prod/*/@connections/*" for a in apis]
-    (logs,) = [s for s in statements if s["Action"] != "execute-api:ManageConnections"]
+    others = [s for s in statements if s["Action"] != "execute-api:ManageConnections"]
+    assert len(others) == 2
+    (logs,) = [s for s in others if actions(s)[0].startswith("logs:")]
+    (table,) = [s for s in others if actions(s)[0].startswith("dynamodb:")]
     assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert logs["Resource"] == {"Fn::GetAtt": [example.logical_id(example.service.log_group), "Arn"]}
+    assert sorted(table["Action"]) == ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"]
+    table_arn = {"Fn::GetAtt": [example.logical_id(example.service.connections_table), "Arn"]}
+    assert resources(table) == [table_arn]
     every_resource = json.dumps([s["Resource"] for s in statements])
     assert '"*"' not in every_resource
 

@@ -129,14 +129,15 @@ def test_every_stage_is_cdk_nag_clean(stages: Stages) -> None:
     assert nag["conclusion"] == "success" and nag["violations"] == []
 
 
-def test_templates_are_cfn_lint_clean(stages: Stages, gated: Synth, example: Synth) -> None:
+def test_templates_are_cfn_lint_clean(stages: Stages, gated: Synth, example: Synth, presence: Synth) -> None:
     """cfn-lint, as CI runs it: no errors (its warnings flag CDK's usual redundant DependsOn)."""
     templates = [
         *stages.outdir.glob("*.template.json"),
         *gated.outdir.glob("*.template.json"),
         *example.outdir.glob("*.template.json"),
+        *presence.outdir.glob("*.template.json"),
     ]
-    assert len(templates) == 4
+    assert len(templates) == 5
     done = subprocess.run(
         [
             str(Path(sys.executable).parent / "cfn-lint"),
