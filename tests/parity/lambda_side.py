@@ -71,7 +71,7 @@ class LambdaSide:
         monkeypatch.setenv(TABLE_ENV, TABLE)
         urls = {
             name: {"wss": URL.replace("https", "wss"), "http": URL}
-            for name in ("presence", "admin", "guarded")
+            for name in ("presence", "admin", "guarded", "gate")
         }
         monkeypatch.setenv(URLS_ENV, json.dumps(urls))
 
@@ -141,20 +141,30 @@ class LambdaSide:
         )
 
     def declare(self, directory: Path, source: str) -> str | None:
-        """Import an entry the way synth does (declaration checks on): what it refuses it with,
-        or ``None``. The cloud's side of a declaration is synth: nothing else reaches Lambda."""
-        name = f"parity_entry_{abs(hash(source))}"
-        (directory / f"{name}.py").write_text(textwrap.dedent(source))
-        self._env.syspath_prepend(str(directory))
-        self._env.setattr("eventual.sockets._registry", {})
-        try:
-            importlib.import_module(name)
-        except Exception as error:
-            return f"{type(error).__name__}: {error}"
-        finally:
-            sys.modules.pop(name, None)
-        return None
+        """The cloud's side of a declaration is synth, which imports the entry (checks on):
+        nothing else reaches Lambda."""
+        return declare_entry(directory, source)
 
     def failures(self) -> list[dict[str, Any]]:
         """The function's failure log lines, each one JSON object."""
         return [json.loads(line) for line in self.log.lines]
+
+
+def declare_entry(directory: Path, source: str) -> str | None:
+    """Import an entry as synth and ``eventual local`` do (declaration checks on): what refuses it,
+    or ``None``. Its sockets go to a registry of their own, dropped after."""
+    import eventual.sockets
+
+    name = f"parity_entry_{abs(hash(source))}"
+    (directory / f"{name}.py").write_text(textwrap.dedent(source))
+    sys.path.insert(0, str(directory))
+    saved, eventual.sockets._registry = eventual.sockets._registry, {}
+    try:
+        importlib.import_module(name)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        sys.modules.pop(name, None)
+        sys.path.remove(str(directory))
+        eventual.sockets._registry = saved
+    return None

@@ -1,7 +1,8 @@
 """The service the parity suite runs on both sides: a presence app (issue 12's note).
 
 ``presence`` tracks who is online, identified by its authorizer; ``admin`` lists their names and
-reads API Gateway's record of a connection; ``guarded`` runs a message middleware that may fail.
+reads API Gateway's record of a connection; ``guarded`` runs a message middleware that may fail;
+``gate`` decides at ``$connect`` and echoes messages.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from eventual import ConnectRequest, MessageRequest, Unauthorized, socket
+from eventual import ConnectRequest, MessageRequest, SocketResponse, Unauthorized, socket
 
 
 def who(request: ConnectRequest) -> dict[str, Any]:
@@ -48,3 +49,11 @@ def require_token(request: Any, context: Any, next: Any) -> Any:
 guarded = socket.use({"message": require_token}).socket(
     "guarded", {"$default": lambda request, context: "in"}
 )
+
+
+def admit(request: ConnectRequest, context: Any) -> SocketResponse | None:
+    """``$connect`` decides: a 4xx refuses the handshake with that status and message."""
+    return None if request.query.get("ok") == "1" else SocketResponse(403, "closed today")
+
+
+gate = socket("gate", {"$connect": admit, "$default": lambda request, context: {"echo": request.body}})

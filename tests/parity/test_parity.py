@@ -111,6 +111,24 @@ def test_a_failing_middleware_answers_500_and_the_log_names_it(side: Any) -> Non
     assert failure["message"] == "guarded middleware require_token failed: PermissionError: no token"
 
 
+# -- the dev server's paragraph of the README, where a handler decides -----------------------------
+
+
+def test_connect_decides_before_the_upgrade_and_its_status_is_the_handshakes(side: Any) -> None:
+    """$connect's integration response decides the handshake: a non-2xx status refuses it with that
+    status ("Working with routes for WebSocket APIs": the $connect route's backend can reject the
+    connection; "Set up a $connect route that requires a WebSocket subprotocol" shows 400)."""
+    assert side.connect("gate").status == 403
+    assert side.connect("gate", {"ok": "1"}).status == 200
+
+
+def test_a_message_routes_return_value_reaches_the_caller(side: Any) -> None:
+    """A route response sends the integration's response back to the client ("Set up a WebSocket
+    API route response")."""
+    conn = side.connect("gate", {"ok": "1"})
+    assert side.send("gate", conn.connection_id, "hi").json() == {"echo": "hi"}
+
+
 # -- item 5: events API Gateway would not send --------------------------------------------------------
 
 
