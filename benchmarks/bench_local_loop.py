@@ -24,6 +24,7 @@ import time
 from statistics import median
 from typing import Any
 
+from benchmarks.bench_local import BARE_ECHO_SERVER  # the baseline both echo figures use
 from benchmarks.harness import Figure
 from eventual import Context, DisconnectRequest, MessageRequest, socket
 
@@ -71,22 +72,6 @@ def _report_disconnects() -> None:
 atexit.register(_report_disconnects)
 
 # -- echo -------------------------------------------------------------------------------------
-
-BARE_ECHO_SERVER = """
-import asyncio
-from websockets.asyncio.server import serve
-
-async def echo(ws):
-    async for message in ws:
-        await ws.send(message)
-
-async def main():
-    async with serve(echo, "127.0.0.1", 0, compression=None) as server:
-        print(server.sockets[0].getsockname()[1], flush=True)
-        await asyncio.Future()
-
-asyncio.run(main())
-"""
 
 
 async def _sequential(url: str) -> float:
