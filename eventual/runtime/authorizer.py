@@ -84,3 +84,51 @@ def _policy_document(event: Mapping[str, Any], effect: str) -> dict[str, Any]:
             {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event.get("methodArn", "*")}
         ],
     }
+
+
+# -- what API Gateway does with the decision (the dev server and the test client reproduce it) ---
+
+
+class GatewayRefusal(Exception):
+    """API Gateway's own answer to a ``$connect`` its authorizer did not allow: a default gateway
+    response, whose body never carries the authorizer's own message."""
+
+    def __init__(self, status: int, body: dict[str, Any], error_type: str) -> None:
+        super().__init__(f"connection refused with {status}")
+        self.status, self.body, self.error_type = status, body, error_type
+
+
+_UNAUTHORIZED = (401, {"message": "Unauthorized"}, "UnauthorizedException")
+_FORBIDDEN = (
+    403,
+    {"Message": "User is not authorized to access this resource with an explicit deny"},
+    "AccessDeniedException",
+)
+_FAILED = (500, {"message": None}, "AuthorizerConfigurationException")
+
+
+def gateway_context(sock: Socket, event: Mapping[str, Any]) -> dict[str, Any]:
+    """Run ``sock``'s authorizer on a REQUEST authorizer ``event`` as API Gateway does: the
+    connection's ``requestContext.authorizer``, or :class:`GatewayRefusal` (401, 403, or 500 when
+    the authorizer fails, which is logged).
+
+    The context as API Gateway passes it: the identity's values stringified (``True`` ->
+    ``"true"``, ``3`` -> ``"3"``), plus ``principalId`` and ``integrationLatency`` (milliseconds).
+    """
+    import json
+    import time
+
+    from eventual.runtime.dispatch import log_failure
+
+    started = time.perf_counter()
+    try:
+        identity = authorize(sock, request_from_authorizer_event(event))
+    except AuthorizationDenied as denied:
+        raise GatewayRefusal(*(_FORBIDDEN if denied.status == 403 else _UNAUTHORIZED)) from None
+    except Exception as error:  # a bug in the authorizer, or an identity API Gateway cannot pass
+        log_failure(sock, event, error, what="authorizer")
+        raise GatewayRefusal(*_FAILED) from None
+    answer = policy(event, identity)
+    context = {key: v if isinstance(v, str) else json.dumps(v) for key, v in answer["context"].items()}
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    return {**context, "principalId": answer["principalId"], "integrationLatency": latency_ms}
