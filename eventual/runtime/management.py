@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from eventual.errors import ConnectionGone
-from eventual.payload import checked_payload
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -28,10 +27,6 @@ class ManagementClient:
         self.endpoint_url = endpoint_url
         self._client = _boto3_client(endpoint_url)
         self._gone = self._client.exceptions.GoneException
-
-    def send(self, connection_id: str, data: Any) -> None:
-        """Encode and check ``data``, then :meth:`post` it."""
-        self.post(connection_id, checked_payload(data))
 
     def post(self, connection_id: str, body: bytes) -> None:
         """Send bytes already encoded and checked by :func:`eventual.payload.checked_payload`."""
