@@ -38,8 +38,13 @@ _PAUSE_AT, _RESUME_AT = 256, 64
 faster than its handlers run is slowed down, not buffered without bound."""
 
 
-class WebSocketConnection(asyncio.Protocol):
-    """A connection after its handshake: the transport's protocol from then on."""
+class WebSocketConnection(asyncio.BufferedProtocol):
+    """A connection after its handshake: the transport's protocol from then on.
+
+    A buffered protocol: the transport reads into the hub's one receive buffer
+    (:attr:`Hub.receive_buffer`), which each read's bytes leave at once, so an idle connection
+    holds no buffer and a read allocates no more than the bytes it got (a plain ``Protocol``
+    gets a fresh 256 KiB ``bytes`` per read from asyncio, an ``mmap`` and ``munmap`` each)."""
 
     __slots__ = (
         "_busy",
@@ -93,6 +98,12 @@ class WebSocketConnection(asyncio.Protocol):
         return self._gone
 
     # -- reading ----------------------------------------------------------------------------
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.hub.receive_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self.hub.receive_buffer[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
         self.last_frame = time.monotonic()
@@ -187,7 +198,14 @@ class WebSocketConnection(asyncio.Protocol):
         for data in self.protocol.data_to_send():
             if data:
                 self.transport.write(data)
-            else:  # the server closes TCP once the closing handshake is done (RFC 6455, 7.1.1)
+            elif self.transport.can_write_eof():
+                # The server ends TCP first once the closing handshake is done, or at once when it
+                # fails the connection (RFC 6455, 7.1.1 and 7.1.7), but only its sending half: a
+                # client still sending would otherwise get a reset, and a reset can discard the
+                # close frame before the client reads it. The client's EOF, or the close timeout,
+                # then ends the connection.
+                self.transport.write_eof()
+            else:
                 self.transport.close()
         if self.transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
             logger.warning(

@@ -9,11 +9,11 @@ import base64
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from eventual.runtime import apigateway
+from eventual.runtime import gateway_events
 from eventual.runtime.apigateway import Caller, Stage
 
 if TYPE_CHECKING:
@@ -24,18 +24,24 @@ def new_id() -> str:
     """An id shaped like API Gateway's connection and request ids (``L0SM9cOFvHcCIhw=``): 16
     URL-safe base64 characters ending in ``=``, from :mod:`secrets` (a handler that seeds
     ``random`` cannot make them repeat, and no one can guess another connection's id)."""
-    global _random, _offset
+    try:
+        return next(_ids)  # atomic under the GIL: no lock on the path of every event
+    except StopIteration:
+        return _refill()
+
+
+def _refill() -> str:
+    global _ids
     with _lock:
-        if _offset == len(_random):
-            _random, _offset = secrets.token_bytes(11 * 256), 0  # one system call per 256 ids
-        raw = _random[_offset : _offset + 11]
-        _offset += 11
-    return base64.urlsafe_b64encode(raw).decode("ascii")
+        raw = secrets.token_bytes(11 * _BATCH)  # one system call per batch of ids
+        ids = [base64.urlsafe_b64encode(raw[i : i + 11]).decode("ascii") for i in range(0, len(raw), 11)]
+        _ids = iter(ids[1:])
+    return ids[0]
 
 
+_BATCH = 256
 _lock = threading.Lock()
-_random = b""
-_offset = 0
+_ids: Iterator[str] = iter(())
 
 
 def now_ms() -> int:
@@ -61,7 +67,7 @@ class EventFactory:
 
     def connect(self, caller: Caller, headers: Iterable[tuple[str, str]], query: str) -> WebSocketEvent:
         """``$connect``: the upgrade request's headers and query, plus what API Gateway adds."""
-        return apigateway.connect_event(
+        return gateway_events.connect_event(
             self.stage,
             caller,
             headers=self._headers(caller, headers),
@@ -71,7 +77,7 @@ class EventFactory:
 
     def authorizer(self, caller: Caller, headers: Iterable[tuple[str, str]], query: str) -> AuthorizerEvent:
         """The REQUEST authorizer's input for the same upgrade request."""
-        return apigateway.authorizer_event(
+        return gateway_events.authorizer_event(
             self.stage,
             caller,
             headers=self._headers(caller, headers),
@@ -80,7 +86,7 @@ class EventFactory:
         )
 
     def message(self, caller: Caller, body: str | bytes, route_key: str = "$default") -> WebSocketEvent:
-        return apigateway.message_event(
+        return gateway_events.message_event(
             self.stage,
             caller,
             body,
@@ -91,7 +97,7 @@ class EventFactory:
         )
 
     def disconnect(self, caller: Caller, status_code: int, reason: str) -> WebSocketEvent:
-        return apigateway.disconnect_event(
+        return gateway_events.disconnect_event(
             self.stage, caller, status_code=status_code, reason=reason, request_id=new_id(), at=now_ms()
         )
 

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from eventual.local.http_connection import HttpConnection
     from eventual.runtime.apigateway import LambdaResponse
 
+RECEIVE_BUFFER_BYTES = 256 * 1024
+"""As much as asyncio reads from a socket at once."""
+
 events_log = logging.getLogger("eventual.local.events")
 """One line per event (``eventual local`` prints it; ``--quiet`` turns it off)."""
 
@@ -41,6 +44,9 @@ class Hub:
         self.http_clients: set[HttpConnection] = set()
         """Connections still speaking HTTP (shutdown closes them)."""
         self.stopping = False
+        self.receive_buffer = memoryview(bytearray(RECEIVE_BUFFER_BYTES))
+        """Where every WebSocket connection's reads land: one buffer for all, as the loop reads
+        one connection at a time and each read's bytes leave it at once."""
         self._disconnects = 0
         self._idle = asyncio.Event()
 

@@ -124,7 +124,9 @@ class Workers:
         ``spare`` runs it on a separate small pool: shutdown's ``$disconnect``s must not wait
         behind handlers that are still busy.
         """
-        loop = self._loop = asyncio.get_running_loop()
+        loop = self._loop
+        if loop is None:  # once: get_running_loop() makes a getpid() system call (a fork check)
+            loop = self._loop = asyncio.get_running_loop()
         job = _Job(sock, event, done)
         job.timer = loop.call_later(integration_timeout(sock), self._time_out, job)
         if not spare and is_async(sock.handlers.get(event["requestContext"]["routeKey"])):

@@ -79,11 +79,22 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def request_time(epoch_ms: int) -> str:
     """``09/Feb/2024:18:11:43 +0000``, API Gateway's ``requestTime`` (locale-independent)."""
+    global _last_time
+    second = epoch_ms // 1000
+    cached = _last_time
+    if cached[0] == second:  # events come many to a second: format each second once
+        return cached[1]
     import time
 
-    t = time.gmtime(epoch_ms / 1000)
+    t = time.gmtime(second)
     day = f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}"
-    return f"{day}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+    text = f"{day}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+    _last_time = (second, text)  # one tuple: threads read a consistent pair
+    return text
+
+
+_last_time: tuple[int, str] = (-1, "")
+_EVENT_TYPES = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}
 
 
 def request_context(
@@ -95,7 +106,7 @@ def request_context(
     at: int,
 ) -> RequestContext:
     """The ``requestContext`` every WebSocket event carries."""
-    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
+    event_type = _EVENT_TYPES.get(route_key, "MESSAGE")
     context: RequestContext = {
         "routeKey": route_key,
         "eventType": event_type,  # type: ignore[typeddict-item]

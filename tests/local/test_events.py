@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import random
 import re
+import threading
 
 from websockets.sync.client import connect
 
@@ -24,6 +25,24 @@ def test_ids_are_url_safe_and_do_not_follow_random_seeds() -> None:
     first = new_id()
     random.seed(7)
     assert new_id() != first  # a handler seeding random cannot make ids repeat
+
+
+def test_ids_drawn_from_many_threads_never_repeat() -> None:
+    """Ids come from batches handed out without a lock; threads racing through a batch's end
+    must still never share one."""
+    drawn: list[list[str]] = [[] for _ in range(8)]
+
+    def draw(into: list[str]) -> None:
+        into.extend(new_id() for _ in range(3000))
+
+    threads = [threading.Thread(target=draw, args=(into,)) for into in drawn]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [i for into in drawn for i in into]
+    assert len(set(every)) == len(every) == 24000
+    assert all(_API_GATEWAY_ID.match(i) for i in every)
 
 
 def test_a_connection_id_pasted_into_a_url_as_is_reaches_it(server: DevServer) -> None:

@@ -4,6 +4,7 @@ import base64
 import copy
 import enum
 import json
+import time
 from typing import Any
 
 import pytest
@@ -55,6 +56,19 @@ def test_disconnect_carries_status_and_reason() -> None:
     request = request_from_event(disconnect_event(status_code=1001, reason="Going away"))
     assert isinstance(request, DisconnectRequest)
     assert (request.status_code, request.reason) == (1001, "Going away")
+
+
+@given(st.integers(min_value=0, max_value=4_102_444_800_000))
+def test_request_time_is_api_gateways_format_of_that_second(epoch_ms: int) -> None:
+    """``requestTime`` (``09/Feb/2024:18:11:43 +0000``) is formatted once per second and
+    reused: each instant must still read as its own second, whatever came before."""
+    for at in (epoch_ms, epoch_ms + 999, epoch_ms + 1000, epoch_ms - 1000, epoch_ms):
+        if at < 0:
+            continue
+        t = time.gmtime(at // 1000)
+        month = ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec").split()[t.tm_mon - 1]
+        expected = f"{t.tm_mday:02d}/{month}/{t.tm_year}:{time.strftime('%H:%M:%S', t)} +0000"
+        assert apigateway.request_time(at) == expected
 
 
 @pytest.mark.parametrize(
