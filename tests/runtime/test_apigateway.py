@@ -58,6 +58,9 @@ def test_disconnect_carries_status_and_reason() -> None:
     assert (request.status_code, request.reason) == (1001, "Going away")
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 @given(st.integers(min_value=0, max_value=4_102_444_800_000))
 def test_request_time_is_api_gateways_format_of_that_second(epoch_ms: int) -> None:
     """``requestTime`` (``09/Feb/2024:18:11:43 +0000``) is formatted once per second and
@@ -66,7 +69,7 @@ def test_request_time_is_api_gateways_format_of_that_second(epoch_ms: int) -> No
         if at < 0:
             continue
         t = time.gmtime(at // 1000)
-        month = ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec").split()[t.tm_mon - 1]
+        month = _MONTHS[t.tm_mon - 1]
         expected = f"{t.tm_mday:02d}/{month}/{t.tm_year}:{time.strftime('%H:%M:%S', t)} +0000"
         assert apigateway.request_time(at) == expected
 
