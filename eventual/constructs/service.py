@@ -187,6 +187,7 @@ class Service(Construct):
         return None if Token.is_unresolved(region) else region
 
     def _take_plan(self, plan: ServicePlan, runtime: lambda_.Runtime | None) -> None:
+        """The plan, and the names it settled, as attributes; no asset built yet."""
         self.plan = plan
         self.name, self.entry, self.stage = plan.name, plan.entry, plan.stage
         self.stage_name = plan.stage_name
@@ -211,7 +212,9 @@ class Service(Construct):
         self.role = self._lambda_role("FunctionRole", "the socket functions")
         tracked = bool(self.plan.tracked)
         self.connections_table = connections_table(self, "Connections") if tracked else None
-        self.fan_out_role = self._lambda_role("FanOutRole", "the fan-out worker") if tracked else None
+        self.fan_out_role: iam.Role | None = None
+        if self.plan.fan_out is not None:
+            self.fan_out_role = self._lambda_role("FanOutRole", "the fan-out worker")
         self.authorizer_role: iam.Role | None = None
         if self.plan.authorized:
             self.authorizer_role = self._lambda_role("AuthorizerRole", "the $connect authorizer functions")
