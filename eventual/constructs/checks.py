@@ -1,4 +1,4 @@
-"""What a plan checks about the entry and the options before it plans a socket."""
+"""What a plan checks: the entry and the options before it plans a socket, the environments after."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from eventual.constructs.asset import REQUIREMENTS
 from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.limits import TABLE_NAME_MAX, check_environment_size
 from eventual.constructs.names import check_socket_name
+from eventual.runtime.environment import TABLE_ENV
 from eventual.sockets import Socket
 
 if TYPE_CHECKING:
-    from eventual.constructs.plan import ServiceOptions
+    from eventual.constructs.plan import ServiceOptions, SocketPlan
 
 
 def check_sockets(sockets: Mapping[str, Socket], options: ServiceOptions) -> None:
@@ -58,3 +60,15 @@ def requirements_file(entry: str, requirements: Path | None) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def check_environments(
+    plans: Mapping[str, SocketPlan], options: ServiceOptions, fan_out: Mapping[str, str]
+) -> None:
+    """Every socket function's environment fits Lambda's 4 KB (``fan_out``: what fan-out adds)."""
+    # Every socket function gets the table's name (and the fan-out queue's URL) when any socket
+    # tracks; they are tokens until deploy: count them at their longest.
+    tracks = any(p.tracked for p in plans.values())
+    table = {TABLE_ENV: "x" * TABLE_NAME_MAX} if tracks else {}
+    environments = {s: {**p.function.environment, **table, **fan_out} for s, p in plans.items()}
+    check_environment_size(options.name, environments, options.region, options.stage_name or "")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -115,6 +115,17 @@ class SocketEndpoint(Construct):
     def grant_manage_connections(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` send to, inspect and close this socket's connections (this stage only)."""
         return self.stage.grant_management_api_access(grantee)
+
+    def grant_post_to_connections(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` send to this socket's connections (this stage only), not inspect or close
+        them: ``execute-api:ManageConnections`` on ``POST @connections/*`` alone, as API Gateway's
+        "Use @connections commands in your backend service" scopes it."""
+        api_arn = Stack.of(self).format_arn(service="execute-api", resource=self.api.api_id)
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["execute-api:ManageConnections"],
+            resource_arns=[f"{api_arn}/{self.plan.stage_name}/POST/@connections/*"],
+        )
 
 
 def throttle_settings(throttle: Throttle) -> apigwv2.ThrottleSettings:

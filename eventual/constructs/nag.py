@@ -2,7 +2,9 @@
 
 cdk-nag's AwsSolutions pack flags what a WebSocket service cannot avoid: routes API Gateway allows
 no authorizer on (APIG4) and grants whose resource is known only at run time (IAM5). Every synth
-in this repository runs the pack, so a finding that nobody explained fails it.
+in this repository runs the pack, so a finding that nobody explained fails it. (The fan-out's
+dead-letter queue needs no acknowledgment of SQS3: the rule exempts a queue another queue's
+redrive policy names.)
 """
 
 from __future__ import annotations
@@ -80,6 +82,27 @@ def acknowledge_service_roles(service: Service, parts: FunctionParts) -> None:
         _acknowledge_wildcards(service, guard, _traced(guard, authorizers, parts), [])
 
 
+def acknowledge_fan_out_role(worker_role: iam.IRole, endpoints: list[SocketEndpoint]) -> None:
+    """IAM5 on the fan-out worker's ``POST @connections/*`` grants, one per socket's stage
+    (:meth:`SocketEndpoint.grant_post_to_connections`)."""
+    policy = worker_role.node.try_find_child("DefaultPolicy")
+    if policy is None or not endpoints:
+        return
+    # One resolve for every API id: each call is a round trip to the jsii kernel.
+    api_ids = Stack.of(worker_role).resolve([e.api.api_id for e in endpoints])
+    Validations.of(policy).acknowledge(
+        *(
+            Acknowledgment(
+                id=_connections_wildcard(api_id["Ref"], e.plan.stage_name, "POST"),
+                reason=f"the fan-out worker posts queued broadcasts to connections of socket {e.name!r} "
+                "by id, known only at run time; the grant is POST alone (no GET, no DELETE), on that "
+                "socket's own API and stage.",
+            )
+            for e, api_id in zip(endpoints, api_ids, strict=True)
+        )
+    )
+
+
 def acknowledge_logging_role(role: iam.Role) -> None:
     """The account's API Gateway logging role writes to any log group, as AWS's own policy allows."""
     Validations.of(role).acknowledge(
@@ -111,8 +134,7 @@ def _acknowledge_wildcards(
     api_ids = Stack.of(service).resolve([e.api.api_id for e in endpoints]) if endpoints else []
     acknowledgments = [
         Acknowledgment(
-            id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:"
-            f"<AWS::Region>:<AWS::AccountId>:<{api_id['Ref']}>/{service.stage_name}/*/@connections/*]",
+            id=_connections_wildcard(api_id["Ref"], service.stage_name, "*"),
             reason=f"send/disconnect address connections of socket {endpoint.name!r} by id, "
             "known only at run time; the grant is scoped to that socket's own API and stage.",
         )
@@ -122,3 +144,11 @@ def _acknowledge_wildcards(
         acknowledgments.append(_XRAY)
     if acknowledgments:
         Validations.of(policy).acknowledge(*acknowledgments)
+
+
+def _connections_wildcard(api_id: str, stage_name: str, method: str) -> str:
+    """IAM5's finding on ``@connections/*`` of one API's stage, for ``method`` (``*``: any)."""
+    return (
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
+        f"<AWS::AccountId>:<{api_id}>/{stage_name}/{method}/@connections/*]"
+    )

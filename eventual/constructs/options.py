@@ -61,6 +61,8 @@ def service_options(
     throttle: ThrottleOptions | None,
     socket_throttle: Mapping[str, ThrottleOptions] | None,
     requirements: str | Path | None,
+    fan_out_above: int | None,
+    fan_out_concurrency: int | None,
     region: str | None,
 ) -> ServiceOptions:
     """The plan's input from the construct's keyword arguments."""
@@ -77,5 +79,7 @@ def service_options(
             s: authorizer_fields(s, v) for s, v in (socket_authorizer_options or {}).items()
         },
         requirements=Path(requirements) if requirements is not None else None,
+        fan_out_above=fan_out_above,
+        fan_out_concurrency=fan_out_concurrency,
         region=region,
     )

@@ -15,13 +15,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
 from eventual.constructs.authorizer import authorizer_name, identity_source
-from eventual.constructs.checks import check_sockets, requirements_file
+from eventual.constructs.checks import check_environments, check_sockets, requirements_file
 from eventual.constructs.errors import ServiceDefinitionError
-from eventual.constructs.limits import TABLE_NAME_MAX, check_environment_size
 from eventual.constructs.names import (
     EVENT_BUS_NAME_MAX,
     api_name,
@@ -34,8 +33,10 @@ from eventual.constructs.names import (
 )
 from eventual.constructs.throttle import Throttle, throttle_of
 from eventual.outputs import DEFAULT_STAGE
-from eventual.runtime.environment import TABLE_ENV
 from eventual.sockets import Socket
+
+if TYPE_CHECKING:
+    from eventual.constructs.fanout_plan import FanOutPlan
 
 HANDLER = "eventual.runtime.handler.handle"
 DEFAULT_STAGE_NAME = "prod"
@@ -50,7 +51,7 @@ DOCUMENT_HANDLER = "eventual.runtime.handler.service_document"
 DOCUMENT_FUNCTION = "http-api"
 """The name (after the service's prefix) of the function serving the HTTP API's service document."""
 
-RoleChoice: TypeAlias = Literal["socket", "authorizer", "document"]
+RoleChoice: TypeAlias = Literal["socket", "authorizer", "document", "fan-out"]
 """Which of the service's roles a function runs under (unless its options name a role of their own).
 
 Every socket function runs under ``"socket"``, tracked or not: any socket's code may list, broadcast
@@ -93,6 +94,10 @@ class ServiceOptions:
     """``ThrottleSettings`` fields (``rate_limit``, ``burst_limit``) for every stage."""
     socket_throttle: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per socket name, ``ThrottleSettings`` fields that win over ``throttle``."""
+    fan_out_above: int | None = None
+    """The service's fan-out threshold; ``None``: the runtime's (1,000)."""
+    fan_out_concurrency: int | None = None
+    """The fan-out worker's posts in flight per batch; ``None``: the runtime's (32)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,8 @@ class ServicePlan:
     """Serves ``GET /__eventual/service`` and ``GET /`` (:mod:`eventual.service_document`)."""
     description: str
     """``eventual service <name>``, with `` (stage <stage>)`` for another than the default stage."""
+    fan_out: FanOutPlan | None = None
+    """The fan-out queue and worker of a service that tracks connections (``fanout_plan``)."""
 
     @property
     def tracked(self) -> tuple[str, ...]:
@@ -189,15 +196,19 @@ class ServicePlan:
             names[f"socket {socket_name}: function"] = plan.function.function_name
             if plan.authorizer is not None:
                 names[f"socket {socket_name}: authorizer function"] = plan.authorizer.function.function_name
+        if self.fan_out is not None:
+            names["fan-out worker: function"] = self.fan_out.function.function_name
         return names
 
     def functions(self) -> Iterator[FunctionPlan]:
-        """Every function: each socket's, then its authorizer's."""
+        """Every function: each socket's, then its authorizer's; the HTTP API's; the fan-out worker."""
         for plan in self.sockets.values():
             yield plan.function
             if plan.authorizer is not None:
                 yield plan.authorizer.function
         yield self.http_function
+        if self.fan_out is not None:
+            yield self.fan_out.function
 
 
 def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> ServicePlan:
@@ -214,13 +225,15 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
             f"{len(prefix)} characters; AWS allows {EVENT_BUS_NAME_MAX}"
         )
     check_sockets(sockets, options)
+    from eventual.constructs import fanout_plan  # here, not above: it builds on this module's plans
+
     plans = {socket_name: _socket_plan(socket, options) for socket_name, socket in sockets.items()}
     http_function = _document_function(options, prefix)
-    require_unique(
-        "function name", [*_function_names(plans), ("(HTTP API function)", http_function.function_name)]
-    )
+    fan_out = fanout_plan.plan_fan_out(plans, options, f"eventual service {name}{_of_stage(options)}")
+    functions = [*_function_names(plans), ("(HTTP API function)", http_function.function_name)]
+    require_unique("function name", [*functions, *fanout_plan.fan_out_function_names(fan_out)])
     require_unique("API name", ((s, p.api_name) for s, p in plans.items()))
-    _check_environments(plans, options)
+    check_environments(plans, options, fanout_plan.socket_environment_estimate(fan_out))
     return ServicePlan(
         name=name,
         entry=options.entry,
@@ -234,6 +247,7 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
         http_throttle=throttle_of("throttle", options.throttle),
         http_function=http_function,
         description=f"eventual service {name}{_of_stage(options)}",
+        fan_out=fan_out,
     )
 
 
@@ -260,15 +274,6 @@ def _function_names(plans: Mapping[str, SocketPlan]) -> Iterator[tuple[str, str]
     for socket_name, plan in plans.items():
         if plan.authorizer is not None:
             yield f"{socket_name} (authorizer)", plan.authorizer.function.function_name
-
-
-def _check_environments(plans: Mapping[str, SocketPlan], options: ServiceOptions) -> None:
-    # Every socket function gets the table's name when any socket tracks; it is a token until
-    # deploy: count it at its longest.
-    tracks = any(p.tracked for p in plans.values())
-    table = {TABLE_ENV: "x" * TABLE_NAME_MAX} if tracks else {}
-    environments = {s: {**p.function.environment, **table} for s, p in plans.items()}
-    check_environment_size(options.name, environments, options.region, options.stage_name or "")
 
 
 # -- plans -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -18,6 +19,7 @@ from eventual.constructs.asset import LambdaAsset, build_asset
 from eventual.constructs.connections import connections_table, grant_connections, share_connections
 from eventual.constructs.endpoint import SocketEndpoint
 from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.fanout import FanOut
 from eventual.constructs.functions import (
     ARM_64,
     PYTHON_RUNTIME,
@@ -30,10 +32,11 @@ from eventual.constructs.logging_role import account_logging_role
 from eventual.constructs.logical_ids import pin_logical_id
 from eventual.constructs.nag import acknowledge_service_roles, distinct
 from eventual.constructs.options import AuthorizerOptions, FunctionOptions, ThrottleOptions, service_options
-from eventual.constructs.plan import API_GATEWAY_TIMEOUT_SECONDS, RoleChoice, plan_service
+from eventual.constructs.plan import API_GATEWAY_TIMEOUT_SECONDS, RoleChoice, ServicePlan, plan_service
 from eventual.constructs.resource_limit import ResourceLimit
 from eventual.outputs import DEFAULT_STAGE, OutputKind, output_description
 from eventual.project import Project, load_sockets
+from eventual.runtime.environment import URLS_ENV
 from eventual.sockets import Socket
 
 __all__ = ["PYTHON_RUNTIME", "FunctionOptions", "Service", "newest_python_runtime"]
@@ -70,6 +73,13 @@ class Service(Construct):
     the service, as under ``eventual local``. A function outside the service that does so needs
     ``service.grant_connections(function)``; authorizer functions and the HTTP API's get nothing.
 
+    Such a service also fans large broadcasts out (:mod:`eventual.constructs.fanout`): an SQS queue
+    (``fan_out_queue``) every socket function may send to (``EVENTUAL_FANOUT_QUEUE_URL``), its
+    dead-letter queue (``fan_out_dead_letter_queue``: a batch lands there after 3 failed deliveries;
+    alarm on ``metric_fan_out_failures()`` above 0) and the worker ``fan_out_function``
+    (``eventual.runtime.fanout_worker.handle``, 1,769 MB, up to 50 at once, one batch each) under
+    ``fan_out_role``: ``POST @connections`` on every stage, ``DeleteItem`` on the table, its logs.
+
     What to build is decided first, without the CDK: ``service.plan``
     (:func:`eventual.constructs.plan.plan_service`) holds every name and function setting.
 
@@ -97,6 +107,11 @@ class Service(Construct):
     :param socket_throttle: per socket name, ``ThrottleSettings`` fields that win over ``throttle``.
     :param requirements: a ``requirements.txt`` installed into the asset from manylinux wheels;
         default: ``requirements.txt`` in the entry's package folder, if there is one.
+    :param fan_out_above: a ``broadcast`` to more connections than this is queued for the fan-out
+        worker (``EVENTUAL_FANOUT_ABOVE``); default: the runtime's, 1,000. A socket's or a call's
+        ``fan_out_above`` wins. Only for a service that tracks connections.
+    :param fan_out_concurrency: the worker's posts in flight per batch
+        (``EVENTUAL_FANOUT_CONCURRENCY``); default: the runtime's, 32.
     :param log_retention: of the service's log groups.
     :param log_removal_policy: of the service's log groups; ``DESTROY`` by default because
         ``<name>-execution-logs`` is a fixed name a retained group would block on redeploy.
@@ -123,6 +138,8 @@ class Service(Construct):
         throttle: ThrottleOptions | None = None,
         socket_throttle: Mapping[str, ThrottleOptions] | None = None,
         requirements: str | Path | None = None,
+        fan_out_above: int | None = None,
+        fan_out_concurrency: int | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         cloud_watch_role: bool = True,
@@ -140,20 +157,18 @@ class Service(Construct):
             throttle=throttle,
             socket_throttle=socket_throttle,
             requirements=requirements,
+            fan_out_above=fan_out_above,
+            fan_out_concurrency=fan_out_concurrency,
             region=self._known_region(),
         )
-        self.plan = plan_service(_load(self.project_root, name, entry), options)
-        self.name, self.entry, self.stage = self.plan.name, self.plan.entry, self.plan.stage
-        self.stage_name = self.plan.stage_name
-        self.runtime = runtime or PYTHON_RUNTIME
-        self._assets: dict[str, LambdaAsset] = {}
-        self._code: dict[str, lambda_.Code] = {}
+        self._take_plan(plan_service(_load(self.project_root, name, entry), options), runtime)
         self._create_log_groups(log_retention, log_removal_policy)
         self._create_roles_and_table()
         self._create_bus_and_http_api()
         self._parts = FunctionParts(self._roles(), self.log_group, self.runtime, self.code_for)
         self.sockets = self._create_endpoints()
         self._wire_sockets()
+        self._create_fan_out()
         self.service_document_function = serve_service_document(
             self, self.http_api, self.plan, self._parts, {n: e.url for n, e in self.sockets.items()}
         )
@@ -170,6 +185,15 @@ class Service(Construct):
     def _known_region(self) -> str | None:
         region = Stack.of(self).region
         return None if Token.is_unresolved(region) else region
+
+    def _take_plan(self, plan: ServicePlan, runtime: lambda_.Runtime | None) -> None:
+        """The plan, and the names it settled, as attributes; no asset built yet."""
+        self.plan = plan
+        self.name, self.entry, self.stage = plan.name, plan.entry, plan.stage
+        self.stage_name = plan.stage_name
+        self.runtime = runtime or PYTHON_RUNTIME
+        self._assets: dict[str, LambdaAsset] = {}
+        self._code: dict[str, lambda_.Code] = {}
 
     def _create_log_groups(self, retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
         self.log_group = logs.LogGroup(
@@ -188,6 +212,9 @@ class Service(Construct):
         self.role = self._lambda_role("FunctionRole", "the socket functions")
         tracked = bool(self.plan.tracked)
         self.connections_table = connections_table(self, "Connections") if tracked else None
+        self.fan_out_role: iam.Role | None = None
+        if self.plan.fan_out is not None:
+            self.fan_out_role = self._lambda_role("FanOutRole", "the fan-out worker")
         self.authorizer_role: iam.Role | None = None
         if self.plan.authorized:
             self.authorizer_role = self._lambda_role("AuthorizerRole", "the $connect authorizer functions")
@@ -205,6 +232,8 @@ class Service(Construct):
         roles: dict[RoleChoice, iam.IRole] = {"socket": self.role, "document": self.service_document_role}
         if self.authorizer_role is not None:
             roles["authorizer"] = self.authorizer_role
+        if self.fan_out_role is not None:
+            roles["fan-out"] = self.fan_out_role
         return roles
 
     def _create_bus_and_http_api(self) -> None:
@@ -223,16 +252,39 @@ class Service(Construct):
     def _wire_sockets(self) -> None:
         """Every socket function gets every socket's URLs."""
         urls = {name: {"wss": e.url, "http": e.callback_url} for name, e in self.sockets.items()}
-        urls_json = json.dumps(urls, separators=(",", ":"))
+        self._socket_urls = json.dumps(urls, separators=(",", ":"))
         for endpoint in self.sockets.values():
-            endpoint.function.add_environment("EVENTUAL_SOCKET_URLS", urls_json)
+            endpoint.function.add_environment(URLS_ENV, self._socket_urls)
+
+    def _create_fan_out(self) -> None:
+        """A tracked service's fan-out queue, dead-letter queue and worker; every socket function
+        may queue broadcasts on it (:mod:`eventual.constructs.fanout`)."""
+        self.fan_out: FanOut | None = None
+        if self.plan.fan_out is not None and self.connections_table is not None:
+            self.fan_out = FanOut(
+                self,
+                "FanOut",
+                plan=self.plan.fan_out,
+                parts=self._parts,
+                endpoints=self.sockets.values(),
+                table=self.connections_table,
+                socket_urls=self._socket_urls,
+            )
+            self.fan_out.serve([e.function for e in self.sockets.values()], self._socket_roles())
+        self.fan_out_queue = self.fan_out.queue if self.fan_out else None
+        self.fan_out_dead_letter_queue = self.fan_out.dead_letter_queue if self.fan_out else None
+        self.fan_out_function = self.fan_out.function if self.fan_out else None
+
+    def _socket_roles(self) -> list[iam.IRole]:
+        """The socket functions' roles, each once: the service's ``role`` unless options name others."""
+        return distinct(self._parts.role_of(p.function) for p in self.plan.sockets.values())
 
     def _grant_roles(self) -> None:
         """Socket function roles: logs, ``@connections`` on every stage and, if the service tracks,
         the table, with its name on every socket function; the authorizer and HTTP API roles: logs only.
 
         Any socket's code may reach any socket of the service, tracked or not, as it may locally."""
-        socket_roles = distinct(self._parts.role_of(p.function) for p in self.plan.sockets.values())
+        socket_roles = self._socket_roles()
         for role in socket_roles:
             self.log_group.grant_write(role)
             self.grant_manage_connections(role)
@@ -312,6 +364,25 @@ class Service(Construct):
     def grant_put_events(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put events on the service's bus."""
         return self.event_bus.grant_put_events_to(grantee)
+
+    # -- metrics ----------------------------------------------------------------------------------
+
+    def metric_fan_out_failures(self) -> cloudwatch.Metric:
+        """Broadcast batches the fan-out worker failed to post after every delivery: messages in the
+        dead-letter queue, the maximum per minute. Alarm when it is above 0 (each message held up
+        to 500 connections that got nothing)::
+
+            service.metric_fan_out_failures().create_alarm(
+                stack, "FanOutFailures", threshold=0, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            )
+        """
+        if self.fan_out is None:
+            raise ServiceDefinitionError(
+                f"service {self.name!r} tracks no connections, so it has no fan-out queue: declare a "
+                "socket with socket(..., track_connections=True)"
+            )
+        return self.fan_out.metric_failures()
 
 
 def _load(project_root: Path, service: str, entry: str) -> dict[str, Socket]:

@@ -9,6 +9,8 @@ import os
 import pytest
 
 from tests.constructs.synth import (
+    GATED_FAN_OUT_ABOVE,
+    GATED_FAN_OUT_CONCURRENCY,
     GATED_IDENTITY_SOURCE,
     GATED_ROOM_THROTTLE,
     GATED_SERVICE,
@@ -44,8 +46,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 @pytest.fixture(scope="session")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """Service ``gated`` (entry ``svc_gated.service``), plus ``Reporter``, a function of the user's
-    own that was granted the connections table (``Synth.extra["reporter"]``)."""
+    """Service ``gated`` (entry ``svc_gated.service``, with ``fan_out_above`` and
+    ``fan_out_concurrency`` set), plus ``Reporter``, a function of the user's own that was granted
+    the connections table (``Synth.extra["reporter"]``)."""
     import aws_cdk as cdk
     from aws_cdk import aws_iam, aws_lambda
     from aws_cdk.assertions import Template
@@ -66,6 +69,8 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         project_root=root,
         socket_authorizer_options={"gated-room": {"identity_source": GATED_IDENTITY_SOURCE}},
         socket_throttle={"gated-room": GATED_ROOM_THROTTLE},
+        fan_out_above=GATED_FAN_OUT_ABOVE,
+        fan_out_concurrency=GATED_FAN_OUT_CONCURRENCY,
     )
     reporter = aws_lambda.Function(
         stack,

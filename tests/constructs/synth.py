@@ -48,6 +48,10 @@ GATED_IDENTITY_SOURCE = ["route.request.querystring.token"]
 """``gated-room``'s identity sources; ``gated-door`` keeps the default (none)."""
 GATED_ROOM_THROTTLE = {"rate_limit": 10, "burst_limit": 20}
 """``gated-room``'s route throttling; the other stages keep the default."""
+GATED_FAN_OUT_ABOVE = 250
+"""``gated``'s ``fan_out_above``; the example keeps the runtime's default."""
+GATED_FAN_OUT_CONCURRENCY = 16
+"""``gated``'s ``fan_out_concurrency``; the example keeps the runtime's default."""
 GATED_SOCKETS = ("gated-plain", "gated-door", "gated-tally", "gated-room")
 GATED_AUTHORIZED = ("gated-door", "gated-room")
 GATED_TRACKED = ("gated-tally", "gated-room")

@@ -77,13 +77,16 @@ def test_table_access_is_the_runtimes_three_actions_on_the_one_socket_role_and_g
         assert resources(statement) == table_arn
     for role in (service.authorizer_role, service.service_document_role):
         assert table_statements(role) == []
+    # the fan-out worker forgets gone connections, and does nothing else to the table
+    (forget,) = table_statements(service.fan_out_role)
+    assert actions(forget) == ["dynamodb:DeleteItem"] and resources(forget) == table_arn
     every_table_statement = [
         s
         for p in gated.resources("AWS::IAM::Policy").values()
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if "dynamodb" in json.dumps(s)
     ]
-    assert len(every_table_statement) == len(granted)
+    assert len(every_table_statement) == len(granted) + 1
 
 
 def test_a_socket_function_with_a_role_of_its_own_gets_the_table_on_that_role(
@@ -129,6 +132,14 @@ def test_a_service_that_tracks_nothing_has_no_table_or_role_for_one(
     service = Service(cdk.Stack(cdk.App(), "S"), "Svc", name="svc", entry=entry, project_root=tmp_path)
     assert service.connections_table is None
     assert service.authorizer_role is None
+    assert service.plan.fan_out is None and service.fan_out is None and service.fan_out_role is None
+    assert (service.fan_out_queue, service.fan_out_dead_letter_queue, service.fan_out_function) == (
+        None,
+        None,
+        None,
+    )
+    with pytest.raises(ServiceDefinitionError, match="no fan-out queue"):
+        service.metric_fan_out_failures()
     assert [c.node.id for c in service.node.children if "Role" in c.node.id] == [
         "FunctionRole",
         "ServiceDocumentRole",

@@ -38,9 +38,15 @@ def test_cdk_nag_is_clean_and_every_acknowledgment_names_one_resource_and_why(ex
         for route in route_keys(declared)
         if not (socket in AUTHORIZED and route == "$connect")  # that one has the authorizer
     } | {f"MyService/Service/HttpApi/GET--{path}" for path in ("", "__eventual--service")}
-    wildcard_grants = [v for v in suppressed if "@connections/*" in v["ruleName"]]
+    wildcard_grants = [v for v in suppressed if "/*/@connections/*" in v["ruleName"]]
     socket_function_roles = {id(e.function.role) for e in example.service.sockets.values()}
     assert len(wildcard_grants) == len(SOCKETS) * len(socket_function_roles)
+    # the fan-out worker's: POST only, one per socket's stage, on its own role
+    posts = [v for v in suppressed if "/POST/@connections/*" in v["ruleName"]]
+    assert [v["acknowledgedAt"] for v in posts] == ["MyService/Service/FanOutRole/DefaultPolicy"] * len(
+        SOCKETS
+    )
+    assert all("fan-out worker" in v["reason"] for v in posts)
 
 
 def test_cdk_nag_is_clean_and_apig4_is_acknowledged_only_where_no_authorizer_can_be(gated: Synth) -> None:
@@ -67,6 +73,10 @@ def test_cdk_nag_is_clean_and_apig4_is_acknowledged_only_where_no_authorizer_can
     suppressed_rules = {v["ruleName"].partition("[")[0] for v in nag["suppressedViolations"]}
     assert suppressed_rules == {"AwsSolutions-APIG4", "AwsSolutions-IAM5"}  # nothing about the table
     wildcards = [v for v in nag["suppressedViolations"] if "@connections/*" in v["ruleName"]]
-    # every socket's stage, on the one socket function role
-    acknowledged_at = [v["acknowledgedAt"] for v in wildcards]
-    assert acknowledged_at == ["Gated/Service/FunctionRole/DefaultPolicy"] * len(GATED_SOCKETS)
+    # every socket's stage, on the one socket function role (any method) and on the fan-out worker's
+    # (POST only)
+    acknowledged_at = sorted((v["acknowledgedAt"], v["ruleName"].split("/")[-3]) for v in wildcards)
+    assert acknowledged_at == sorted(
+        [("Gated/Service/FunctionRole/DefaultPolicy", "*")] * len(GATED_SOCKETS)
+        + [("Gated/Service/FanOutRole/DefaultPolicy", "POST")] * len(GATED_SOCKETS)
+    )

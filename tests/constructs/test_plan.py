@@ -274,3 +274,78 @@ def test_every_socket_and_the_http_api_are_throttled_by_default() -> None:
     assert planned.sockets["a"].throttle == planned.http_throttle
     assert planned.sockets["b"].throttle == Throttle(rate_limit=50, burst_limit=5)
     assert plan(sockets(plain("a"))).sockets["a"].throttle == DEFAULT_THROTTLE
+
+
+def test_a_tracked_service_plans_its_fan_out_worker_and_queues() -> None:
+    from eventual.constructs.fanout_plan import FanOutPlan
+
+    planned = plan(sockets(plain("room", track_connections=True), plain("admin")))
+    fan_out = planned.fan_out
+    assert isinstance(fan_out, FanOutPlan)
+    worker = fan_out.function
+    assert worker.function_name == "svc-fan-out" and worker.role == "fan-out"
+    assert worker.handler == "eventual.runtime.fanout_worker.handle"
+    assert (worker.memory_size, worker.timeout_seconds) == (1769, 60)
+    assert worker.environment == {"EVENTUAL_SERVICE_NAME": "svc"}  # the runtime's 32 posts in flight
+    assert worker.options == {}
+    assert (fan_out.batch_size, fan_out.max_concurrency, fan_out.max_receive_count) == (1, 50, 3)
+    assert fan_out.visibility_timeout_seconds == 6 * 60
+    assert fan_out.dead_letter_retention_days == 14
+    assert fan_out.fan_out_above is None and fan_out.socket_environment == {}
+    assert list(planned.functions())[-1] is worker
+    assert planned.physical_names()["fan-out worker: function"] == "svc-fan-out"
+    with pytest.raises(FrozenInstanceError):
+        fan_out.batch_size = 10  # type: ignore[misc]
+
+
+def test_fan_out_options_reach_the_socket_functions_and_the_worker() -> None:
+    planned = plan(
+        sockets(plain("room", track_connections=True)),
+        stage="dev",
+        fan_out_above=0,  # every broadcast queued, as the runtime allows
+        fan_out_concurrency=8,
+        function_options={"architecture": "x86_64", "memory_size": 256},
+    )
+    assert planned.fan_out is not None
+    assert planned.fan_out.socket_environment == {"EVENTUAL_FANOUT_ABOVE": "0"}
+    worker = planned.fan_out.function
+    assert worker.function_name == "svc-dev-fan-out"
+    assert worker.environment["EVENTUAL_FANOUT_CONCURRENCY"] == "8"
+    assert worker.options == {"architecture": "x86_64"}  # the sockets' CPU, not their memory
+    assert worker.memory_size == 1769
+
+
+def test_a_service_that_tracks_nothing_plans_no_fan_out_and_refuses_its_options() -> None:
+    assert plan(sockets(plain("a"))).fan_out is None
+    for option in ("fan_out_above", "fan_out_concurrency"):
+        with pytest.raises(ServiceDefinitionError, match=f"{option} given, but the service tracks no"):
+            plan(sockets(plain("a")), **{option: 5})
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"fan_out_above": -1}, "fan_out_above must be a whole number of at least 0, got -1"),
+        ({"fan_out_above": 1.5}, "fan_out_above must be a whole number"),
+        ({"fan_out_above": "1000"}, "fan_out_above must be a whole number"),
+        ({"fan_out_above": True}, "fan_out_above must be a whole number"),
+        ({"fan_out_concurrency": 0}, "fan_out_concurrency must be a whole number of at least 1, got 0"),
+    ],
+)
+def test_fan_out_options_are_checked(options: dict[str, Any], match: str) -> None:
+    with pytest.raises(ServiceDefinitionError, match=match):
+        plan(sockets(plain("room", track_connections=True)), **options)
+
+
+def test_the_fan_out_worker_takes_a_name_no_socket_may_take() -> None:
+    with pytest.raises(ServiceDefinitionError, match=r"'fan-out' and '\(fan-out worker\)'"):
+        plan(sockets(plain("fan-out", track_connections=True)))
+
+
+def test_the_fan_out_queues_url_counts_toward_every_socket_functions_environment() -> None:
+    # 22 sockets fit with the table's name at its longest (4,046 bytes), not with the queue's URL too.
+    declared = [plain(f"socket-{i:02}") for i in range(22)]
+    plan(sockets(*declared), region="us-east-1")
+    tracked = sockets(plain("socket-00", track_connections=True), *declared[1:])
+    with pytest.raises(ServiceDefinitionError, match=r"about 42\d\d bytes .* over Lambda's limit of 4096"):
+        plan(tracked, region="us-east-1")

@@ -24,10 +24,11 @@ MESSAGE_ROUTE_COUNT = sum(event_type_of(k) == "message" for keys in ROUTE_KEYS.v
 
 
 def test_one_function_api_stage_and_its_routes_per_socket(example: Synth) -> None:
-    sockets, authorized = len(SOCKETS), len(AUTHORIZED)
+    sockets, authorized, tracks = len(SOCKETS), len(AUTHORIZED), int(bool(TRACKED))
     counts = {
-        # an authorizer has a function of its own; so do the HTTP API and the account-logging check
-        "AWS::Lambda::Function": sockets + authorized + 2,
+        # an authorizer has a function of its own; so do the HTTP API and the account-logging check,
+        # and, where the service tracks connections, the fan-out worker
+        "AWS::Lambda::Function": sockets + authorized + 2 + tracks,
         "AWS::ApiGatewayV2::Route": ROUTE_COUNT + 2,  # and the HTTP API's GET / and /__eventual/service
         "AWS::ApiGatewayV2::Integration": sockets + 1,
         "AWS::ApiGatewayV2::RouteResponse": MESSAGE_ROUTE_COUNT,
@@ -38,7 +39,10 @@ def test_one_function_api_stage_and_its_routes_per_socket(example: Synth) -> Non
         "AWS::ApiGatewayV2::Api": sockets + 1,
         "AWS::Events::EventBus": 1,
         "AWS::Logs::LogGroup": 3,  # execution logs, access logs, the account-logging check's logs
-        "AWS::DynamoDB::Table": 1 if TRACKED else 0,
+        "AWS::DynamoDB::Table": tracks,
+        "AWS::SQS::Queue": 2 * tracks,  # the fan-out queue and its dead-letter queue
+        "AWS::SQS::QueuePolicy": 2 * tracks,  # each refuses requests without TLS
+        "AWS::Lambda::EventSourceMapping": tracks,  # the worker consumes the fan-out queue
         "AWS::ApiGateway::Account": 0,  # the account's setting is no stack's (see logging_role.py)
         "Custom::ApiGatewayAccountLogging": 1,
     }
@@ -199,9 +203,13 @@ def test_function_role_has_no_managed_policy_and_only_the_services_own_grants(ex
     apis = sorted(example.logical_id(e.api) for e in example.service.sockets.values())
     assert manage == [f"arn:aws:execute-api:us-east-1:123456789012:<{a}>/prod/*/@connections/*" for a in apis]
     others = [s for s in statements if s["Action"] != "execute-api:ManageConnections"]
-    assert len(others) == 2
+    assert len(others) == 3
     (logs,) = [s for s in others if actions(s)[0].startswith("logs:")]
     (table,) = [s for s in others if actions(s)[0].startswith("dynamodb:")]
+    (queue,) = [s for s in others if actions(s)[0].startswith("sqs:")]
+    # what queue.grant_send_messages grants: SendMessage, and what SQS's SendMessageBatch checks
+    assert sorted(queue["Action"]) == ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+    assert queue["Resource"] == {"Fn::GetAtt": [example.logical_id(example.service.fan_out_queue), "Arn"]}
     assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert logs["Resource"] == {"Fn::GetAtt": [example.logical_id(example.service.log_group), "Arn"]}
     assert sorted(table["Action"]) == ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from eventual.runtime.environment import TABLE_ENV
 from tests.constructs.grants import (
+    FAN_OUT_HANDLER,
     MANAGE_CONNECTIONS,
     assert_socket_functions_hold_what_their_code_may_call,
     connections_table,
@@ -72,3 +73,7 @@ def test_a_service_that_tracks_nothing_grants_no_table_to_any_function(
     assert connections_table(template) is None
     sockets = assert_socket_functions_hold_what_their_code_may_call(template)
     assert len(sockets) == 2 and not any(f.touches("dynamodb:") for f in sockets)
+    # nothing to fan out: no queue, no worker, no event source
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert types.isdisjoint({"AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::Lambda::EventSourceMapping"})
+    assert all(f.handler != FAN_OUT_HANDLER for f in functions_of(template).values())
