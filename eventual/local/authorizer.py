@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from eventual.local.http import Reply, response
-from eventual.runtime.authorizer import GatewayRefusal, gateway_context
+from eventual.runtime.authorizer import GatewayRefusal, authorizer_failed, gateway_context
 from eventual.sockets import Socket
 
 
@@ -27,11 +27,21 @@ def authorizer_context(sock: Socket, event: Mapping[str, Any]) -> dict[str, Any]
     try:
         return gateway_context(sock, event)
     except GatewayRefusal as refusal:
-        answer = response(
-            refusal.status,
-            json.dumps(refusal.body).encode(),
-            content_type="application/json",
-            headers=[("x-amzn-ErrorType", refusal.error_type)],
-            keep_alive=False,
-        )
-        raise Refused(refusal.status, answer) from None
+        raise _refused(refusal) from None
+
+
+def timed_out() -> Refused:
+    """The refusal of a connection whose authorizer outlived its integration timeout: API
+    Gateway's answer for a failed authorizer (AWS documents the timeout, not a distinct answer)."""
+    return _refused(authorizer_failed())
+
+
+def _refused(refusal: GatewayRefusal) -> Refused:
+    answer = response(
+        refusal.status,
+        json.dumps(refusal.body).encode(),
+        content_type="application/json",
+        headers=[("x-amzn-ErrorType", refusal.error_type)],
+        keep_alive=False,
+    )
+    return Refused(refusal.status, answer)

@@ -8,6 +8,7 @@ WebSocket protocol once the upgrade is done (a protocol violation there closes w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -18,10 +19,11 @@ from websockets.http11 import Request as WsRequest
 from websockets.protocol import Protocol, Side, State
 from websockets.server import ServerProtocol
 
-from eventual.local.authorizer import Refused, authorizer_context
+from eventual.local.authorizer import Refused, authorizer_context, timed_out
 from eventual.local.connection import GOING_AWAY, WebSocketConnection
 from eventual.local.events import new_caller, with_identity
 from eventual.local.http import Reply, Request, response
+from eventual.local.workers import integration_timeout
 from eventual.payload import MAX_PAYLOAD_BYTES
 from eventual.runtime.apigateway import reply_of
 
@@ -37,7 +39,8 @@ logger = logging.getLogger("eventual.local")
 async def upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
     """Open a WebSocket on ``http``'s connection, or answer why not."""
     try:
-        await _upgrade(http, request, to)
+        with http.hub.handshake():
+            await _upgrade(http, request, to)
     except Exception:  # the server outlives any bug in one handshake
         logger.exception("error in the opening handshake of %s", request.path)
         if http.transport is not None:
@@ -66,9 +69,18 @@ async def _upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
                 return with_identity(peer, authorizer_context(sock, asking))
 
         try:
-            peer = await hub.workers.run(authorize)
+            peer = await asyncio.wait_for(hub.workers.run(authorize), integration_timeout(sock))
         except Refused as refused:
             http.reply(refused.answer, "GET")
+            return
+        except TimeoutError:
+            logger.warning(
+                "%s authorizer did not answer within its integration timeout of %gs: refused the "
+                "connection with 500, as API Gateway refuses when its authorizer fails",
+                sock.name,
+                integration_timeout(sock),
+            )
+            http.reply(timed_out().answer, "GET")
             return
     connect = hub.events.connect(peer, request.headers, request.query)
     result, ms = await hub.workers.answer(sock, connect)

@@ -4,10 +4,11 @@ sockets being served, the workers, the event factory and the event log."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.local.events import EventFactory
@@ -47,7 +48,7 @@ class Hub:
         self.receive_buffer = memoryview(bytearray(RECEIVE_BUFFER_BYTES))
         """Where every WebSocket connection's reads land: one buffer for all, as the loop reads
         one connection at a time and each read's bytes leave it at once."""
-        self._disconnects = 0
+        self._pending = 0
         self._idle = asyncio.Event()
 
     def socket(self, name: str, declared: Socket) -> Socket:
@@ -61,20 +62,37 @@ class Hub:
         if self.connections.get(conn.connection_id) is conn:
             del self.connections[conn.connection_id]
 
-    # -- $disconnects still to run (shutdown waits for them) ---------------------------------
+    # -- handlers shutdown waits for: $disconnects, and handshakes whose $connect may accept -------
 
     def disconnect_started(self) -> None:
-        self._disconnects += 1
-        self._idle.clear()
+        self._started()
 
     def disconnect_done(self) -> None:
-        self._disconnects -= 1
-        if self._disconnects <= 0 and not self.connections:
+        self._done()
+
+    @contextlib.contextmanager
+    def handshake(self) -> Iterator[None]:
+        """An opening handshake in flight: a ``$connect`` that accepts during shutdown makes a
+        connection whose ``$disconnect`` must still run, so shutdown waits for it."""
+        self._started()
+        try:
+            yield
+        finally:
+            self._done()
+
+    def _started(self) -> None:
+        self._pending += 1
+        self._idle.clear()
+
+    def _done(self) -> None:
+        self._pending -= 1
+        if self._pending <= 0 and not self.connections:
             self._idle.set()
 
     async def settled(self, timeout: float) -> bool:
-        """Wait until no connection is open and every ``$disconnect`` has run."""
-        if self._disconnects <= 0 and not self.connections:
+        """Wait until no connection is open, no handshake is under way and every
+        ``$disconnect`` has run."""
+        if self._pending <= 0 and not self.connections:
             return True
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)

@@ -107,6 +107,12 @@ _FORBIDDEN = (
 _FAILED = (500, {"message": None}, "AuthorizerConfigurationException")
 
 
+def authorizer_failed() -> GatewayRefusal:
+    """API Gateway's answer when the authorizer fails: raises, returns what it cannot pass, or
+    does not answer within its integration timeout."""
+    return GatewayRefusal(*_FAILED)
+
+
 def gateway_context(sock: Socket, event: Mapping[str, Any]) -> dict[str, Any]:
     """Run ``sock``'s authorizer on a REQUEST authorizer ``event`` as API Gateway does: the
     connection's ``requestContext.authorizer``, or :class:`GatewayRefusal` (401, 403, or 500 when
@@ -127,7 +133,7 @@ def gateway_context(sock: Socket, event: Mapping[str, Any]) -> dict[str, Any]:
         raise GatewayRefusal(*(_FORBIDDEN if denied.status == 403 else _UNAUTHORIZED)) from None
     except Exception as error:  # a bug in the authorizer, or an identity API Gateway cannot pass
         log_failure(sock, event, error, what="authorizer")
-        raise GatewayRefusal(*_FAILED) from None
+        raise authorizer_failed() from None
     answer = policy(event, identity)
     context = {key: v if isinstance(v, str) else json.dumps(v) for key, v in answer["context"].items()}
     latency_ms = round((time.perf_counter() - started) * 1000)

@@ -258,4 +258,17 @@ def slow_connect(request: ConnectRequest, context: Context) -> None:
         time.sleep(float(request.query["sleep"]))
 
 
-slow = socket("local-slow", {"$connect": slow_connect, "$default": slow_message}, timeout=1)
+def slow_authorizer(request: ConnectRequest) -> dict[str, Any]:
+    """Allows everyone; ``?authsleep=S`` takes S seconds first, and records when it is done."""
+    if "authsleep" in request.query:
+        time.sleep(float(request.query["authsleep"]))
+        record({"type": "slow-authorized", "query": dict(request.query)})
+    return {"sub": "anyone"}
+
+
+slow = socket(
+    "local-slow",
+    {"$connect": slow_connect, "$default": slow_message},
+    timeout=1,
+    authorizer=slow_authorizer,
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -110,3 +111,30 @@ def test_a_slow_authorizer_stalls_only_its_own_handshake(server: DevServer) -> N
         services.RELEASE_ROOM.set()
         thread.join(10)
     assert slow_answer == ["slow"]
+
+
+def test_an_authorizer_past_its_integration_timeout_is_refused_500(
+    server: DevServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """API Gateway stops waiting for an authorizer at its integration timeout (29 s, or the
+    function's own lower timeout; ``local-slow``'s is 1 s: apigateway-execution-service-websocket-
+    limits-table) and refuses the handshake as it does for a failed authorizer. AWS documents
+    no distinct answer for a timed-out WebSocket authorizer; this is its failed-authorizer one."""
+    marker = f"m{time.monotonic_ns()}"
+    with caplog.at_level(logging.WARNING, logger="eventual.local"), pytest.raises(InvalidStatus) as error:
+        connect(url(server, "local-slow", f"authsleep=3&m={marker}"), open_timeout=10)
+    answer = error.value.response
+
+    def finished(event: dict[str, Any]) -> bool:
+        return event["type"] == "slow-authorized" and event["query"].get("m") == marker
+
+    assert not services.recorded(finished)  # refused while the authorizer was still running
+    assert (answer.status_code, json.loads(answer.body or b"")) == (500, {"message": None})
+    assert answer.headers.get("x-amzn-ErrorType") == "AuthorizerConfigurationException"
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "eventual.local"]
+    assert "local-slow authorizer did not answer within its integration timeout of 1s" in warning
+    caplog.clear()  # expected: not one of the server errors this module fails on
+    services.wait_for(finished)  # it ran to the end on its worker; nothing else came of it
+    with connect(url(server, "local-slow")) as ws:  # the server carries on
+        ws.send("hello")
+        assert ws.recv(timeout=5) == "slow:hello"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -122,3 +123,30 @@ def test_shutdown_closes_every_connection_1001_after_disconnect() -> None:
         gone = services.wait_for(lambda e, me=me: e["type"] == "disconnect" and e["id"] == me)
         assert gone["code"] == 1001
     assert not srv.connections
+
+
+def test_a_connect_in_flight_at_shutdown_still_gets_its_disconnect() -> None:
+    """Shutdown waits for a ``$connect`` under way: if it accepts, the connection existed (its
+    handler may have stored it), so its ``$disconnect`` runs before the server stops, as every
+    accepted connection's does in the cloud ("Use $connect and $disconnect routes")."""
+    srv = DevServer("local-tests", sockets_of(services.__name__), port=0, limits=Limits(close_timeout=1.0))
+    srv.start()
+    services.RELEASE_ROOM.clear()
+    marker = f"m{time.monotonic_ns()}"
+
+    def held_client() -> None:
+        with contextlib.suppress(Exception), connect(url(srv, "local-room", f"user=held&hold=1&m={marker}")):
+            pass  # shutdown cuts the handshake either way
+
+    client = threading.Thread(target=held_client)
+    client.start()
+    connected = services.wait_for(lambda e: e["type"] == "connect" and e["query"].get("m") == marker)
+    stopping = threading.Thread(target=srv.shutdown)
+    stopping.start()
+    time.sleep(0.2)  # shutdown is under way while $connect still holds
+    assert stopping.is_alive()
+    services.RELEASE_ROOM.set()  # $connect returns, accepting
+    stopping.join(15)
+    client.join(10)
+    assert not stopping.is_alive()
+    assert services.recorded(lambda e: e["type"] == "disconnect" and e["id"] == connected["id"])
