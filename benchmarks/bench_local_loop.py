@@ -5,6 +5,11 @@
   five rounds; each ratio is the median of the rounds' ratios). Budget: >= 0.8x each.
 - Echo, 32 concurrent clients: total roundtrips/s, same two handlers, same baseline. >= 0.8x.
 
+- The floor under both: one hand-off from a thread to another and back (``SimpleQueue``, as the
+  loop hands an event to a worker and the worker its answer back), in microseconds, and as a
+  share of the baseline's sequential roundtrip. A bounded worker pool pays it on every event, so
+  ``baseline / (baseline + hand-off)`` bounds what a ``def`` handler's sequential echo can reach.
+
 The scale figures (idle connections, mass drops, SIGTERM under load) are bench_local_scale.py's,
 served by this module's sockets too.
 
@@ -107,6 +112,31 @@ async def _concurrent(url: str) -> float:
     return CONCURRENT * PER_CLIENT / seconds
 
 
+def hand_off_us(count: int = 20_000) -> float:
+    """Microseconds for one thread to hand a value to another and get it back (median of 5)."""
+    from queue import SimpleQueue
+
+    there: SimpleQueue[int | None] = SimpleQueue()
+    back: SimpleQueue[int] = SimpleQueue()
+
+    def echo() -> None:
+        while (value := there.get()) is not None:
+            back.put(value)
+
+    worker = threading.Thread(target=echo)
+    worker.start()
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for n in range(count):
+            there.put(n)
+            back.get()
+        times.append((time.perf_counter() - start) / count * 1e6)
+    there.put(None)
+    worker.join()
+    return median(times)
+
+
 def echo_figures() -> list[Figure]:
     from tests.local.process import eventual_local
 
@@ -126,10 +156,25 @@ def echo_figures() -> list[Figure]:
                     for name, url in urls.items():
                         rounds.setdefault(f"{kind} {name}", []).append(asyncio.run(measure(url)))
             local.stop()
+        hand_off = hand_off_us()
     finally:
         bare.kill()
         bare.wait()
-    return _figures(rounds)
+    baseline_us = 1e6 / median(rounds["sequential bare"])
+    return [
+        *_figures(rounds),
+        Figure(
+            "a thread hand-off and back, as a share of the baseline's sequential roundtrip",
+            hand_off,
+            "us",
+            ratio=hand_off / baseline_us,
+        ),
+        Figure(
+            "so the most a def handler's sequential echo can reach, baseline / (baseline + hand-off)",
+            baseline_us / (baseline_us + hand_off),
+            "x",
+        ),
+    ]
 
 
 def _figures(rounds: dict[str, list[float]]) -> list[Figure]:
