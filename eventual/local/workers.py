@@ -76,7 +76,19 @@ class _Lane:
                 self.threads += 1
         self.queue.put(work)
         if start:
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        """One more thread; when the system refuses it, the work waits for a running one (or
+        its integration timeout) and the loop goes on: no exception reaches the connection."""
+        try:
             threading.Thread(target=self._work, name=f"{self.name}-{self.threads}", daemon=True).start()
+        except RuntimeError as error:  # "can't start new thread"
+            with self.lock:
+                self.threads -= 1
+            logger.warning(
+                "could not start a %s thread (%s); %d running take the work", self.name, error, self.threads
+            )
 
     def _work(self) -> None:
         while True:

@@ -3,6 +3,7 @@ integration timeout, and a loop that never waits for them."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
@@ -14,6 +15,7 @@ from websockets.sync.client import connect
 from eventual.local import DevServer
 from eventual.local.limits import INTEGRATION_TIMEOUT, WORKERS
 from eventual.local.workers import integration_timeout
+from eventual.sockets import sockets_of
 from tests.local import services
 from tests.local.conftest import url, whoami
 
@@ -98,3 +100,37 @@ def test_the_thread_count_does_not_grow_with_connections(server: DevServer) -> N
         # A thread per connection would make it 2 * WORKERS at least: the loop, the pool (at
         # most WORKERS), the async handler loop, and a few left by other tests' blocked handlers.
         assert server_threads() < 2 * WORKERS
+
+
+def test_a_thread_the_system_refuses_costs_no_connection(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10: when a thread could not start, the exception escaped the accept loop, which
+    never accepted again. Now the refusal is logged and the event waits for a running thread."""
+    srv = DevServer("local-tests", sockets_of(services.__name__), port=0)
+    srv.start()
+    real_start = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        if thread.name.startswith("eventual-handler-") and thread.name != "eventual-handler-1":
+            raise RuntimeError("can't start new thread")
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    services.RELEASE.clear()
+    try:
+        with connect(url(srv, "local-lab")) as blocked, connect(url(srv, "local-echo")) as waiting:
+            me = whoami(blocked)
+            blocked.send("block")  # holds the one thread there is until RELEASE
+            services.wait_for(lambda e: e["type"] == "message" and e["body"] == "block" and e["id"] == me)
+            waiting.send("queued")  # wants a second thread, which the system refuses
+            page = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+            page.request("GET", "/")  # the loop still accepts and answers meanwhile
+            assert page.getresponse().status == 200
+            page.close()
+            services.RELEASE.set()
+            assert waiting.recv(timeout=5) == "queued"
+        assert "could not start a eventual-handler thread (can't start new thread)" in caplog.text
+    finally:
+        services.RELEASE.set()
+        srv.shutdown()
