@@ -137,24 +137,39 @@ def hand_off_us(count: int = 20_000) -> float:
     return median(times)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+MESSAGES = {"sequential": SEQUENTIAL + 200, "concurrent": (CONCURRENT + 4) * PER_CLIENT}
+"""Messages each measurement sends, warm-up included (what its server's CPU time is spent on)."""
+
+
 def echo_figures() -> list[Figure]:
     from tests.local.process import eventual_local
 
     bare = subprocess.Popen([sys.executable, "-c", BARE_ECHO_SERVER], stdout=subprocess.PIPE, text=True)
     rounds: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     try:
         assert bare.stdout is not None
         bare_url = f"ws://127.0.0.1:{int(bare.stdout.readline())}/"
         with eventual_local("--entry", "benchmarks.bench_local_loop", "--no-reload", "--quiet") as local:
-            urls = {
-                "bare": bare_url,
-                "def": local.url("bench-loop-echo"),
-                "async": local.url("bench-loop-async"),
+            servers = {
+                "bare": (bare_url, bare.pid),
+                "def": (local.url("bench-loop-echo"), local.process.pid),
+                "async": (local.url("bench-loop-async"), local.process.pid),
             }
             for _ in range(ROUNDS):  # interleaved: each round's three see the same machine load
                 for kind, measure in (("sequential", _sequential), ("concurrent", _concurrent)):
-                    for name, url in urls.items():
+                    for name, (url, pid) in servers.items():
+                        before = _cpu_seconds(pid)
                         rounds.setdefault(f"{kind} {name}", []).append(asyncio.run(measure(url)))
+                        used = _cpu_seconds(pid) - before
+                        cpu.setdefault(f"{kind} {name}", []).append(used / MESSAGES[kind] * 1e6)
             local.stop()
         hand_off = hand_off_us()
     finally:
@@ -163,6 +178,7 @@ def echo_figures() -> list[Figure]:
     baseline_us = 1e6 / median(rounds["sequential bare"])
     return [
         *_figures(rounds),
+        *_cpu_figures(cpu),
         Figure(
             "a thread hand-off and back, as a share of the baseline's sequential roundtrip",
             hand_off,
@@ -197,6 +213,21 @@ def _figures(rounds: dict[str, list[float]]) -> list[Figure]:
                     budget=0.8,
                     budget_is_max=False,
                 )
+            )
+    return figures
+
+
+def _cpu_figures(cpu: dict[str, list[float]]) -> list[Figure]:
+    """The server process's CPU time per message (steadier than throughput on a shared machine;
+    the ratio is to the bare server's)."""
+    figures = []
+    for kind, label in (("sequential", "sequential echo"), ("concurrent", f"{CONCURRENT} clients' echo")):
+        baseline = median(cpu[f"{kind} bare"])
+        figures.append(Figure(f"{label}, server CPU per message, bare websockets server", baseline, "us"))
+        for name in ("def", "async"):
+            used = median(cpu[f"{kind} {name}"])
+            figures.append(
+                Figure(f"{label}, server CPU per message, {name} handler", used, "us", ratio=used / baseline)
             )
     return figures
 

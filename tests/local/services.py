@@ -262,7 +262,7 @@ def slow_authorizer(request: ConnectRequest) -> dict[str, Any]:
     """Allows everyone; ``?authsleep=S`` takes S seconds first, and records when it is done."""
     if "authsleep" in request.query:
         time.sleep(float(request.query["authsleep"]))
-        record({"type": "slow-authorized", "query": dict(request.query)})
+        record({"type": "slow-authorized", "id": request.connection_id, "query": dict(request.query)})
     return {"sub": "anyone"}
 
 
