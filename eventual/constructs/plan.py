@@ -229,7 +229,8 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
 
     plans = {socket_name: _socket_plan(socket, options) for socket_name, socket in sockets.items()}
     http_function = _document_function(options, prefix)
-    fan_out = fanout_plan.plan_fan_out(plans, options, f"eventual service {name}{_of_stage(options)}")
+    description = f"eventual service {name}{_of_stage(options)}"
+    fan_out = fanout_plan.plan_fan_out(plans, options, description)
     functions = [*_function_names(plans), ("(HTTP API function)", http_function.function_name)]
     require_unique("function name", [*functions, *fanout_plan.fan_out_function_names(fan_out)])
     require_unique("API name", ((s, p.api_name) for s, p in plans.items()))
@@ -246,7 +247,7 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
         http_api_name=prefix,
         http_throttle=throttle_of("throttle", options.throttle),
         http_function=http_function,
-        description=f"eventual service {name}{_of_stage(options)}",
+        description=description,
         fan_out=fan_out,
     )
 
