@@ -19,16 +19,16 @@ class PayloadTooLarge(EventualError, ValueError):
     """A message is larger than API Gateway's 128 KB WebSocket payload limit."""
 
 
-class DuplicateSocketError(EventualError):
-    """Two sockets were declared with one name."""
-
-
 class MiddlewareError(EventualError):
     """A middleware broke the chain's rules (for example it called ``next`` twice)."""
 
 
 class ConfigurationError(EventualError):
     """The runtime environment does not describe a usable socket."""
+
+
+class DuplicateSocketError(ConfigurationError):
+    """A service has two sockets of one name (docs/architecture.md, "A service's sockets")."""
 
 
 class SocketNotDeployed(EventualError):

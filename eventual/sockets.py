@@ -1,10 +1,10 @@
-"""``socket(...)``: declaring a WebSocket endpoint, and the registry of declared sockets."""
+"""``socket(...)``: declaring a WebSocket endpoint, and which sockets make a service."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, current_deployment
@@ -237,52 +237,49 @@ def set_declaration_checks(enabled: bool) -> bool:
     return previous
 
 
-# -- the registry ---------------------------------------------------------------------------
-
-_registry: dict[str, Socket] = {}
+# -- a service's sockets --------------------------------------------------------------------
 
 
-def registry() -> Mapping[str, Socket]:
-    """Every socket declared in this process, by name."""
-    return _registry
+def sockets_of(entry: str) -> dict[str, Socket]:
+    """The sockets of the service whose entry module is ``entry`` (imported by the caller), by name:
+    every :class:`Socket` bound to a top-level name of the module, declared there
+    (``chat = socket("chat", ...)``) or imported into it (``from myapp.chat import chat``).
 
-
-def forget_declarations(module_names: Collection[str]) -> None:
-    """Unregister the sockets these modules declared, before they are imported again (hot reload):
-    a declaration that moved to another line is then not taken for a second socket of its name."""
-    for name, sock in list(_registry.items()):
-        if sock.location is not None and sock.location.module in module_names:
-            del _registry[name]
-
-
-def sockets_of(module_name: str) -> dict[str, Socket]:
-    """The sockets an entry module declares: in the module, its package, or as its attributes.
-
-    The caller imports the module first.
+    The one rule for ``Service``, the Lambda entry, the test client, its fixtures and ``eventual
+    local`` (docs/architecture.md, "A service's sockets"): what other modules declare, even in the
+    entry's package, belongs to the service only through the entry. Raises
+    :class:`ConfigurationError` when there is none, :class:`DuplicateSocketError` when two differ
+    in all but their name.
     """
-    module = sys.modules[module_name]
-    package = module_name.rpartition(".")[0]
-    found = {
-        s.name: s
-        for s in _registry.values()
-        if s.location
-        and (s.location.module == module_name or (package and s.location.module.startswith(package + ".")))
-    }
-    for value in vars(module).values():
-        if isinstance(value, Socket):
-            found.setdefault(value.name, value)
-    return dict(sorted(found.items()))
-
-
-def _register(sock: Socket) -> None:
-    existing = _registry.get(sock.name)
-    if existing is not None and existing.location != sock.location:
-        raise DuplicateSocketError(
-            f"two sockets are named {sock.name!r}: one declared at {existing.location}, "
-            f"another at {sock.location}; socket names must be unique within a service"
+    found = named_sockets(vars(sys.modules[entry]).items(), f"entry {entry!r}")
+    if not found:
+        raise ConfigurationError(
+            f"entry {entry!r} declares no socket: bind each socket to a name in it "
+            '(chat = socket("chat", ...)) or import it there (from myapp.chat import chat)'
         )
-    # The same declaration seen again is a module reload (hot reload, tests): replace it.
-    _registry[sock.name] = sock
+    return found
+
+
+def named_sockets(bindings: Iterable[tuple[str, object]], where: str) -> dict[str, Socket]:
+    """The sockets among ``bindings`` (name, value), by socket name, in name order; one socket
+    bound to two names counts once, two sockets of one name raise :class:`DuplicateSocketError`."""
+    found: dict[str, tuple[str, Socket]] = {}
+    for binding, value in bindings:
+        if not isinstance(value, Socket):
+            continue
+        seen = found.get(value.name)
+        if seen is None:
+            found[value.name] = (binding, value)
+        elif seen[1] is not value:
+            raise DuplicateSocketError(
+                f"{where} has two sockets named {value.name!r}: {_declared(*seen)} and "
+                f"{_declared(binding, value)}; socket names must be unique within a service"
+            )
+    return {name: sock for name, (_, sock) in sorted(found.items())}
+
+
+def _declared(binding: str, sock: Socket) -> str:
+    return f"`{binding}` declared at {sock.location or 'an unknown place'}"
 
 
 def _caller_location() -> Location | None:
@@ -362,7 +359,6 @@ class SocketChain(Record):
             from eventual.checks import check_socket
 
             check_socket(sock)
-        _register(sock)
         return sock
 
     __call__ = socket

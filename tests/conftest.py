@@ -28,13 +28,3 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     yield
-
-
-@pytest.fixture
-def socket_registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
-    """An empty socket registry for this test, so its declarations meet no others."""
-    import eventual.sockets
-
-    fresh: dict[str, object] = {}
-    monkeypatch.setattr(eventual.sockets, "_registry", fresh)
-    return fresh

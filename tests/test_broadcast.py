@@ -22,8 +22,6 @@ from eventual.fanout import (
 from eventual.payload import MAX_PAYLOAD_BYTES
 from eventual.runtime.connections import InMemoryConnectionStore
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 
 class RecordingApi:
     def __init__(self, gone: Iterable[str] = ()) -> None:

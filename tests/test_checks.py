@@ -16,7 +16,6 @@ from eventual import Socket, socket
 from eventual.checks import check_authorizer, check_handler, check_middleware, check_socket
 from eventual.sockets import set_declaration_checks
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
 HERE = __file__
 
 

@@ -13,8 +13,6 @@ from tests.deployments import bare_deployment
 
 SERVICE = bare_deployment("s")
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 
 def parse_json(request: Any, context: dict[str, Any], next: Any) -> Any:
     """The seed's middleware, as a user writes it."""

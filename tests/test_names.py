@@ -11,8 +11,6 @@ from hypothesis import strategies as st
 from eventual import socket
 from eventual.names import check_socket_name, socket_name_problem
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 UNRESERVED = string.ascii_letters + string.digits + "-._~"
 
 

@@ -50,6 +50,24 @@ def test_this_repository_is_the_example_service() -> None:
     assert list(load_sockets(project)) == ["chat", "lobby", "mySocket", "rtc-socket"]
 
 
+def test_load_sockets_takes_what_the_entry_binds_not_what_else_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``lobby/extra.py`` is in the entry's package and imported (by a test, say) but not by the entry."""
+    package = tmp_path / "lobbypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "service.py").write_text('from eventual import socket\n\nlobby = socket("lobby", {})\n')
+    (package / "extra.py").write_text('from eventual import socket\n\nextra = socket("extra", {})\n')
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    for name in ("lobbypkg", "lobbypkg.service", "lobbypkg.extra"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    __import__("lobbypkg.extra")
+    sockets = load_sockets(Project(root=tmp_path, service="lobby", entry="lobbypkg.service"))
+    assert list(sockets) == ["lobby"]
+    assert sockets["lobby"] is sys.modules["lobbypkg.service"].lobby
+
+
 def test_unimportable_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "path", list(sys.path))
     project = Project(root=tmp_path, service="s", entry="no_such_module_here")

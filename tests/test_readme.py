@@ -88,7 +88,7 @@ def test_the_project_table() -> None:
 
 
 @pytest.fixture
-def myapp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, socket_registry: object) -> Iterator[str]:
+def myapp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``myapp/service.py`` holding the README's first socket, importable as ``myapp.service``."""
     package = tmp_path / "myapp"
     package.mkdir()
@@ -110,7 +110,6 @@ def test_the_first_socket_checks_its_token_and_echoes(myapp: str) -> None:
     assert (refused.value.status, refused.value.body) == (401, "unauthorized")
 
 
-@pytest.mark.usefixtures("socket_registry")
 def test_middleware_chains_compose(capsys: pytest.CaptureFixture[str]) -> None:
     room = run(block("logged = socket.use(timed)"))["room"]
     with SocketTestClient(room).connect("room") as ada:
@@ -122,7 +121,6 @@ def test_middleware_chains_compose(capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
-@pytest.mark.usefixtures("socket_registry")
 def test_message_routes_and_the_subprotocol_work_as_described() -> None:
     example = run(block('game = socket("game"'))
     client = SocketTestClient(example["game"])
@@ -138,7 +136,6 @@ def test_message_routes_and_the_subprotocol_work_as_described() -> None:
         assert json.loads(str(reader.send('{"type": "other"}')))["message"] == "Forbidden"
 
 
-@pytest.mark.usefixtures("socket_registry")
 def test_reaching_connections_greets_closes_and_meets_gone() -> None:
     client = SocketTestClient(run(block('lobby = socket("lobby"'))["lobby"])
     with client.connect("lobby") as ada, client.connect("lobby") as bob:
@@ -147,7 +144,6 @@ def test_reaching_connections_greets_closes_and_meets_gone() -> None:
         assert ada.send(bob.connection_id) == "gone"
 
 
-@pytest.mark.usefixtures("socket_registry")
 def test_the_authorizer_decides_like_it_says() -> None:
     room = run(block("authorizer=check_key"))["room"]
     client = SocketTestClient(room)
@@ -180,7 +176,6 @@ def test_the_fixture_examples_pass(myapp: str) -> None:
         tests["test_end_to_end"](server)
 
 
-@pytest.mark.usefixtures("socket_registry")
 def test_the_construct_example_synthesizes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)  # the entry is imported from the working directory
     example = run(block("from eventual.constructs import Service"))  # into a temporary cdk.out
@@ -188,7 +183,6 @@ def test_the_construct_example_synthesizes(monkeypatch: pytest.MonkeyPatch) -> N
     assert (Path(example["app"].outdir) / "my-service.template.json").is_file()
 
 
-@pytest.mark.usefixtures("socket_registry")
 def test_the_construct_example_takes_its_stage_from_the_context(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same block, run as `cdk synth -c stage=dev` runs it."""
     import aws_cdk

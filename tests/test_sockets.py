@@ -8,20 +8,18 @@ from typing import Any
 
 import pytest
 
-from eventual import DuplicateSocketError, Socket, SocketResponse, socket
+from eventual import DuplicateSocketError, SocketResponse, socket
+from eventual.errors import ConfigurationError
 from eventual.runtime.dispatch import dispatch
-from eventual.sockets import registry, sockets_of
+from eventual.sockets import sockets_of
 from tests.apigw_events import connect_event, disconnect_event, message_event
 from tests.deployments import bare_deployment
 
 SERVICE = bare_deployment("s")
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
 
-
-def test_socket_registers_under_its_name_with_its_location() -> None:
+def test_socket_knows_where_it_was_declared() -> None:
     chat = socket("chat", {})
-    assert registry()["chat"] is chat
     assert chat.location is not None
     assert chat.location.filename == __file__
     assert chat.location.module == __name__
@@ -59,51 +57,86 @@ def test_options_are_validated_and_kept() -> None:
         socket("slow", {}, timeout=0)
 
 
-def test_duplicate_name_names_both_places() -> None:
-    first = socket("dup", {})
-    with pytest.raises(DuplicateSocketError) as caught:
-        socket("dup", {})
-    message = str(caught.value)
-    assert f"{__file__}:{first.location.lineno}" in message  # type: ignore[union-attr]
-    assert message.count(__file__) == 2
-    assert registry()["dup"] is first
-
-
-def _load_module(name: str, source: str) -> types.ModuleType:
+def _load_module(name: str, source: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = f"/virtual/{name.replace('.', '/')}.py"
-    sys.modules[name] = module
+    monkeypatch.setitem(sys.modules, name, module)
     exec(compile(textwrap.dedent(source), module.__file__, "exec"), module.__dict__)
     return module
 
 
-def test_redeclaring_from_the_same_place_replaces_the_socket(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A module reload (hot reload, re-import) declares the same socket again: not a duplicate."""
-    source = """
-        from eventual import socket
-        reloaded = socket("reloaded", {})
-    """
-    monkeypatch.delitem(sys.modules, "svc_reload", raising=False)
-    first = _load_module("svc_reload", source).reloaded
-    second = _load_module("svc_reload", source).reloaded
-    assert first is not second
-    assert registry()["reloaded"] is second
-
-
-def test_sockets_of_finds_the_entry_package_and_reexports(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("svcpkg", "svcpkg.chat", "svcpkg.entry", "otherlib"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    _load_module("otherlib", 'from eventual import socket\nshared = socket("shared", {})\n')
-    _load_module("svcpkg", "")
-    _load_module("svcpkg.chat", 'from eventual import socket\nchat = socket("chat", {})\n')
-    _load_module(
+def test_a_service_is_what_its_entry_declares_or_imports_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Declared in the entry, or imported into it (even from outside its package); a module of the
+    entry's package that the entry never imports is not part of the service, though imported."""
+    _load_module("otherlib", 'from eventual import socket\nshared = socket("shared", {})\n', monkeypatch)
+    _load_module("svcpkg", "", monkeypatch)
+    _load_module("svcpkg.chat", 'from eventual import socket\nchat = socket("chat", {})\n', monkeypatch)
+    _load_module("svcpkg.extra", 'from eventual import socket\nextra = socket("extra", {})\n', monkeypatch)
+    entry = _load_module(
         "svcpkg.entry",
-        'from eventual import socket\nfrom otherlib import shared\nmain = socket("main", {})\n',
+        """
+        from eventual import socket
+        from otherlib import shared
+        from svcpkg.chat import chat
+        main = socket("main", {})
+        also_main = main
+        """,
+        monkeypatch,
     )
-    _load_module("unrelated", 'from eventual import socket\nx = socket("unrelated", {})\n')
     found = sockets_of("svcpkg.entry")
     assert list(found) == ["chat", "main", "shared"]
-    assert all(isinstance(s, Socket) for s in found.values())
+    assert found["main"] is entry.main
+    assert found["chat"] is sys.modules["svcpkg.chat"].chat
+
+
+def test_two_services_may_each_have_a_socket_of_one_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names are unique per service, not per process: a monorepo's tests import both."""
+    alpha = _load_module(
+        "alpha_service", 'from eventual import socket\nchat = socket("chat", {})\n', monkeypatch
+    )
+    beta = _load_module(
+        "beta_service", 'from eventual import socket\nchat = socket("chat", {})\n', monkeypatch
+    )
+    assert sockets_of("alpha_service") == {"chat": alpha.chat}
+    assert sockets_of("beta_service") == {"chat": beta.chat}
+    assert alpha.chat is not beta.chat
+
+
+def test_two_sockets_of_one_name_in_a_service_name_both_places(monkeypatch: pytest.MonkeyPatch) -> None:
+    _load_module("dup_a", 'from eventual import socket\n\nchat = socket("chat", {})\n', monkeypatch)
+    _load_module(
+        "dup_entry",
+        'from eventual import socket\nfrom dup_a import chat\nroom = socket("chat", {})\n',
+        monkeypatch,
+    )
+    with pytest.raises(DuplicateSocketError) as caught:
+        sockets_of("dup_entry")
+    assert str(caught.value) == (
+        "entry 'dup_entry' has two sockets named 'chat': `chat` declared at /virtual/dup_a.py:3 and "
+        "`room` declared at /virtual/dup_entry.py:3; socket names must be unique within a service"
+    )
+    assert isinstance(caught.value, ConfigurationError)  # the CLI's one-line error
+
+
+def test_two_declarations_on_one_line_are_two_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    _load_module(
+        "one_line", 'from eventual import socket\na = socket("x", {}); b = socket("x", {})\n', monkeypatch
+    )
+    with pytest.raises(
+        DuplicateSocketError,
+        match=r"`a` declared at /virtual/one_line.py:2 and `b` declared at /virtual/one_line.py:2",
+    ):
+        sockets_of("one_line")
+
+
+def test_an_entry_without_sockets_says_how_to_give_it_some(monkeypatch: pytest.MonkeyPatch) -> None:
+    _load_module("bare_entry", "import json\n", monkeypatch)
+    with pytest.raises(ConfigurationError) as caught:
+        sockets_of("bare_entry")
+    assert str(caught.value) == (
+        "entry 'bare_entry' declares no socket: bind each socket to a name in it "
+        '(chat = socket("chat", ...)) or import it there (from myapp.chat import chat)'
+    )
 
 
 def test_connect_rejection_and_acceptance() -> None:

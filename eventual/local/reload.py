@@ -23,7 +23,7 @@ from types import ModuleType
 
 from eventual.errors import ConfigurationError
 from eventual.project import Project, load_sockets
-from eventual.sockets import Socket, forget_declarations
+from eventual.sockets import Socket
 
 _EVENTUAL_DIR = Path(__file__).resolve().parents[1]
 
@@ -88,12 +88,9 @@ class Reloader:
     def reload(self) -> None:
         """Import the entry afresh; on failure put the previous modules back."""
         previous = {name: sys.modules.pop(name) for name in self._own_modules()}
-        forget_declarations(previous)
         importlib.invalidate_caches()
         try:
             sockets = load_sockets(self.project)
-            if not sockets:
-                raise ConfigurationError(f"entry {self.project.entry!r} declares no sockets")
         except ConfigurationError as error:
             self._extra_dirs = {file.parent for file in failure_files(error, self.root)}
             for name in self._own_modules():

@@ -118,12 +118,9 @@ def _start(server: DevServer, host: str, port: int) -> None:
 
 def _load(project: Project) -> dict[str, Socket]:
     try:
-        sockets = load_sockets(project)
+        return load_sockets(project)
     except ConfigurationError as error:
         raise ConfigurationError(describe_failure(error, project.root.resolve())) from None
-    if not sockets:
-        raise ConfigurationError(f"entry {project.entry!r} declares no sockets")
-    return sockets
 
 
 class _StopSignals:

@@ -11,13 +11,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from eventual.deployment import DEFAULT_FAN_OUT_ABOVE, Deployment, SocketUrls
-from eventual.errors import ConfigurationError, SocketNotDeployed
+from eventual.errors import SocketNotDeployed
 from eventual.runtime import apigateway
 from eventual.runtime.apigateway import Caller, Stage, reply_of
 from eventual.runtime.connections import InMemoryConnectionStore
 from eventual.runtime.dispatch import dispatch
 from eventual.runtime.fanout_memory import InMemoryFanOutQueue
-from eventual.sockets import Socket, sockets_of
+from eventual.sockets import Socket, named_sockets, sockets_of
 from eventual.testing.authorizer import authorizer_context
 from eventual.testing.connection import Connection, Rejected
 from eventual.testing.management import SERVER_CLOSE, Connections, InMemoryManagementApi
@@ -173,17 +173,18 @@ class SocketTestClient:
 
 
 def _sockets(target: str | Socket | Iterable[Socket] | Mapping[str, Socket]) -> dict[str, Socket]:
+    """The service's sockets by the rule ``Service`` and ``eventual local`` apply
+    (:func:`eventual.sockets.sockets_of`): an entry module's, or the sockets given."""
     if isinstance(target, str):
         importlib.import_module(target)
-        found = sockets_of(target)
-        if not found:
-            raise ConfigurationError(f"module {target!r} declares no socket")
-        return found
+        return sockets_of(target)
     if isinstance(target, Socket):
-        return {target.name: target}
-    if isinstance(target, Mapping):
-        return dict(target)
-    return {sock.name: sock for sock in target}
+        target = [target]
+    given = list(target.items() if isinstance(target, Mapping) else enumerate(target))
+    strays = [value for _, value in given if not isinstance(value, Socket)]
+    if strays:
+        raise TypeError(f"SocketTestClient takes sockets or an entry module's name, not {strays[0]!r}")
+    return named_sockets(((f"sockets[{key!r}]", sock) for key, sock in given), "this test client")
 
 
 def _pairs(pairs: Pairs | None) -> list[tuple[str, str]]:

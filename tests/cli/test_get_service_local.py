@@ -19,7 +19,7 @@ def run(*args: str) -> Result:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, socket_registry: object) -> Iterator[Path]:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A project with two sockets, entered from a subdirectory; nothing of it outlives the test."""
     entry = f"chat_{uuid.uuid4().hex[:8]}"
     (tmp_path / "pyproject.toml").write_text(f'[tool.eventual]\nservice = "chat"\nentry = "{entry}"\n')

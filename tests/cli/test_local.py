@@ -89,7 +89,11 @@ def test_missing_entry_module_and_missing_configuration(tmp_path: Path) -> None:
 def test_entry_without_sockets_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty.py").write_text("x = 1\n")
     done = run_eventual("local", "--entry", "empty", cwd=tmp_path)
-    assert (done.returncode, done.stderr) == (1, "Error: entry 'empty' declares no sockets\n")
+    assert (done.returncode, done.stderr) == (
+        1,
+        "Error: entry 'empty' declares no socket: bind each socket to a name in it "
+        '(chat = socket("chat", ...)) or import it there (from myapp.chat import chat)\n',
+    )
 
 
 def test_entry_option_serves_another_module(tmp_path: Path) -> None:

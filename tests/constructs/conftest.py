@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 
@@ -91,23 +92,25 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def presence(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The presence app (``tests/parity/service.py``, as ``svc_presence.service``): a tracked
-    ``presence`` socket with an authorizer, and untracked ``admin`` and ``guarded`` sockets."""
+    ``presence`` socket with an authorizer, and untracked ``admin``, ``guarded`` and ``gate`` sockets."""
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
     from cdk_nag import AwsSolutionsChecks
 
-    import eventual.sockets
     from eventual.constructs import Service
 
     root = tmp_path_factory.mktemp("presence-project")
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = new_app(outdir)
     stack = cdk.Stack(app, "Presence")
+    # ``extra`` is in the entry's package but the entry never imports it: imported here, as a
+    # test might, it must still not be deployed.
+    extra = 'from eventual import socket\n\nextra = socket("extra", {})\n'
+    entry = write_service(root, "svc_presence", PRESENCE_SERVICE, {"extra.py": extra})
     with pytest.MonkeyPatch.context() as patch:
-        # A registry of its own: the parity suite declares the same socket names in this session.
-        patch.setattr(eventual.sockets, "_registry", {})
-        entry = write_service(root, "svc_presence", PRESENCE_SERVICE)
-        service = Service(stack, "Service", name="presence", entry=entry, project_root=root)
+        patch.syspath_prepend(str(root))
+        importlib.import_module("svc_presence.extra")
+    service = Service(stack, "Service", name="presence", entry=entry, project_root=root)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     template = app.synth().get_stack_by_name("Presence").template  # raises on a cdk-nag finding
     report = json.loads((outdir / "validation-report.json").read_text())

@@ -89,9 +89,7 @@ def test_table_access_is_the_runtimes_three_actions_on_the_one_socket_role_and_g
     assert len(every_table_statement) == len(granted) + 1
 
 
-def test_a_socket_function_with_a_role_of_its_own_gets_the_table_on_that_role(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_a_socket_function_with_a_role_of_its_own_gets_the_table_on_that_role(tmp_path: Path) -> None:
     import aws_cdk as cdk
     from aws_cdk import aws_iam
 
@@ -120,9 +118,7 @@ def test_a_socket_function_with_a_role_of_its_own_gets_the_table_on_that_role(
     assert set(CONNECTIONS_ACTIONS) <= granted and "execute-api:ManageConnections" in granted
 
 
-def test_a_service_that_tracks_nothing_has_no_table_or_role_for_one(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_a_service_that_tracks_nothing_has_no_table_or_role_for_one(tmp_path: Path) -> None:
     import aws_cdk as cdk
     from aws_cdk import aws_iam
 

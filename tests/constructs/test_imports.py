@@ -45,9 +45,7 @@ LAZY_REQUESTS = (
 )
 
 
-def test_a_package_only_the_venv_has_is_refused_with_where_and_what_to_do(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_a_package_only_the_venv_has_is_refused_with_where_and_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ServiceDefinitionError) as raised:
         stage(tmp_path, "svc_imp_requests", LAZY_REQUESTS.format(name="imp-a"))
     message = str(raised.value)
@@ -56,9 +54,7 @@ def test_a_package_only_the_venv_has_is_refused_with_where_and_what_to_do(
     assert "fail to import" in message
 
 
-def test_a_distribution_listed_in_requirements_passes_by_its_import_name(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_a_distribution_listed_in_requirements_passes_by_its_import_name(tmp_path: Path) -> None:
     check(tmp_path, "svc_imp_listed", LAZY_REQUESTS.format(name="imp-b"), "requests>=2  # HTTP\n")
     # PyYAML installs module yaml: the name comes from the installed distribution's metadata.
     check(tmp_path, "svc_imp_yaml", "def f():\n    import yaml\n", "PyYAML==6.*\n")
@@ -67,7 +63,7 @@ def test_a_distribution_listed_in_requirements_passes_by_its_import_name(
 
 
 def test_a_requirement_installed_from_a_wheel_passes_at_synth(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, socket_registry: object
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wheels = tmp_path / "wheels"
     wheels.mkdir()
@@ -80,7 +76,7 @@ def test_a_requirement_installed_from_a_wheel_passes_at_synth(
         stage(tmp_path / "without", "svc_imp_nowheel", body.replace("imp-c", "imp-d"))
 
 
-def test_stdlib_boto3_eventual_own_and_relative_imports_pass(tmp_path: Path, socket_registry: object) -> None:
+def test_stdlib_boto3_eventual_own_and_relative_imports_pass(tmp_path: Path) -> None:
     body = (
         "from __future__ import annotations\n"
         "import json, os.path\n"
@@ -98,7 +94,7 @@ def test_stdlib_boto3_eventual_own_and_relative_imports_pass(tmp_path: Path, soc
     stage(tmp_path, "svc_imp_ok", body, {"helpers.py": "VALUE = 1\n", "sub/__init__.py": "import zlib\n"})
 
 
-def test_type_checking_and_optional_imports_are_not_counted(tmp_path: Path, socket_registry: object) -> None:
+def test_type_checking_and_optional_imports_are_not_counted(tmp_path: Path) -> None:
     body = (
         "from typing import TYPE_CHECKING\n"
         "import typing\n"
@@ -125,9 +121,7 @@ def test_type_checking_and_optional_imports_are_not_counted(tmp_path: Path, sock
         )
 
 
-def test_imports_that_do_not_ship_are_named_each_with_its_own_advice(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_imports_that_do_not_ship_are_named_each_with_its_own_advice(tmp_path: Path) -> None:
     (tmp_path / "shared.py").write_text("X = 1\n")  # in the project, but outside the entry's package
     with pytest.raises(ServiceDefinitionError) as raised:
         check(tmp_path, "svc_imp_sibling", "import shared\nimport requests\nimport cdk_nag\n")
@@ -139,9 +133,7 @@ def test_imports_that_do_not_ship_are_named_each_with_its_own_advice(
 
 
 @pytest.mark.filterwarnings("ignore:'cgi' is deprecated:DeprecationWarning")
-def test_modules_the_functions_python_no_longer_has_are_refused(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_modules_the_functions_python_no_longer_has_are_refused(tmp_path: Path) -> None:
     entry = write_service(tmp_path, "svc_imp_removed", "import cgi\n")
     files = [("svc_imp_removed/service.py", tmp_path / "svc_imp_removed" / "service.py")]
     check_imports(entry, files, shipped_eventual=SHIPPED, requirements=None, python_version="3.11")
@@ -149,7 +141,7 @@ def test_modules_the_functions_python_no_longer_has_are_refused(
         check_imports(entry, files, shipped_eventual=SHIPPED, requirements=None, python_version="3.14")
 
 
-def test_synth_refuses_the_service(tmp_path: Path, socket_registry: object) -> None:
+def test_synth_refuses_the_service(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
     from eventual.constructs import Service

@@ -44,9 +44,7 @@ def test_environment_estimate_is_never_below_what_cloudformation_will_set(exampl
     assert estimated >= real
 
 
-def test_too_many_sockets_for_a_4kb_environment_says_how_many_fit(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_too_many_sockets_for_a_4kb_environment_says_how_many_fit(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
     from eventual.constructs import Service

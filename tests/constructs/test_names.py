@@ -30,9 +30,7 @@ def test_names_that_fit_are_kept_and_long_ones_keep_a_readable_prefix() -> None:
     assert fit("abc", 3) == "abc" and len(fit("abcd", 3 + 9)) <= 12
 
 
-def test_long_service_and_socket_names_are_shortened_in_the_stack(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_long_service_and_socket_names_are_shortened_in_the_stack(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
     from eventual.constructs import Service

@@ -30,39 +30,36 @@ def two_services(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     from aws_cdk.assertions import Template
     from cdk_nag import AwsSolutionsChecks
 
-    import eventual.sockets
     from eventual.constructs import Service
 
     root = tmp_path_factory.mktemp("project")
     outdir = tmp_path_factory.mktemp("cdk.out")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(eventual.sockets, "_registry", {})
-        entry = write_service(root, "svc_tuned", TUNED)
-        app = new_app(outdir)
-        stack = cdk.Stack(app, "Both")
-        Service(stack, "Example", name="my-service", entry="examples.service", project_root=REPO)
-        tuned = Service(
-            stack,
-            "Tuned",
-            name="tuned",
-            entry=entry,
-            project_root=root,
-            function_options={
-                "memory_size": 1024,
-                "environment": {"STAGE": "test"},
-                "tracing": aws_lambda.Tracing.ACTIVE,
-            },
-            socket_function_options={
-                "beta.v2": aws_lambda.FunctionOptions(
-                    memory_size=2048,
-                    timeout=cdk.Duration.seconds(20),
-                    reserved_concurrent_executions=3,
-                    environment={"EXTRA": "1"},
-                )
-            },
-        )
-        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-        template = app.synth().get_stack_by_name("Both").template
+    entry = write_service(root, "svc_tuned", TUNED)
+    app = new_app(outdir)
+    stack = cdk.Stack(app, "Both")
+    Service(stack, "Example", name="my-service", entry="examples.service", project_root=REPO)
+    tuned = Service(
+        stack,
+        "Tuned",
+        name="tuned",
+        entry=entry,
+        project_root=root,
+        function_options={
+            "memory_size": 1024,
+            "environment": {"STAGE": "test"},
+            "tracing": aws_lambda.Tracing.ACTIVE,
+        },
+        socket_function_options={
+            "beta.v2": aws_lambda.FunctionOptions(
+                memory_size=2048,
+                timeout=cdk.Duration.seconds(20),
+                reserved_concurrent_executions=3,
+                environment={"EXTRA": "1"},
+            )
+        },
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    template = app.synth().get_stack_by_name("Both").template
     report = json.loads((outdir / "validation-report.json").read_text())
     return Synth(tuned, template, Template.from_json(template), outdir, report)
 
@@ -119,9 +116,7 @@ def test_two_services_share_one_stack_with_distinct_outputs_and_one_account_role
     assert nag["conclusion"] == "success" and nag["violations"] == []
 
 
-def test_function_options_are_read_as_the_structs_fields_and_the_plans_checks_surface(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_function_options_are_read_as_the_structs_fields_and_the_plans_checks_surface(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
     from eventual.constructs import Service, ServiceDefinitionError

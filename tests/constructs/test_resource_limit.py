@@ -11,9 +11,7 @@ from eventual.constructs.resource_limit import count_resources
 from tests.constructs.synth import write_service
 
 
-def test_a_stack_past_500_resources_fails_synth_saying_how_many_sockets_fit(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_a_stack_past_500_resources_fails_synth_saying_how_many_sockets_fit(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
     from eventual.constructs import Service

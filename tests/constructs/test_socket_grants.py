@@ -17,6 +17,16 @@ from tests.constructs.grants import (
 from tests.constructs.synth import Synth, declare, new_app, ref, write_service
 
 
+def test_a_module_of_the_entrys_package_that_the_entry_never_imports_is_not_deployed(presence: Synth) -> None:
+    """``svc_presence.extra`` was imported before synth; only the entry's sockets have an API."""
+    assert list(presence.service.sockets) == ["admin", "gate", "guarded", "presence"]
+    apis = presence.resources("AWS::ApiGatewayV2::Api").values()
+    websocket_apis = sorted(
+        api["Properties"]["Name"] for api in apis if api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    )
+    assert websocket_apis == ["presence-admin", "presence-gate", "presence-guarded", "presence-presence"]
+
+
 def test_the_presence_apps_untracked_admin_socket_can_read_who_is_online(presence: Synth) -> None:
     service = presence.service
     assert service.plan.tracked == ("presence",)
@@ -58,9 +68,7 @@ def test_every_socket_function_of_gated_and_the_example_holds_what_its_code_may_
         assert len(sockets) == len(synth.service.sockets)
 
 
-def test_a_service_that_tracks_nothing_grants_no_table_to_any_function(
-    tmp_path: Path, socket_registry: object
-) -> None:
+def test_a_service_that_tracks_nothing_grants_no_table_to_any_function(tmp_path: Path) -> None:
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 

@@ -57,7 +57,6 @@ def test_a_bad_message_is_answered_to_its_sender_only(local: LocalProcess) -> No
         assert json.loads(ada.recv(timeout=5)) == {"from": "bob", "text": "first to reach ada"}
 
 
-@pytest.mark.usefixtures("socket_registry")
 def test_the_demo_key_when_chat_key_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     # Imported here, into a registry of this test's own: a socket of examples.chat left in the
     # process registry would count as one of examples.service's (sockets_of takes the package's).

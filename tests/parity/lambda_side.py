@@ -152,13 +152,10 @@ class LambdaSide:
 
 def declare_entry(directory: Path, source: str) -> str | None:
     """Import an entry as synth and ``eventual local`` do (declaration checks on): what refuses it,
-    or ``None``. Its sockets go to a registry of their own, dropped after."""
-    import eventual.sockets
-
+    or ``None``."""
     name = f"parity_entry_{abs(hash(source))}"
     (directory / f"{name}.py").write_text(textwrap.dedent(source))
     sys.path.insert(0, str(directory))
-    saved, eventual.sockets._registry = eventual.sockets._registry, {}
     try:
         importlib.import_module(name)
     except Exception as error:
@@ -166,5 +163,4 @@ def declare_entry(directory: Path, source: str) -> str | None:
     finally:
         sys.modules.pop(name, None)
         sys.path.remove(str(directory))
-        eventual.sockets._registry = saved
     return None

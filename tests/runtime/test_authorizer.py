@@ -14,8 +14,6 @@ from eventual.runtime.authorizer import authorize
 from eventual.runtime.management import ManagementClient
 from tests.apigw_events import authorizer_event
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 
 def token_authorizer(request: ConnectRequest) -> dict[str, Any] | None:
     token = request.query.get("token") or request.headers.get("authorization", "").removeprefix("Bearer ")

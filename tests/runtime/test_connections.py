@@ -18,8 +18,6 @@ from tests.deployments import bare_deployment
 from tests.loopback_api import LoopbackApi
 from tests.runtime.conftest import TABLE
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 
 def NO_MANAGEMENT(url: str) -> Any:
     raise AssertionError("this test reaches no connection")

@@ -11,8 +11,6 @@ from eventual.runtime.dispatch import dispatch
 from tests.apigw_events import connect_event, message_event
 from tests.deployments import bare_deployment
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 DEPLOYMENT = bare_deployment("svc")
 
 

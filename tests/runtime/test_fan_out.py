@@ -28,8 +28,6 @@ from eventual.runtime.sqs import SqsFanOutQueue, message_groups
 from tests.apigw_events import connect_event, message_event
 from tests.loopback_api import LoopbackApi
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 
 @pytest.fixture
 def queue_url(table: Any, environ: dict[str, str]) -> str:

@@ -26,8 +26,6 @@ from tests.loopback_api import LoopbackApi
 CHAT_URL = "https://abcd1234.execute-api.us-east-1.amazonaws.com/prod"
 ROOM_URL = "https://wxyz9876.execute-api.eu-west-1.amazonaws.com/live"
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 
 @pytest.fixture(autouse=True)
 def socket_urls(environ: dict[str, str]) -> Iterator[None]:

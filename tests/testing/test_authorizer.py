@@ -10,8 +10,6 @@ import pytest
 from eventual import ConnectRequest, Context, Forbidden, MessageRequest, socket
 from eventual.testing import Rejected, SocketTestClient
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 
 def check(request: ConnectRequest) -> dict[str, Any] | None:
     if request.query.get("fail"):

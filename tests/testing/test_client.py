@@ -21,8 +21,6 @@ from eventual import (
 from eventual.payload import MAX_PAYLOAD_BYTES
 from eventual.testing import Rejected, SocketTestClient
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 
 def parse_json(request: MessageRequest, context: Context, next: Any) -> Any:
     return next({**context, "message": json.loads(request.body)})

@@ -13,8 +13,6 @@ from eventual.fanout import FanOutBatch, decode_batch
 from eventual.runtime.fanout_memory import InMemoryFanOutQueue
 from eventual.testing import SocketTestClient
 
-pytestmark = pytest.mark.usefixtures("socket_registry")
-
 ROOM = 60
 THRESHOLD = 7
 

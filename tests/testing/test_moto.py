@@ -25,7 +25,6 @@ def table() -> Iterator[Any]:
         )
 
 
-@pytest.mark.usefixtures("socket_registry")
 def test_a_handler_writes_to_dynamodb_under_mock_aws(table: Any) -> None:
     def save(request: MessageRequest, context: Context) -> str:
         boto3.resource("dynamodb").Table("notes").put_item(

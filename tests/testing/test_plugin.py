@@ -1,4 +1,5 @@
-"""The pytest plugin: a project's tests get ``socket_client`` and ``dev_server`` from its entry."""
+"""The pytest plugin: a project's tests get ``socket_client`` and ``dev_server`` from its entry, and
+only the sockets the entry declares or imports (docs/architecture.md, "A service's sockets")."""
 
 from __future__ import annotations
 
@@ -23,20 +24,30 @@ PROJECT = {
 
         echo = socket("echo", {"$default": lambda request, context: request.body})
     """,
+    # In the entry's package, but the entry never imports it: not part of the service.
+    "plugged/extra.py": """
+        from eventual import socket
+
+        extra = socket("extra", {})
+    """,
     "tests/test_plugged.py": """
         from websockets.sync.client import connect
+
+        import plugged.extra  # a test imports a module the entry never does
 
 
         def test_socket_client(socket_client):
             with socket_client.connect("echo") as ada:
                 assert ada.send("hi") == "hi"
             assert socket_client.deployment.service == "plugged"
+            assert list(socket_client.sockets) == ["echo"]
 
 
         def test_dev_server(dev_server):
             with connect(dev_server.socket_urls("echo")["wss"]) as ws:
                 ws.send("hello")
                 assert ws.recv(timeout=5) == "hello"
+            assert list(dev_server.sockets) == ["echo"]
     """,
 }
 
