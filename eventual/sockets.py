@@ -34,6 +34,8 @@ from eventual.socket_options import SocketOptions as SocketOptions  # re-exporte
 if TYPE_CHECKING:
     from eventual.broadcast import BroadcastResult
     from eventual.connections import Connection, ConnectionInfo
+    from eventual.models import MessageType
+    from eventual.typed import Route
 
 
 def _accept(request: Any, context: Any) -> None:
@@ -74,25 +76,43 @@ class Socket:
         "middlewares",
         "name",
         "options",
+        "pushes",
+        "types",
     )
 
     def __init__(
         self,
         name: str,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler | Route],
         *,
         middlewares: tuple[MiddlewareSpec, ...] = (),
         options: SocketOptions | None = None,
         location: Location | None = None,
+        message: Any = None,
+        pushes: Iterable[Any] = (),
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"a socket needs a non-empty string name, got {name!r}")
+        plain: dict[str, Handler] = {}
+        routes: dict[str, Route] = {}
         for key, fn in handlers.items():
             check_route_key(name, key)
             if not callable(fn):
-                raise TypeError(f"socket {name!r}: handler {key!r} is not callable: {fn!r}")
+                from eventual.typed import Route  # only typed sockets load it (cold start)
+
+                if not isinstance(fn, Route):
+                    raise TypeError(f"socket {name!r}: handler {key!r} is not callable: {fn!r}")
+                routes[key], fn = fn, fn.handler
+            plain[key] = fn
         self.name = name
-        self.handlers: Mapping[str, Handler] = dict(handlers)
+        self.handlers: Mapping[str, Handler] = plain
+        """Each route's handler (a ``route(...)``'s own handler, not the ``Route``)."""
+        self.types: Mapping[str, Route] = (
+            _route_types(name, plain, routes, message) if (routes or message is not None) else {}
+        )
+        """The declared types of each typed route (``route(...)`` or the socket's ``message=``)."""
+        self.pushes: tuple[MessageType, ...] = _message_types(pushes)
+        """The types the socket sends its clients (``send``/``broadcast``), for its AsyncAPI document."""
         self.middlewares = middlewares
         self.options = options or SocketOptions()
         self.location = location
@@ -109,9 +129,24 @@ class Socket:
             for event_type, step in steps_for(spec).items():
                 per_event[event_type].append(step)
         return {
-            route: compile_chain(per_event[event_type_of(route)], self.handlers.get(route, _accept))
+            route: compile_chain(per_event[event_type_of(route)], self._handler(route))
             for route in (*ROUTES, *self.message_routes)
         }
+
+    def _handler(self, route: str) -> Handler:
+        """The route's handler, behind the validation of its messages where it declares a type."""
+        handler = self.handlers.get(route, _accept)
+        declared = self.types.get(route)
+        if declared is None or declared.message is None or route not in self.handlers:
+            return handler
+        from eventual.typed import validating
+
+        return validating(handler, declared.message)
+
+    @property
+    def typed(self) -> bool:
+        """Whether the socket declares any type (its function then needs pydantic)."""
+        return bool(self.types or self.pushes)
 
     def __repr__(self) -> str:
         where = f" at {self.location}" if self.location else ""
@@ -226,6 +261,42 @@ class Socket:
             )
 
 
+def _route_types(
+    name: str, handlers: Mapping[str, Handler], routes: Mapping[str, Route], message: Any
+) -> dict[str, Route]:
+    """Every typed route's types: its own ``route(...)``'s, else the socket's ``message=`` for a
+    message route. ``$connect`` and ``$disconnect`` carry no message to type."""
+    from eventual.models import MessageType
+    from eventual.typed import Route
+
+    shared = None if message is None else MessageType(message)
+    typed: dict[str, Route] = {}
+    for key, handler in handlers.items():
+        declared = routes.get(key)
+        if event_type_of(key) != "message":
+            if declared is not None and (declared.message or declared.reply):
+                raise ValueError(
+                    f"socket {name!r}: {key!r} carries no message; message= and reply= type message "
+                    "routes and $default"
+                )
+            continue
+        own = declared or Route(handler, None, None)
+        if own.message is None and shared is not None:
+            own = Route(handler, shared, own.reply)
+        if own.message is not None or own.reply is not None:
+            typed[key] = own
+    return typed
+
+
+def _message_types(types: Iterable[Any]) -> tuple[MessageType, ...]:
+    declared = tuple(types)
+    if not declared:
+        return ()
+    from eventual.models import MessageType
+
+    return tuple(MessageType(t) for t in declared)
+
+
 _declaration_checks = True
 
 
@@ -331,7 +402,7 @@ class SocketChain(Record):
     def socket(
         self,
         name: str,
-        handlers: Mapping[str, Handler] | None = None,
+        handlers: Mapping[str, Handler | Route] | None = None,
         *,
         memory_size: int | None = None,
         timeout: int | None = None,
@@ -339,11 +410,18 @@ class SocketChain(Record):
         track_connections: bool = False,
         route_selection: str = DEFAULT_ROUTE_SELECTION,
         fan_out_above: int | None = None,
+        message: Any = None,
+        pushes: Iterable[Any] = (),
     ) -> Socket:
         """Declare a socket named ``name`` with handlers for ``$connect``, ``$disconnect``,
         ``$default`` and message routes of its own (any other key), the latter selected by
         ``route_selection`` (``$request.body.action``: a JSON message's ``action``).
-        ``fan_out_above``: see :meth:`Socket.broadcast`."""
+        ``fan_out_above``: see :meth:`Socket.broadcast`.
+
+        ``message``: the type every message route's messages are validated against (a pydantic
+        model, dataclass or ``TypedDict``), the value given to handlers in ``context["message"]``;
+        ``route(handler, message=..., reply=...)`` types one route (:mod:`eventual.typed`).
+        ``pushes``: the types the socket sends its clients, for the AsyncAPI document."""
         sock = Socket(
             name,
             handlers or {},
@@ -357,6 +435,8 @@ class SocketChain(Record):
                 fan_out_above=fan_out_above,
             ),
             location=_caller_location(),
+            message=message,
+            pushes=pushes,
         )
         if _declaration_checks:
             from eventual.checks import check_socket

@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "eventual.payload": 0,
     "eventual.connections": 0,
     "eventual.names": 0,
+    "eventual.models": 0,
     # 1: the programming model
     "eventual": 1,
     "eventual.middleware": 1,
@@ -33,6 +34,8 @@ LAYERS: dict[str, int] = {
     "eventual.project": 1,
     "eventual.outputs": 1,
     "eventual.checks": 1,
+    "eventual.typed": 1,
+    "eventual.asyncapi": 1,
     # 2: what runs in Lambda
     "eventual.runtime": 2,
     # 3: the dev server and the CDK constructs, side by side
