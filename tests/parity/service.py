@@ -80,7 +80,8 @@ def place(request: MessageRequest, context: Any) -> Placed:
     return Placed(item=order.item, qty=order.qty, by=request.connection_id)
 
 
-orders = socket(
-    "orders",
-    {"order": route(place, message=Order, reply=Placed), "$default": lambda request, context: "send an order"},
-)
+def hint(request: MessageRequest, context: Any) -> str:
+    return "send an order"
+
+
+orders = socket("orders", {"order": route(place, message=Order, reply=Placed), "$default": hint})
