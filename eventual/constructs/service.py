@@ -331,6 +331,7 @@ class Service(Construct):
                 project_root=self.project_root,
                 platform=lambda_platform(self.runtime, architecture),
                 requirements=self.plan.requirements,
+                extra_requirements=self.plan.shipped_requirements,
             )
             self._assets[key] = asset
             self._code[key] = lambda_.Code.from_asset(str(asset.path), asset_hash=asset.content_hash)
