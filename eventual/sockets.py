@@ -9,13 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, current_deployment
 from eventual.errors import ConfigurationError, ConnectionGone, DuplicateSocketError
-from eventual.middleware import (
-    Dispatch,
-    Handler,
-    MiddlewareSpec,
-    compile_chain,
-    steps_for,
-)
+from eventual.middleware import Dispatch, Handler, MiddlewareSpec, compile_chain, steps_for
 from eventual.payload import checked_payload
 from eventual.records import Record, init_fields
 from eventual.requests import Payload
@@ -93,26 +87,17 @@ class Socket:
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"a socket needs a non-empty string name, got {name!r}")
-        plain: dict[str, Handler] = {}
-        routes: dict[str, Route] = {}
-        for key, fn in handlers.items():
+        for key in handlers:
             check_route_key(name, key)
-            if not callable(fn):
-                from eventual.typed import Route  # only typed sockets load it (cold start)
+        pushed, plain = tuple(pushes), dict[str, Any](handlers)
+        self.types: Mapping[str, Route] = {}  # typed routes (``route(...)``, the socket's ``message=``)
+        self.pushes: tuple[MessageType, ...] = ()  # what it sends its clients, for its AsyncAPI document
+        if message is not None or pushed or not all(map(callable, plain.values())):
+            from eventual.typed import typed_handlers  # only typed sockets load it (cold start)
 
-                if not isinstance(fn, Route):
-                    raise TypeError(f"socket {name!r}: handler {key!r} is not callable: {fn!r}")
-                routes[key], fn = fn, fn.handler
-            plain[key] = fn
+            plain, self.types, self.pushes = typed_handlers(name, handlers, message, pushed)
         self.name = name
         self.handlers: Mapping[str, Handler] = plain
-        """Each route's handler (a ``route(...)``'s own handler, not the ``Route``)."""
-        self.types: Mapping[str, Route] = (
-            _route_types(name, plain, routes, message) if (routes or message is not None) else {}
-        )
-        """The declared types of each typed route (``route(...)`` or the socket's ``message=``)."""
-        self.pushes: tuple[MessageType, ...] = _message_types(pushes)
-        """The types the socket sends its clients (``send``/``broadcast``), for its AsyncAPI document."""
         self.middlewares = middlewares
         self.options = options or SocketOptions()
         self.location = location
@@ -122,26 +107,21 @@ class Socket:
         self._dispatchers = self._compile()
 
     def _compile(self) -> dict[str, Dispatch]:
-        """One chain per route: the middleware of its event type, then its handler. A socket
-        without message routes accepts and ignores what it has no handler for."""
+        """One chain per route: the middleware of its event type, then its handler (behind its
+        messages' validation, if typed). Without message routes, a missing handler accepts."""
         per_event: dict[EventType, list[Callable[..., Any]]] = {t: [] for t in EVENT_TYPES}
         for spec in self.middlewares:
             for event_type, step in steps_for(spec).items():
                 per_event[event_type].append(step)
+        handlers = self.handlers
+        if self.types or self.options.subprotocols:
+            from eventual.typed import declared_handlers
+
+            handlers = declared_handlers(self)
         return {
-            route: compile_chain(per_event[event_type_of(route)], self._handler(route))
+            route: compile_chain(per_event[event_type_of(route)], handlers.get(route, _accept))
             for route in (*ROUTES, *self.message_routes)
         }
-
-    def _handler(self, route: str) -> Handler:
-        """The route's handler, behind the validation of its messages where it declares a type."""
-        handler = self.handlers.get(route, _accept)
-        declared = self.types.get(route)
-        if declared is None or declared.message is None or route not in self.handlers:
-            return handler
-        from eventual.typed import validating
-
-        return validating(handler, declared.message)
 
     @property
     def typed(self) -> bool:
@@ -261,42 +241,6 @@ class Socket:
             )
 
 
-def _route_types(
-    name: str, handlers: Mapping[str, Handler], routes: Mapping[str, Route], message: Any
-) -> dict[str, Route]:
-    """Every typed route's types: its own ``route(...)``'s, else the socket's ``message=`` for a
-    message route. ``$connect`` and ``$disconnect`` carry no message to type."""
-    from eventual.models import MessageType
-    from eventual.typed import Route
-
-    shared = None if message is None else MessageType(message)
-    typed: dict[str, Route] = {}
-    for key, handler in handlers.items():
-        declared = routes.get(key)
-        if event_type_of(key) != "message":
-            if declared is not None and (declared.message or declared.reply):
-                raise ValueError(
-                    f"socket {name!r}: {key!r} carries no message; message= and reply= type message "
-                    "routes and $default"
-                )
-            continue
-        own = declared or Route(handler, None, None)
-        if own.message is None and shared is not None:
-            own = Route(handler, shared, own.reply)
-        if own.message is not None or own.reply is not None:
-            typed[key] = own
-    return typed
-
-
-def _message_types(types: Iterable[Any]) -> tuple[MessageType, ...]:
-    declared = tuple(types)
-    if not declared:
-        return ()
-    from eventual.models import MessageType
-
-    return tuple(MessageType(t) for t in declared)
-
-
 _declaration_checks = True
 
 
@@ -412,16 +356,14 @@ class SocketChain(Record):
         fan_out_above: int | None = None,
         message: Any = None,
         pushes: Iterable[Any] = (),
+        subprotocols: Iterable[str] = (),
     ) -> Socket:
         """Declare a socket named ``name`` with handlers for ``$connect``, ``$disconnect``,
         ``$default`` and message routes of its own (any other key), the latter selected by
         ``route_selection`` (``$request.body.action``: a JSON message's ``action``).
-        ``fan_out_above``: see :meth:`Socket.broadcast`.
-
-        ``message``: the type every message route's messages are validated against (a pydantic
-        model, dataclass or ``TypedDict``), the value given to handlers in ``context["message"]``;
-        ``route(handler, message=..., reply=...)`` types one route (:mod:`eventual.typed`).
-        ``pushes``: the types the socket sends its clients, for the AsyncAPI document."""
+        ``fan_out_above``: see :meth:`Socket.broadcast`. ``message``, ``pushes``: the type of every
+        message route's messages (in ``context["message"]``), the types it sends (:mod:`eventual.typed`);
+        ``subprotocols``: those it speaks (:mod:`eventual.subprotocols`)."""
         sock = Socket(
             name,
             handlers or {},
@@ -433,6 +375,7 @@ class SocketChain(Record):
                 track_connections=track_connections,
                 route_selection=route_selection,
                 fan_out_above=fan_out_above,
+                subprotocols=tuple(subprotocols),
             ),
             location=_caller_location(),
             message=message,

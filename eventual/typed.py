@@ -11,15 +11,18 @@ selection reads the raw body before any of this, as API Gateway does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.middleware import Handler, is_async, name_of
 from eventual.models import MessageType, Problem
 from eventual.records import Record, init_fields
 from eventual.requests import Context, SocketResponse
+from eventual.routes import event_type_of
 
 if TYPE_CHECKING:
     from eventual.requests import MessageRequest
+    from eventual.sockets import Socket
 
 INVALID_MESSAGE = "Invalid message"
 INVALID_STATUS = 400
@@ -54,6 +57,52 @@ def route(handler: Handler, *, message: Any = None, reply: Any = None) -> Route:
         None if message is None else MessageType(message),
         None if reply is None else MessageType(reply),
     )
+
+
+def typed_handlers(
+    name: str, handlers: Mapping[str, Handler | Route], message: Any, pushes: tuple[Any, ...]
+) -> tuple[dict[str, Handler], dict[str, Route], tuple[MessageType, ...]]:
+    """A socket's handlers (each ``route(...)``'s own), its typed routes and the types it pushes."""
+    plain: dict[str, Handler] = {}
+    routes: dict[str, Route] = {}
+    for key, fn in handlers.items():
+        if isinstance(fn, Route):
+            routes[key], fn = fn, fn.handler
+        elif not callable(fn):
+            raise TypeError(f"socket {name!r}: handler {key!r} is not callable: {fn!r}")
+        plain[key] = fn
+    shared = None if message is None else MessageType(message)
+    typed: dict[str, Route] = {}
+    for key, handler in plain.items():
+        declared = routes.get(key)
+        if event_type_of(key) != "message":
+            if declared is not None and (declared.message or declared.reply):
+                raise ValueError(
+                    f"socket {name!r}: {key!r} carries no message; message= and reply= type message "
+                    "routes and $default"
+                )
+            continue
+        own = declared or Route(handler, None, None)
+        if own.message is None and shared is not None:
+            own = Route(handler, shared, own.reply)
+        if own.message is not None or own.reply is not None:
+            typed[key] = own
+    return plain, typed, tuple(MessageType(t) for t in pushes)
+
+
+def declared_handlers(sock: Socket) -> dict[str, Handler]:
+    """The socket's handlers behind what it declares: a typed route's behind the validation of its
+    messages, ``$connect`` behind the choice of a subprotocol (:mod:`eventual.subprotocols`)."""
+    checked: dict[str, Handler] = {}
+    for key, handler in sock.handlers.items():
+        message_type = sock.types[key].message if key in sock.types else None
+        checked[key] = handler if message_type is None else validating(handler, message_type)
+    if sock.options.subprotocols:
+        from eventual.subprotocols import negotiating
+
+        connect = checked.get("$connect", lambda request, context: None)
+        checked["$connect"] = negotiating(connect, sock.options.subprotocols)
+    return checked
 
 
 def validating(handler: Handler, message_type: MessageType) -> Handler:

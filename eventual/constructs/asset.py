@@ -18,13 +18,18 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import eventual
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.imports import check_imports
+
+if TYPE_CHECKING:
+    from eventual.constructs.plan import ServicePlan
+    from eventual.sockets import Socket
 
 REQUIREMENTS = "requirements.txt"
 RUNTIME_SUBPACKAGES = ("runtime",)
@@ -143,6 +148,24 @@ def build_asset(
     if not path.is_file():
         _write_zip(path, entries)
     return LambdaAsset(path=path, content_hash=content_hash, files=tuple(e.name for e in entries))
+
+
+def asyncapi_file(plan: ServicePlan) -> Path:
+    """The service's AsyncAPI document (:mod:`eventual.asyncapi`) as a file to ship, its URLs left
+    for the HTTP API's function to fill; the authorizers' identity sources as the plan has them."""
+    from eventual.asyncapi import asyncapi_document
+    from eventual.service_document import encode
+
+    sockets = {name: p.socket for name, p in plan.sockets.items()}
+    sources = {name: p.authorizer.identity_source for name, p in plan.sockets.items() if p.authorizer}
+    text = encode(asyncapi_document(plan.name, plan.stage, sockets, identity_sources=sources))
+    path = cache_dir() / "documents" / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    return path
 
 
 # -- what ships ---------------------------------------------------------------------------------
@@ -285,6 +308,17 @@ def install_requirements(
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def types_requirements(sockets: Iterable[Socket], requirements: Path | None) -> tuple[str, ...]:
+    """pydantic, pinned to the version synth validated the types with, where a socket declares
+    types (``message=``, ``route(...)``, ``pushes=``); nothing where none does, or where the
+    service's ``requirements.txt`` lists pydantic itself (its pin wins)."""
+    if not any(sock.typed for sock in sockets) or listed(requirements, "pydantic"):
+        return ()
+    from importlib.metadata import version
+
+    return (f"pydantic=={version('pydantic')}",)
 
 
 def listed(requirements: Path | None, distribution: str) -> bool:

@@ -17,7 +17,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
-from eventual.constructs.asset import listed
 from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
 from eventual.constructs.authorizer import authorizer_name, identity_source
 from eventual.constructs.checks import check_environments, check_sockets, requirements_file
@@ -176,9 +175,6 @@ class ServicePlan:
     """``eventual service <name>``, with `` (stage <stage>)`` for another than the default stage."""
     fan_out: FanOutPlan | None = None
     """The fan-out queue and worker of a service that tracks connections (``fanout_plan``)."""
-    shipped_requirements: tuple[str, ...] = ()
-    """What eventual installs into the asset for the service, besides its ``requirements``:
-    pydantic where a socket declares types (:func:`types_requirements`)."""
 
     @property
     def tracked(self) -> tuple[str, ...]:
@@ -239,14 +235,13 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
     require_unique("function name", [*functions, *fanout_plan.fan_out_function_names(fan_out)])
     require_unique("API name", ((s, p.api_name) for s, p in plans.items()))
     check_environments(plans, options, fanout_plan.socket_environment_estimate(fan_out))
-    requirements = requirements_file(options.entry, options.requirements)
     return ServicePlan(
         name=name,
         entry=options.entry,
         stage=options.stage,
         stage_name=options.stage_name or DEFAULT_STAGE_NAME,
         sockets=MappingProxyType(plans),
-        requirements=requirements,
+        requirements=requirements_file(options.entry, options.requirements),
         event_bus_name=prefix,
         log_group_name=f"{prefix}-execution-logs",
         http_api_name=prefix,
@@ -254,19 +249,7 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
         http_function=http_function,
         description=description,
         fan_out=fan_out,
-        shipped_requirements=types_requirements(sockets, requirements),
     )
-
-
-def types_requirements(sockets: Mapping[str, Socket], requirements: Path | None) -> tuple[str, ...]:
-    """pydantic, pinned to the version synth validated the types with, where a socket declares
-    types (``message=``, ``route(...)``, ``pushes=``); nothing where none does, or where the
-    service's ``requirements.txt`` lists pydantic itself (its pin wins)."""
-    if not any(sock.typed for sock in sockets.values()) or listed(requirements, "pydantic"):
-        return ()
-    from importlib.metadata import version
-
-    return (f"pydantic=={version('pydantic')}",)
 
 
 # -- checks ------------------------------------------------------------------------------------

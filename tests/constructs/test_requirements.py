@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eventual.constructs import ServiceDefinitionError
-from eventual.constructs.asset import LambdaPlatform, build_asset, install_requirements
+from eventual.constructs.asset import LambdaPlatform, build_asset, install_requirements, types_requirements
 from eventual.constructs.plan import ServiceOptions, ServicePlan, plan_service
 from eventual.sockets import sockets_of
 from tests.constructs.synth import write_service
@@ -125,28 +125,29 @@ def plan_of(project: Path, module: str, source: str, requirements: str | None = 
     return plan_service(sockets_of(entry), ServiceOptions(name="svc", entry=entry))
 
 
+def shipped(plan: ServicePlan) -> tuple[str, ...]:
+    """What the construct installs into the asset besides the requirements (Service.code_for)."""
+    return types_requirements((p.socket for p in plan.sockets.values()), plan.requirements)
+
+
 def test_a_typed_service_ships_pydantic_pinned_to_what_synth_validated_with(
     pydantic_index: Path, tmp_path: Path
 ) -> None:
     project = tmp_path / "project"
     plan = plan_of(project, "svc_typed", TYPED_SERVICE)
-    assert plan.shipped_requirements == (f"pydantic=={PYDANTIC}",)
-    asset = build_asset(
-        plan.entry, project_root=project, platform=ARM, extra_requirements=plan.shipped_requirements
-    )
+    assert shipped(plan) == (f"pydantic=={PYDANTIC}",)
+    asset = build_asset(plan.entry, project_root=project, platform=ARM, extra_requirements=shipped(plan))
     assert {"pydantic/__init__.py", "pydantic_core/__init__.py", "svc_typed/service.py"} <= set(asset.files)
     # x86_64 functions need x86_64 wheels of the compiled core, which this index lacks
     with pytest.raises(ServiceDefinitionError, match=r"requirement 'pydantic.core' of pydantic==.* x86_64"):
-        build_asset(
-            plan.entry, project_root=project, platform=X86, extra_requirements=plan.shipped_requirements
-        )
+        build_asset(plan.entry, project_root=project, platform=X86, extra_requirements=shipped(plan))
 
 
 def test_an_untyped_service_ships_no_pydantic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "project"
     monkeypatch.setenv("EVENTUAL_CACHE_DIR", str(tmp_path / "cache"))
     plan = plan_of(project, "svc_untyped", UNTYPED_SERVICE)
-    assert plan.shipped_requirements == ()
+    assert shipped(plan) == ()
     asset = build_asset(plan.entry, project_root=project, platform=ARM)
     assert not [f for f in asset.files if f.startswith("pydantic")]
 
@@ -154,5 +155,5 @@ def test_an_untyped_service_ships_no_pydantic(tmp_path: Path, monkeypatch: pytes
 def test_a_requirements_txt_that_lists_pydantic_keeps_its_own_pin(tmp_path: Path) -> None:
     project = tmp_path / "project"
     plan = plan_of(project, "svc_pinned", TYPED_SERVICE, requirements="Pydantic>=2.11,<3\n")
-    assert plan.shipped_requirements == ()
+    assert shipped(plan) == ()
     assert plan.requirements is not None and plan.requirements.name == "requirements.txt"
