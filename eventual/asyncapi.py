@@ -17,6 +17,7 @@ construct writes it into the asset and the HTTP API's function fills in the URLs
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -148,8 +149,9 @@ def _describe_socket(
     if sock.options.authorizer is not None:
         schemes = _security_schemes(key, sources)
         document["components"]["securitySchemes"].update(schemes)
-        server["security"] = [{"$ref": f"#/components/securitySchemes/{name}"} for name in schemes]
-        if not schemes:
+        if schemes:
+            server["security"] = [{"$ref": f"#/components/securitySchemes/{name}"} for name in schemes]
+        else:
             server["description"] += " A Lambda authorizer admits each connection; its inputs are undeclared."
     document["servers"][key] = server
     document["channels"][key] = channel
@@ -198,7 +200,7 @@ def _describe_route(
         "title": f"{sock.name}: {route}",
         "messages": [{"$ref": f"#/channels/{key}/messages/{route_id}"}],
     }
-    doc = (getattr(handler, "__doc__", None) or "").strip()
+    doc = inspect.cleandoc(getattr(handler, "__doc__", None) or "")
     if doc:
         operation["summary"] = doc.splitlines()[0]
         if len(doc.splitlines()) > 1:
@@ -242,7 +244,7 @@ def _route_summary(sock: Socket, route: str) -> str:
         others = "selects no other route" if sock.message_routes else "the socket receives"
         return f"Any message that {others} (text that is not JSON included)."
     expression = sock.options.route_selection
-    where = "its `action`" if expression == DEFAULT_ROUTE_SELECTION else f"`{expression}`"
+    where = "`action`" if expression == DEFAULT_ROUTE_SELECTION else f"`{expression}`"
     return f"A JSON message whose {where} is `{route}`."
 
 
