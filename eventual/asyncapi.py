@@ -133,7 +133,7 @@ def _describe_socket(
         "host": "",
         "protocol": "wss",
         "title": sock.name,
-        "description": f"Socket {sock.name}: API Gateway WebSocket API (locally, `eventual local`).",
+        "description": f"Socket {sock.name}: an API Gateway WebSocket API (locally, the dev server).",
     }
     messages: dict[str, Any] = {}
     channel: dict[str, Any] = {
