@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "eventual.outputs": 1,
     "eventual.checks": 1,
     "eventual.typed": 1,
+    "eventual.subprotocols": 1,
     "eventual.asyncapi": 1,
     # 2: what runs in Lambda
     "eventual.runtime": 2,
