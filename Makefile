@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup local test lint pytest synth bench clean
+.PHONY: setup local test lint pytest synth bench clean vendor-docs
 
 setup: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
 
@@ -42,6 +42,17 @@ pytest: $(VENV)/.installed
 synth: $(VENV)/.installed node_modules/.installed
 	npx cdk synth --quiet
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/*.template.json
+
+# The AsyncAPI React component's standalone bundle, served by `eventual local` at /__eventual/docs:
+# copied from the version package-lock.json pins, so users need no Node (a test keeps them equal).
+DOCS_VENDOR := eventual/local/docs/asyncapi-react
+vendor-docs: node_modules/.installed
+	mkdir -p $(DOCS_VENDOR)
+	cp node_modules/@asyncapi/react-component/browser/standalone/index.js \
+	   node_modules/@asyncapi/react-component/browser/standalone/index.js.LICENSE.txt \
+	   node_modules/@asyncapi/react-component/styles/default.min.css \
+	   node_modules/@asyncapi/react-component/LICENSE $(DOCS_VENDOR)/
+	node -p 'require("@asyncapi/react-component/package.json").version' > $(DOCS_VENDOR)/VERSION
 
 bench: setup
 	$(BIN)/python -m benchmarks

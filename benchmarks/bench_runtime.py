@@ -1,7 +1,11 @@
-"""Lambda runtime figures: cold import and warm dispatch (issue: foundation).
+"""Lambda runtime figures: cold import and warm dispatch (issue: foundation), typed cold start (22).
 
 - Cold import: ``import eventual.runtime.handler`` in a fresh interpreter, against
   ``import boto3`` in a fresh interpreter, interleaved in the same run (budget <= 0.15x).
+- Typed cold start: a fresh interpreter imports the handler, declares one socket (declaration
+  checks off, as the Lambda entry imports the entry) and dispatches its first message: untyped
+  (the baseline), typed with a pydantic model, typed with a dataclass (pydantic loads at that
+  first message). The typed figures' extra cost over the untyped one is reported, not budgeted.
 - Warm dispatch: ``handle()`` of a ``$default`` event through 3 middlewares into a trivial
   handler, against a hand-written function that decodes the same event and runs the same
   middlewares and handler by direct calls (budget <= 3x).
@@ -39,6 +43,60 @@ def cold_import() -> list[Figure]:
         Figure("import boto3 (baseline)", boto_ms, "ms"),
         Figure("import eventual.runtime.handler", ours_ms, "ms", ratio=ours_ms / boto_ms, budget=0.15),
     ]
+
+
+COLD_START = """
+import time
+started = time.perf_counter()
+import json
+import eventual.runtime.handler
+from eventual import Socket
+from eventual.runtime.dispatch import dispatch
+from eventual.runtime.environment import deployment_from
+{declare}
+event = json.loads({event!r})
+response = dispatch(sock, event, deployment_from({{"EVENTUAL_SERVICE_NAME": "bench"}}))
+elapsed = time.perf_counter() - started
+assert response["statusCode"] == 200, response
+print(elapsed)
+"""
+DECLARATIONS = {
+    "untyped": 'sock = Socket("s", {"$default": lambda request, context: json.loads(request.body)})',
+    "pydantic model": """
+from pydantic import BaseModel
+class Chat(BaseModel):
+    text: str
+sock = Socket("s", {"$default": lambda request, context: context["message"]}, message=Chat)""",
+    "dataclass": """
+import dataclasses
+@dataclasses.dataclass
+class Chat:
+    text: str
+sock = Socket("s", {"$default": lambda request, context: context["message"]}, message=Chat)""",
+}
+
+
+def cold_start_typed() -> list[Figure]:
+    from tests.apigw_events import message_event
+
+    event = json.dumps(message_event('{"text": "hi"}'))
+    seconds: dict[str, list[float]] = {kind: [] for kind in DECLARATIONS}
+    for _ in range(IMPORT_RUNS):  # interleaved, so each sees the same machine load
+        for kind, declare in DECLARATIONS.items():
+            code = COLD_START.format(declare=declare, event=event)
+            out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+            seconds[kind].append(float(out.stdout))
+    untyped_ms = min(seconds["untyped"]) * 1e3
+    figures = [
+        Figure(
+            "cold start, untyped socket: handler + declaration + first message (baseline)", untyped_ms, "ms"
+        )
+    ]
+    for kind in ("pydantic model", "dataclass"):
+        ms = min(seconds[kind]) * 1e3
+        figures.append(Figure(f"cold start, socket typed with a {kind}", ms, "ms", ratio=ms / untyped_ms))
+        figures.append(Figure(f"  extra cost of the {kind}", ms - untyped_ms, "ms"))
+    return figures
 
 
 # -- warm dispatch ----------------------------------------------------------------------------
@@ -103,4 +161,4 @@ def warm_dispatch() -> list[Figure]:
 
 
 def run() -> list[Figure]:
-    return [*cold_import(), *warm_dispatch()]
+    return [*cold_import(), *cold_start_typed(), *warm_dispatch()]

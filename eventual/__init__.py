@@ -31,6 +31,7 @@ from eventual.sockets import Socket, SocketChain, SocketOptions, socket
 if TYPE_CHECKING:
     from eventual.broadcast import BroadcastResult
     from eventual.connections import Connection, ConnectionInfo
+    from eventual.typed import route
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "SocketResponse",
     "Unauthorized",
     "__version__",
+    "route",
     "socket",
 ]
 
@@ -66,7 +68,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """Types on first use, not at every Lambda cold start (docs/architecture.md, "Cold start"):
     ``Connection``/``ConnectionInfo`` are ``TypedDict``s, ``BroadcastResult`` lives with the
-    broadcast's thread pool."""
+    broadcast's thread pool, ``route`` with typed messages (only typed sockets load it)."""
     if name in ("Connection", "ConnectionInfo"):
         import eventual.connections
 
@@ -75,4 +77,8 @@ def __getattr__(name: str) -> Any:
         import eventual.broadcast
 
         return eventual.broadcast.BroadcastResult
+    if name == "route":
+        import eventual.typed
+
+        return eventual.typed.route
     raise AttributeError(f"module 'eventual' has no attribute {name!r}")

@@ -37,7 +37,23 @@ def check_socket(sock: Socket) -> Socket:
         check_middleware(spec)
     if sock.options.authorizer is not None:
         check_authorizer(sock.name, sock.options.authorizer)
+    check_types(sock)
     return sock
+
+
+def check_types(sock: Socket) -> None:
+    """Every declared type is one pydantic can validate and describe, and pydantic is installed:
+    found at declaration rather than at the first message (this loads pydantic, for typed sockets
+    only)."""
+    from eventual.errors import ConfigurationError
+
+    declared = [(f"route {key!r}", t) for key, r in sock.types.items() for t in (r.message, r.reply) if t]
+    declared += [("pushes", t) for t in sock.pushes]
+    for where, message_type in declared:
+        try:
+            message_type.adapter()
+        except ConfigurationError as error:
+            raise ConfigurationError(f"socket {sock.name!r}, {where}: {error}") from None
 
 
 def check_handler(socket_name: str, route_key: str, handler: Callable[..., Any]) -> None:

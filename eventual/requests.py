@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from eventual.records import Record, init_fields
+
+if TYPE_CHECKING:
+    from eventual.models import Model
 
 Context: TypeAlias = dict[str, Any]
 """The per-request context: ``socket`` and ``service`` from the runtime, more from middleware."""
 
-Payload: TypeAlias = str | bytes | dict[str, Any] | list[Any]
-"""Data a handler returns or ``send`` sends: text as is, bytes as is, dict/list as JSON."""
+Payload: TypeAlias = "str | bytes | dict[str, Any] | list[Any] | Model"
+"""Data a handler returns or ``send`` sends: text as is, bytes as is, dict/list or a model (a
+pydantic model or dataclass instance, :mod:`eventual.models`) as JSON."""
 
 _NO_EVENT: Mapping[str, Any] = {}
 _set = object.__setattr__

@@ -18,6 +18,7 @@ class SocketOptions(Record):
         "fan_out_above",
         "memory_size",
         "route_selection",
+        "subprotocols",
         "timeout",
         "track_connections",
     )
@@ -28,6 +29,7 @@ class SocketOptions(Record):
         "track_connections",
         "route_selection",
         "fan_out_above",
+        "subprotocols",
     )
 
     memory_size: int | None
@@ -43,6 +45,9 @@ class SocketOptions(Record):
     fan_out_above: int | None
     """A ``broadcast()`` to more connections than this goes to the service's fan-out queue;
     ``None`` takes the service's (``Deployment.fan_out_above``, by default 1,000)."""
+    subprotocols: tuple[str, ...]
+    """The WebSocket subprotocols the socket speaks, preferred first: a connect must offer one, and
+    the handshake answers the first offered (:mod:`eventual.subprotocols`); ``()`` for any."""
 
     def __init__(
         self,
@@ -52,6 +57,7 @@ class SocketOptions(Record):
         track_connections: bool = False,
         route_selection: str = DEFAULT_ROUTE_SELECTION,
         fan_out_above: int | None = None,
+        subprotocols: tuple[str, ...] = (),
     ) -> None:
         if memory_size is not None and not 128 <= memory_size <= 10240:
             raise ValueError(f"memory_size must be 128..10240 MB, got {memory_size}")
@@ -61,6 +67,13 @@ class SocketOptions(Record):
             raise TypeError(f"authorizer must be callable, got {authorizer!r}")
         if fan_out_above is not None and fan_out_above < 0:
             raise ValueError(f"fan_out_above must be at least 0, got {fan_out_above}")
+        if isinstance(subprotocols, str) or not all(
+            isinstance(p, str) and p and p.isascii() and p.isprintable() and " " not in p and "," not in p
+            for p in subprotocols
+        ):
+            raise ValueError(
+                f"subprotocols must be a sequence of tokens such as 'chat.v1', got {subprotocols!r}"
+            )
         init_fields(
             self,
             memory_size=memory_size,
@@ -69,4 +82,5 @@ class SocketOptions(Record):
             track_connections=track_connections,
             route_selection=route_selection,
             fan_out_above=fan_out_above,
+            subprotocols=tuple(subprotocols),
         )

@@ -9,13 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventual.deployment import Deployment, current_deployment
 from eventual.errors import ConfigurationError, ConnectionGone, DuplicateSocketError
-from eventual.middleware import (
-    Dispatch,
-    Handler,
-    MiddlewareSpec,
-    compile_chain,
-    steps_for,
-)
+from eventual.middleware import Dispatch, Handler, MiddlewareSpec, compile_chain, steps_for
 from eventual.payload import checked_payload
 from eventual.records import Record, init_fields
 from eventual.requests import Payload
@@ -34,6 +28,8 @@ from eventual.socket_options import SocketOptions as SocketOptions  # re-exporte
 if TYPE_CHECKING:
     from eventual.broadcast import BroadcastResult
     from eventual.connections import Connection, ConnectionInfo
+    from eventual.models import MessageType
+    from eventual.typed import Route
 
 
 def _accept(request: Any, context: Any) -> None:
@@ -74,25 +70,34 @@ class Socket:
         "middlewares",
         "name",
         "options",
+        "pushes",
+        "types",
     )
 
     def __init__(
         self,
         name: str,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler | Route],
         *,
         middlewares: tuple[MiddlewareSpec, ...] = (),
         options: SocketOptions | None = None,
         location: Location | None = None,
+        message: Any = None,
+        pushes: Iterable[Any] = (),
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"a socket needs a non-empty string name, got {name!r}")
-        for key, fn in handlers.items():
+        for key in handlers:
             check_route_key(name, key)
-            if not callable(fn):
-                raise TypeError(f"socket {name!r}: handler {key!r} is not callable: {fn!r}")
+        pushed, plain = tuple(pushes), dict[str, Any](handlers)
+        self.types: Mapping[str, Route] = {}  # typed routes (``route(...)``, the socket's ``message=``)
+        self.pushes: tuple[MessageType, ...] = ()  # what it sends its clients, for its AsyncAPI document
+        if message is not None or pushed or not all(map(callable, plain.values())):
+            from eventual.typed import typed_handlers  # only typed sockets load it (cold start)
+
+            plain, self.types, self.pushes = typed_handlers(name, handlers, message, pushed)
         self.name = name
-        self.handlers: Mapping[str, Handler] = dict(handlers)
+        self.handlers: Mapping[str, Handler] = plain
         self.middlewares = middlewares
         self.options = options or SocketOptions()
         self.location = location
@@ -102,16 +107,26 @@ class Socket:
         self._dispatchers = self._compile()
 
     def _compile(self) -> dict[str, Dispatch]:
-        """One chain per route: the middleware of its event type, then its handler. A socket
-        without message routes accepts and ignores what it has no handler for."""
+        """One chain per route: the middleware of its event type, then its handler (behind its
+        messages' validation, if typed). Without message routes, a missing handler accepts."""
         per_event: dict[EventType, list[Callable[..., Any]]] = {t: [] for t in EVENT_TYPES}
         for spec in self.middlewares:
             for event_type, step in steps_for(spec).items():
                 per_event[event_type].append(step)
+        handlers = self.handlers
+        if self.types or self.options.subprotocols:
+            from eventual.typed import declared_handlers
+
+            handlers = declared_handlers(self)
         return {
-            route: compile_chain(per_event[event_type_of(route)], self.handlers.get(route, _accept))
+            route: compile_chain(per_event[event_type_of(route)], handlers.get(route, _accept))
             for route in (*ROUTES, *self.message_routes)
         }
+
+    @property
+    def typed(self) -> bool:
+        """Whether the socket declares any type (its function then needs pydantic)."""
+        return bool(self.types or self.pushes)
 
     def __repr__(self) -> str:
         where = f" at {self.location}" if self.location else ""
@@ -328,7 +343,7 @@ class SocketChain(Record):
     def socket(
         self,
         name: str,
-        handlers: Mapping[str, Handler] | None = None,
+        handlers: Mapping[str, Handler | Route] | None = None,
         *,
         memory_size: int | None = None,
         timeout: int | None = None,
@@ -336,11 +351,16 @@ class SocketChain(Record):
         track_connections: bool = False,
         route_selection: str = DEFAULT_ROUTE_SELECTION,
         fan_out_above: int | None = None,
+        message: Any = None,
+        pushes: Iterable[Any] = (),
+        subprotocols: Iterable[str] = (),
     ) -> Socket:
         """Declare a socket named ``name`` with handlers for ``$connect``, ``$disconnect``,
         ``$default`` and message routes of its own (any other key), the latter selected by
         ``route_selection`` (``$request.body.action``: a JSON message's ``action``).
-        ``fan_out_above``: see :meth:`Socket.broadcast`."""
+        ``fan_out_above``: see :meth:`Socket.broadcast`. ``message``, ``pushes``: the type of every
+        message route's messages (in ``context["message"]``), the types it sends (:mod:`eventual.typed`);
+        ``subprotocols``: those it speaks (:mod:`eventual.subprotocols`)."""
         sock = Socket(
             name,
             handlers or {},
@@ -352,8 +372,11 @@ class SocketChain(Record):
                 track_connections=track_connections,
                 route_selection=route_selection,
                 fan_out_above=fan_out_above,
+                subprotocols=tuple(subprotocols),
             ),
             location=_caller_location(),
+            message=message,
+            pushes=pushes,
         )
         if _declaration_checks:
             from eventual.checks import check_socket

@@ -18,12 +18,17 @@ import json
 import os
 from typing import Any
 
+from typing_extensions import TypedDict  # typing's, from Python 3.12 on
+
 from eventual import ConnectRequest, Context, Forbidden, MessageRequest, Unauthorized, socket
 
 DEMO_KEY = "let-me-in"
 """The key when ``CHAT_KEY`` is not set."""
 MAX_NAME = 32
 MAX_TEXT = 4000
+
+ChatLine = TypedDict("ChatLine", {"from": str, "text": str})
+"""What everyone in the room receives (a functional TypedDict: ``from`` is a keyword)."""
 
 
 def check_key(request: ConnectRequest) -> dict[str, str]:
@@ -53,4 +58,4 @@ def post(request: MessageRequest, context: Context) -> Any:
     return None
 
 
-chat = socket("chat", {"$default": post}, authorizer=check_key, track_connections=True)
+chat = socket("chat", {"$default": post}, authorizer=check_key, track_connections=True, pushes=[ChatLine])

@@ -6,6 +6,7 @@ import functools
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,11 +144,16 @@ def test_the_checks_can_be_switched_off() -> None:
         socket("checked", {"$connect": on_connect})
 
 
-def test_a_lambda_cold_start_neither_checks_nor_imports_inspect() -> None:
-    """The checks ran at synth; in Lambda `inspect` would cost each cold start ~3 ms."""
-    code = """
+def test_a_lambda_cold_start_neither_checks_nor_imports_inspect(tmp_path: Path) -> None:
+    """The checks ran at synth; in Lambda `inspect` would cost each cold start ~3 ms. (An entry of
+    its own: the example service imports pydantic, which imports `inspect` itself.)"""
+    (tmp_path / "plain_entry.py").write_text(
+        "from eventual import socket\n\nmy_socket = socket('mySocket', {'$default': lambda r, c: r.body})\n"
+    )
+    code = f"""
 import json, os, sys
-os.environ.update(EVENTUAL_SOCKET_NAME="mySocket", EVENTUAL_ENTRY="examples.service")
+sys.path.insert(0, {str(tmp_path)!r})
+os.environ.update(EVENTUAL_SOCKET_NAME="mySocket", EVENTUAL_ENTRY="plain_entry")
 from eventual.runtime import handler
 handler._cold_start()
 from eventual.sockets import _declaration_checks

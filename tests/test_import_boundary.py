@@ -7,6 +7,7 @@ import ast
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ LAYERS: dict[str, int] = {
     "eventual.payload": 0,
     "eventual.connections": 0,
     "eventual.names": 0,
+    "eventual.models": 0,
     # 1: the programming model
     "eventual": 1,
     "eventual.middleware": 1,
@@ -33,6 +35,9 @@ LAYERS: dict[str, int] = {
     "eventual.project": 1,
     "eventual.outputs": 1,
     "eventual.checks": 1,
+    "eventual.typed": 1,
+    "eventual.subprotocols": 1,
+    "eventual.asyncapi": 1,
     # 2: what runs in Lambda
     "eventual.runtime": 2,
     # 3: the dev server and the CDK constructs, side by side
@@ -152,3 +157,83 @@ def test_the_pytest_plugin_loads_nothing_heavy() -> None:
     """pytest loads it in every run of an environment that has eventual installed."""
     loaded = modules_after("import eventual.testing.plugin")
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def module_level_imports(path: Path) -> set[str]:
+    """What ``path`` imports when it is imported: its top-level statements, ``if TYPE_CHECKING:``
+    blocks and function bodies left out."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.partition(".")[0])
+    return found
+
+
+LAMBDA_MODULES = [p for p in MODULES if layer_of(module_name(p))[1] <= 2]
+
+
+@pytest.mark.parametrize("path", LAMBDA_MODULES, ids=lambda p: module_name(p))
+def test_the_core_and_runtime_never_import_pydantic_at_module_level(path: Path) -> None:
+    """Only sockets that declare a type load pydantic, when first needed (docs/architecture.md)."""
+    assert module_level_imports(path).isdisjoint({"pydantic", "pydantic_core"})
+
+
+def test_a_module_level_pydantic_import_is_caught(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("from typing import TYPE_CHECKING\nimport pydantic_core.core_schema\n")
+    assert "pydantic_core" in module_level_imports(probe)
+
+
+def loaded_after(code: str) -> set[str]:
+    """Every module (full dotted names) loaded after running ``code`` in a fresh interpreter."""
+    probe = f"import sys\n{textwrap.dedent(code)}\nimport json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=PACKAGE.parent
+    )
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+TYPED_MODULES = {"pydantic", "pydantic_core", "eventual.models", "eventual.typed"}
+FIRST_MESSAGE = """
+from eventual.runtime.dispatch import dispatch
+from tests.apigw_events import message_event
+from tests.deployments import bare_deployment
+{declare}
+typed = ("pydantic", "eventual.models", "eventual.typed")
+before = {{m for m in sys.modules if m in typed or m.startswith("pydantic.")}}
+print(dispatch(s, message_event('{{"text": "hi"}}'), bare_deployment())["body"])
+print(sorted(before))
+"""
+
+
+def test_an_untyped_socket_loads_nothing_of_typed_messages() -> None:
+    code = FIRST_MESSAGE.format(
+        declare="from eventual import Socket\ns = Socket('s', {'$default': lambda r, c: r.body})"
+    )
+    assert loaded_after(code).isdisjoint(TYPED_MODULES)
+
+
+def test_a_typed_socket_loads_pydantic_at_its_first_message_only() -> None:
+    """Declared with a dataclass, as Lambda imports the entry (declaration checks off)."""
+    declare = """
+import dataclasses
+from eventual import Socket
+@dataclasses.dataclass
+class Chat:
+    text: str
+s = Socket("s", {"$default": lambda r, c: {"got": c["message"].text}}, message=Chat)
+"""
+    probe = FIRST_MESSAGE.format(declare=textwrap.dedent(declare))
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{probe}"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE.parent,
+    )
+    reply, before = out.stdout.splitlines()[-2:]
+    assert json.loads(reply) == {"got": "hi"}
+    assert before == "['eventual.models', 'eventual.typed']"  # the declaration's modules; no pydantic yet
+    assert loaded_after(probe) >= TYPED_MODULES

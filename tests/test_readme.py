@@ -27,6 +27,7 @@ CLAIMED = (
     "def on_connect",
     "logged = socket.use(timed)",
     'game = socket("game"',
+    "board = socket(",
     'lobby = socket("lobby"',
     "authorizer=check_key",
     "def test_chat_echoes_and_refuses_strangers",
@@ -119,6 +120,22 @@ def test_middleware_chains_compose(capsys: pytest.CaptureFixture[str]) -> None:
         "message",
         "disconnect",
     ]
+
+
+def test_typed_messages_validate_reply_and_push_as_described() -> None:
+    board = run(block("board = socket("))["board"]
+    [documented] = [json.loads(b) for b in blocks("json") if "Invalid message" in b]
+    with SocketTestClient(board) as client, client.connect("board") as ada, client.connect("board") as bob:
+        assert json.loads(str(ada.send('{"action": "move", "x": 1, "y": 2}'))) == {
+            "by": ada.connection_id,
+            "x": 1,
+            "y": 2,
+        }
+        assert bob.json() == [{"by": ada.connection_id, "x": 1, "y": 2}] and ada.received == []
+        error = json.loads(str(ada.send('{"action": "move", "x": 8}')))
+        assert error == {**documented, "connectionId": ada.connection_id, "requestId": error["requestId"]}
+        assert ada.open and json.loads(str(ada.send('{"action": "move", "x": 0, "y": 0}')))["x"] == 0
+    assert [t.name for t in board.pushes] == ["Moved"] and board.types["move"].reply is not None
 
 
 def test_message_routes_and_the_subprotocol_work_as_described() -> None:

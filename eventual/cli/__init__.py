@@ -23,6 +23,10 @@ from eventual.cli.get_service import service  # noqa: E402  (click only; boto3 l
 
 get.add_command(service)
 
+from eventual.cli.get_asyncapi import asyncapi  # noqa: E402  (click only; boto3 and pydantic load inside)
+
+get.add_command(asyncapi)
+
 from eventual.cli.local import local  # noqa: E402  (click only; the dev server loads inside)
 
 main.add_command(local)

@@ -18,13 +18,18 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import eventual
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.imports import check_imports
+
+if TYPE_CHECKING:
+    from eventual.constructs.plan import ServicePlan
+    from eventual.sockets import Socket
 
 REQUIREMENTS = "requirements.txt"
 RUNTIME_SUBPACKAGES = ("runtime",)
@@ -110,17 +115,22 @@ def build_asset(
     project_root: Path,
     platform: LambdaPlatform,
     requirements: Path | None = None,
+    extra_requirements: Sequence[str] = (),
+    extra_files: Mapping[str, Path] | None = None,
 ) -> LambdaAsset:
     """Stage the asset for the service whose sockets ``entry`` declares (already imported).
 
-    ``requirements`` (a ``requirements.txt``) is installed for ``platform`` from wheels only.
+    ``requirements`` (a ``requirements.txt``) and ``extra_requirements`` (what eventual itself needs
+    for the service, such as pydantic for typed messages) are installed for ``platform`` from
+    wheels only. ``extra_files`` (archive name -> file) ship as they are.
     """
     shipped = list(_eventual_entries())
     service = list(_service_entries(entry, project_root.resolve()))
     entries = [*shipped, *service]
+    entries += [_entry(name, source) for name, source in (extra_files or {}).items()]
     installed: list[str] = []
-    if requirements is not None:
-        target = install_requirements(requirements, platform)
+    if requirements is not None or extra_requirements:
+        target = install_requirements(requirements, platform, extra_requirements)
         entries += _walk(target, prefix="", skip_dirs=frozenset({"bin", "__pycache__"}))
         installed = top_level_names(target)
     check_imports(
@@ -138,6 +148,24 @@ def build_asset(
     if not path.is_file():
         _write_zip(path, entries)
     return LambdaAsset(path=path, content_hash=content_hash, files=tuple(e.name for e in entries))
+
+
+def asyncapi_file(plan: ServicePlan) -> Path:
+    """The service's AsyncAPI document (:mod:`eventual.asyncapi`) as a file to ship, its URLs left
+    for the HTTP API's function to fill; the authorizers' identity sources as the plan has them."""
+    from eventual.asyncapi import asyncapi_document
+    from eventual.service_document import encode
+
+    sockets = {name: p.socket for name, p in plan.sockets.items()}
+    sources = {name: p.authorizer.identity_source for name, p in plan.sockets.items() if p.authorizer}
+    text = encode(asyncapi_document(plan.name, plan.stage, sockets, identity_sources=sources))
+    path = cache_dir() / "documents" / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    return path
 
 
 # -- what ships ---------------------------------------------------------------------------------
@@ -251,22 +279,27 @@ _NO_WHEEL = re.compile(r"No matching distribution found for (\S+)")
 _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def install_requirements(requirements: Path, platform: LambdaPlatform) -> Path:
-    """``pip install --target`` the requirements for ``platform`` (wheels only); cached by content.
+def install_requirements(
+    requirements: Path | None, platform: LambdaPlatform, extra: Sequence[str] = ()
+) -> Path:
+    """``pip install --target`` the requirements file and ``extra`` requirement specifiers for
+    ``platform`` (wheels only); cached by content.
 
     A requirement with no wheel for the platform raises :class:`ServiceDefinitionError` naming it.
     """
-    text = requirements.read_text(encoding="utf-8")
-    _refuse_eventual(text, requirements)
+    text = requirements.read_text(encoding="utf-8") if requirements is not None else ""
+    if requirements is not None:
+        _refuse_eventual(text, requirements)
     pip_env = sorted((k, v) for k, v in os.environ.items() if k.startswith("PIP_"))
-    key = hashlib.sha256(repr((text, str(platform), platform.pip_platforms(), pip_env)).encode()).hexdigest()
+    key_parts = (text, tuple(extra), str(platform), platform.pip_platforms(), pip_env)
+    key = hashlib.sha256(repr(key_parts).encode()).hexdigest()
     target = cache_dir() / "requirements" / key
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(dir=target.parent, suffix=".partial"))
     try:
-        _pip_install(requirements, partial, platform)
+        _pip_install(requirements, extra, partial, platform)
         try:
             os.replace(partial, target)
         except OSError:  # another synth installed the same requirements first
@@ -275,6 +308,33 @@ def install_requirements(requirements: Path, platform: LambdaPlatform) -> Path:
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def types_requirements(sockets: Iterable[Socket], requirements: Path | None) -> tuple[str, ...]:
+    """pydantic, pinned to the version synth validated the types with, where a socket declares
+    types (``message=``, ``route(...)``, ``pushes=``); nothing where none does, or where the
+    service's ``requirements.txt`` lists pydantic itself (its pin wins)."""
+    if not any(sock.typed for sock in sockets) or listed(requirements, "pydantic"):
+        return ()
+    from importlib.metadata import version
+
+    return (f"pydantic=={version('pydantic')}",)
+
+
+def listed(requirements: Path | None, distribution: str) -> bool:
+    """Whether ``requirements`` names ``distribution`` (then its pin wins over eventual's)."""
+    if requirements is None:
+        return False
+    wanted = _normalized(distribution)
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        match = _REQUIREMENT_NAME.match(line)
+        if match and _normalized(match[1]) == wanted:
+            return True
+    return False
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def top_level_names(target: Path) -> list[str]:
@@ -291,33 +351,38 @@ def top_level_names(target: Path) -> list[str]:
 def _refuse_eventual(text: str, requirements: Path) -> None:
     for line in text.splitlines():
         match = _REQUIREMENT_NAME.match(line)
-        if match and re.sub(r"[-_.]+", "-", match[1]).lower() == "eventual-py":
+        if match and _normalized(match[1]) == "eventual-py":
             raise ServiceDefinitionError(
                 f"{requirements} lists eventual-py: the asset already holds eventual's runtime, and the "
                 "distribution would pull aws-cdk-lib into Lambda; remove that line"
             )
 
 
-def _pip_install(requirements: Path, target: Path, platform: LambdaPlatform) -> None:
+def _pip_install(
+    requirements: Path | None, extra: Sequence[str], target: Path, platform: LambdaPlatform
+) -> None:
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     command += ["--no-compile", "--only-binary=:all:", "--target", str(target)]
     command += ["--implementation", "cp", "--python-version", platform.python_version]
     for tag in platform.pip_platforms():
         command += ["--platform", tag]
-    command += ["-r", str(requirements)]
+    if requirements is not None:
+        command += ["-r", str(requirements)]
+    command += list(extra)
+    what = " and ".join(filter(None, [str(requirements) if requirements else "", " ".join(extra)]))
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired as error:
         raise ServiceDefinitionError(
-            f"installing {requirements} took over {_PIP_TIMEOUT_SECONDS} s; is the package index reachable?"
+            f"installing {what} took over {_PIP_TIMEOUT_SECONDS} s; is the package index reachable?"
         ) from error
     if result.returncode == 0:
         return
     missing = _NO_WHEEL.search(result.stderr)
     if missing:
         raise ServiceDefinitionError(
-            f"requirement {missing[1]!r} in {requirements} has no wheel for Lambda ({platform}); "
+            f"requirement {missing[1]!r} of {what} has no wheel for Lambda ({platform}); "
             "pick a version that publishes one, or drop it"
         )
     last = [line for line in result.stderr.splitlines() if line.strip()][-3:]
-    raise ServiceDefinitionError(f"pip could not install {requirements}: " + " / ".join(last))
+    raise ServiceDefinitionError(f"pip could not install {what}: " + " / ".join(last))

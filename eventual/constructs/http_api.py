@@ -1,4 +1,5 @@
-"""The service's HTTP API: ``GET /__eventual/service`` (and ``GET /``) answer the service document.
+"""The service's HTTP API: ``GET /__eventual/service`` (and ``GET /``) answer the service document,
+``GET /__eventual/asyncapi.json`` the service's AsyncAPI document (written into the asset at synth).
 
 A frontend fetches the document to find the sockets' ``wss://`` URLs at run time instead of baking
 them in at build (:mod:`eventual.service_document`; the dev server serves the same shape). The
@@ -23,9 +24,9 @@ from eventual.constructs.logical_ids import pin_logical_id
 from eventual.constructs.nag import acknowledge_public_routes
 from eventual.constructs.plan import ServicePlan
 from eventual.runtime.environment import DOCUMENT_ENV
-from eventual.service_document import PATH, encode, service_document
+from eventual.service_document import ASYNCAPI_PATH, PATH, encode, service_document
 
-ROUTES = (PATH, "/")
+ROUTES = (PATH, "/", ASYNCAPI_PATH)
 
 
 def create_http_api(

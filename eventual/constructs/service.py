@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from eventual.constructs.access_logs import WEBSOCKET_ACCESS_LOG_FORMAT, AccessLogs
-from eventual.constructs.asset import LambdaAsset, build_asset
+from eventual.constructs.asset import LambdaAsset, asyncapi_file, build_asset, types_requirements
 from eventual.constructs.connections import connections_table, grant_connections, share_connections
 from eventual.constructs.endpoint import SocketEndpoint
 from eventual.constructs.errors import ServiceDefinitionError
@@ -37,6 +37,7 @@ from eventual.constructs.resource_limit import ResourceLimit
 from eventual.outputs import DEFAULT_STAGE, OutputKind, output_description
 from eventual.project import Project, load_sockets
 from eventual.runtime.environment import URLS_ENV
+from eventual.service_document import ASYNCAPI_FILE
 from eventual.sockets import Socket
 
 __all__ = ["PYTHON_RUNTIME", "FunctionOptions", "Service", "newest_python_runtime"]
@@ -331,6 +332,10 @@ class Service(Construct):
                 project_root=self.project_root,
                 platform=lambda_platform(self.runtime, architecture),
                 requirements=self.plan.requirements,
+                extra_requirements=types_requirements(
+                    (p.socket for p in self.plan.sockets.values()), self.plan.requirements
+                ),
+                extra_files={ASYNCAPI_FILE: asyncapi_file(self.plan)},
             )
             self._assets[key] = asset
             self._code[key] = lambda_.Code.from_asset(str(asset.path), asset_hash=asset.content_hash)

@@ -3,6 +3,8 @@
 - ``/__ws/<socket>``: a WebSocket upgrade (anything else there: 426);
 - ``/__ws/<socket>/@connections/<id>``: the socket's management API;
 - ``/__eventual/service``: the service document, as the deployed HTTP API answers it;
+- ``/__eventual/asyncapi.json``: the service's AsyncAPI document (:mod:`eventual.asyncapi`), as too;
+- ``/__eventual/docs``: that document, rendered (:mod:`eventual.local.docs`);
 - anything else: the service's web page (:mod:`eventual.local.static`).
 
 A new route is one more branch in :meth:`Routes.answer`, before the web page's.
@@ -17,10 +19,11 @@ from urllib.parse import unquote
 
 from eventual.local import management
 from eventual.local.connection import WebSocketConnection
+from eventual.local.docs import DOCS_PATH, docs_response
 from eventual.local.http import Reply, Request, response
 from eventual.local.origins import Origins
 from eventual.local.static import static_response
-from eventual.service_document import HEADERS, PATH
+from eventual.service_document import ASYNCAPI_PATH, HEADERS, PATH
 from eventual.sockets import Socket
 
 WS_PREFIX = "__ws"
@@ -43,6 +46,8 @@ class Routes:
         web_dir: Path | None,
         index: Callable[[], str],
         document: Callable[[], str],
+        asyncapi: Callable[[], str],
+        service: str,
     ) -> None:
         self.origins = origins
         self.sockets = sockets
@@ -51,6 +56,9 @@ class Routes:
         self.index = index
         self.document = document
         """The service document's JSON (:mod:`eventual.service_document`)."""
+        self.asyncapi = asyncapi
+        """The AsyncAPI document's JSON (:mod:`eventual.asyncapi`)."""
+        self.service = service
 
     def answer(self, request: Request) -> Reply | Upgrade:
         if not self.origins.host_allowed(request.header("Host")):
@@ -61,15 +69,23 @@ class Routes:
         if len(parts) > 2 and parts[1] == WS_PREFIX:
             return self._socket(request, parts)
         if request.path == PATH:
-            return self._document(request)
+            return self._document(request, self.document)
+        if request.path == ASYNCAPI_PATH:
+            return self._document(request, self.asyncapi)
+        if request.path == DOCS_PATH or request.path.startswith(f"{DOCS_PATH}/"):
+            return docs_response(request.path, request.method, self.service)
         return static_response(self.web_dir, request.path, request.method, self.index())
 
-    def _document(self, request: Request) -> Reply:
+    def _document(self, request: Request, document: Callable[[], str]) -> Reply:
         """The same document and headers as the cloud's HTTP API function (GET routes only)."""
         if request.method not in ("GET", "HEAD"):
             return response(405, b"Method Not Allowed\n", headers=[("Allow", "GET, HEAD")])
         headers = [(name, value) for name, value in HEADERS.items() if name != "content-type"]
-        return response(200, self.document().encode(), content_type=HEADERS["content-type"], headers=headers)
+        try:
+            body = document().encode()
+        except Exception as error:  # a type pydantic cannot describe: say so, keep serving
+            return response(500, f"cannot build the document: {type(error).__name__}: {error}\n".encode())
+        return response(200, body, content_type=HEADERS["content-type"], headers=headers)
 
     def _socket(self, request: Request, parts: list[str]) -> Reply | Upgrade:
         name = unquote(parts[2])

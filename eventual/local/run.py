@@ -83,6 +83,7 @@ def serve(
             echo(socket_line(name))
         if web_dir is not None:
             echo(f"Web page: http://{display_host}:{server.port}/ (from {web_dir})")
+        echo(f"API docs: http://{display_host}:{server.port}/__eventual/docs")
         echo("Watching for code changes; Ctrl-C to stop." if reload else "Ctrl-C to stop.")
 
         stop.wait()

@@ -119,6 +119,8 @@ class DevServer:
             self.web_dir,
             self._index_text,
             self._document,
+            self._asyncapi,
+            self.service,
         )
         loop = asyncio.get_running_loop()
         assert self._listener is not None
@@ -252,6 +254,14 @@ class DevServer:
         """The service document of the ``local`` stage, with this server's URLs."""
         sockets = {name: self.socket_urls(name)["wss"] for name in self._sockets}
         return encode(service_document(self.service, LOCAL_STAGE, sockets))
+
+    def _asyncapi(self) -> str:
+        """The AsyncAPI document of the ``local`` stage, with this server's URLs (built per request:
+        a reload may have changed the sockets)."""
+        from eventual.asyncapi import asyncapi_document  # pydantic, for typed sockets: on first use
+
+        sockets = {name: self.socket_urls(name)["wss"] for name in self._sockets}
+        return encode(asyncapi_document(self.service, LOCAL_STAGE, self._sockets, urls=sockets))
 
     def _index_text(self) -> str:
         lines = [f"Eventual Dev Server: service {self.service}", "Sockets are available at:"]

@@ -20,7 +20,7 @@ import binascii
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from eventual.payload import json_dumps
+from eventual.payload import is_model, json_dumps
 from eventual.requests import (
     ConnectRequest,
     DisconnectRequest,
@@ -207,10 +207,11 @@ def _with_body(status: int, message: Any) -> LambdaResponse:
     if isinstance(message, bytes | bytearray | memoryview):
         encoded = binascii.b2a_base64(bytes(message), newline=False).decode("ascii")
         return {"statusCode": status, "body": encoded, "isBase64Encoded": True}
-    if isinstance(message, dict | list):
+    if isinstance(message, dict | list) or is_model(message):
         return {"statusCode": status, "body": json_dumps(message)}
     raise TypeError(
-        f"a handler returned {type(message).__name__}; return str, bytes, dict, list, SocketResponse or None"
+        f"a handler returned {type(message).__name__}; return str, bytes, dict, list, a model "
+        "(a pydantic model or dataclass instance), SocketResponse or None"
     )
 
 

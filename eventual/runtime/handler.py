@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from eventual.runtime.apigateway import LambdaResponse
 
 _loaded: tuple[Socket, Deployment] | None = None
+_ASSET_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+"""Where the asset unpacks (``/var/task``): ``eventual/`` and the service's package are in it."""
 
 
 def handle(event: Mapping[str, Any], context: Any = None) -> LambdaResponse:
@@ -87,10 +89,24 @@ def load_socket(configuration: FunctionConfiguration) -> Socket:
     return sockets[name]
 
 
-def service_document(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda handler behind the HTTP API's ``GET /`` and ``GET /__eventual/service``: the service
-    document the construct wrote (:mod:`eventual.service_document`)."""
-    from eventual.runtime.environment import service_document_from
-    from eventual.service_document import HEADERS
+_asyncapi: str | None = None
 
-    return {"statusCode": 200, "headers": HEADERS, "body": service_document_from(os.environ)}
+
+def service_document(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda handler behind the HTTP API's ``GET /`` and ``GET /__eventual/service`` (the service
+    document the construct wrote, :mod:`eventual.service_document`) and
+    ``GET /__eventual/asyncapi.json`` (the AsyncAPI document synth put in the asset, at the
+    service's URLs: built once per container, never pydantic)."""
+    global _asyncapi
+    from eventual.runtime.environment import service_document_from
+    from eventual.service_document import ASYNCAPI_PATH, HEADERS, asyncapi_text
+
+    document = service_document_from(os.environ)
+    if (event or {}).get("rawPath") != ASYNCAPI_PATH:
+        return {"statusCode": 200, "headers": HEADERS, "body": document}
+    if _asyncapi is None:
+        _asyncapi = asyncapi_text(document, _ASSET_ROOT)
+    if _asyncapi is None:
+        body = '{"message":"this deployment has no AsyncAPI document: deploy it again"}'
+        return {"statusCode": 404, "headers": HEADERS, "body": body}
+    return {"statusCode": 200, "headers": HEADERS, "body": _asyncapi}

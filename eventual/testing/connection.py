@@ -10,6 +10,7 @@ from eventual.errors import EventualError, PayloadTooLarge
 from eventual.payload import MAX_PAYLOAD_BYTES, payload_bytes
 
 if TYPE_CHECKING:
+    from eventual.requests import Payload
     from eventual.runtime.apigateway import Caller
     from eventual.testing.client import SocketTestClient
 
@@ -68,8 +69,8 @@ class Connection:
         """``requestContext.authorizer`` of its events: what the authorizer allowed it as."""
         return self.caller.identity
 
-    def send(self, message: str | bytes | dict[str, Any] | list[Any]) -> str | bytes | None:
-        """Send a message (text, bytes, or a dict/list as JSON) to the route it selects; return
+    def send(self, message: Payload) -> str | bytes | None:
+        """Send a message (text, bytes, or a dict/list or model as JSON) to the route it selects; return
         the route's reply: what the client receives back (``None`` for none), API Gateway's error
         body if the handler failed or no route matched.
 

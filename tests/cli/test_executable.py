@@ -92,7 +92,9 @@ def test_help_reads_like_a_click_cli() -> None:
         assert option in service.stdout
     assert "EVENTUAL_DEFAULT_SERVICE" in service.stdout
     # The listing in `eventual get --help` is the first line of the command's help, not cut mid-word.
-    assert "service  Print a deployed service's endpoints." in eventual("get", "--help").stdout
+    listing = eventual("get", "--help").stdout
+    assert "\n  asyncapi  Print a service's AsyncAPI document.\n" in listing
+    assert "\n  service   Print a deployed service's endpoints.\n" in listing
 
 
 def test_version() -> None:

@@ -19,7 +19,9 @@ import site
 import subprocess
 import sys
 import time
+import urllib.request
 import venv
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,15 +124,25 @@ def test_init_install_test_serve_and_synth(tmp_path: Path, capsys: pytest.Captur
     run(bin / "eventual", "init", project, cwd=tmp_path)
     run(bin / "pip", "install", "-q", "--no-compile", "-e", ".[dev]", cwd=project)
     lap("eventual init + pip install -e .[dev]")
-    assert "3 passed" in run(bin / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
+    assert "5 passed" in run(bin / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
     lap("pytest")
     with eventual_local(bin, project) as port, connect(f"ws://localhost:{port}/__ws/echo") as client:
         client.send('{"hello": "world"}')
         assert json.loads(client.recv(timeout=10))["echo"] == {"hello": "world"}
+        with urllib.request.urlopen(
+            f"http://localhost:{port}/__eventual/asyncapi.json", timeout=10
+        ) as answer:
+            schemas = json.loads(answer.read())["components"]["schemas"]
+        assert sorted(schemas) == ["Greeted", "Greeting", "InvalidMessage"]  # the typed greeter
     lap("eventual local")
     synth(bin, project)
     template = json.loads((project / "cdk.out/presence.template.json").read_text())
     assert any(r["Type"] == "AWS::ApiGatewayV2::Api" for r in template["Resources"].values())
+    [asset] = (project / "cdk.out").glob("asset.*.zip")  # the project's one asset, with pydantic's arm64 core
+    with zipfile.ZipFile(asset) as archive:
+        assert any(
+            n.startswith("pydantic_core/") and n.endswith("aarch64-linux-gnu.so") for n in archive.namelist()
+        )
     lap("synth")
     with capsys.disabled():
         print(f"\neventual init round trip: {times} = {sum(times.values()):.1f} s", file=sys.stderr)

@@ -184,6 +184,14 @@ def write_service(root: Path, package: str, body: str, files: dict[str, str] | N
 
 BOTO3_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 """What Lambda's Python runtime provides besides the asset: boto3 and what it needs."""
+PYDANTIC_DISTRIBUTIONS = (
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_inspection",
+    "typing_extensions.py",
+)
+"""What a typed service's asset ships (for Lambda's CPU); run here, this machine's own install."""
 
 
 def run_in_asset(asset_zip: Path, tmp_path: Path, env: dict[str, str], call: str, events: list[Any]) -> Any:
@@ -199,10 +207,17 @@ def run_in_asset(asset_zip: Path, tmp_path: Path, env: dict[str, str], call: str
     site = Path(boto3.__file__).parents[1]
     for name in BOTO3_DISTRIBUTIONS:
         (boto / name).symlink_to(site / name)
+    # The asset's compiled wheels are built for Lambda (aarch64, its Python): this machine's
+    # install of the same distributions stands in for them, ahead of the asset on sys.path.
+    native = tmp_path / "native"
+    native.mkdir()
+    if (asset / "pydantic_core").is_dir():
+        for name in PYDANTIC_DISTRIBUTIONS:
+            (native / name).symlink_to(site / name)
     module, _, function = call.rpartition(".")
     probe = f"""
 import importlib, importlib.util, json, sys
-sys.path[:0] = [{str(asset)!r}, {str(boto)!r}]
+sys.path[:0] = [{str(native)!r}, {str(asset)!r}, {str(boto)!r}]
 for heavy in ("aws_cdk", "jsii", "constructs", "click", "websockets", "cdk_nag", "moto", "pytest"):
     assert importlib.util.find_spec(heavy) is None, heavy
 import boto3

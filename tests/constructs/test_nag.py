@@ -37,7 +37,10 @@ def test_cdk_nag_is_clean_and_every_acknowledgment_names_one_resource_and_why(ex
         for socket, declared in sockets_of(examples.service.__name__).items()
         for route in route_keys(declared)
         if not (socket in AUTHORIZED and route == "$connect")  # that one has the authorizer
-    } | {f"MyService/Service/HttpApi/GET--{path}" for path in ("", "__eventual--service")}
+    } | {
+        f"MyService/Service/HttpApi/GET--{path}"
+        for path in ("", "__eventual--service", "__eventual--asyncapi.json")
+    }
     wildcard_grants = [v for v in suppressed if "/*/@connections/*" in v["ruleName"]]
     socket_function_roles = {id(e.function.role) for e in example.service.sockets.values()}
     assert len(wildcard_grants) == len(SOCKETS) * len(socket_function_roles)
@@ -59,7 +62,10 @@ def test_cdk_nag_is_clean_and_apig4_is_acknowledged_only_where_no_authorizer_can
         for name in GATED_SOCKETS
         for route in ("$connect", "$disconnect", "$default")
         if not (name in GATED_AUTHORIZED and route == "$connect")
-    } | {f"Gated/Service/HttpApi/GET--{path}/Resource" for path in ("", "__eventual--service")}
+    } | {
+        f"Gated/Service/HttpApi/GET--{path}/Resource"
+        for path in ("", "__eventual--service", "__eventual--asyncapi.json")
+    }
     assert flagged == expected
     where = {v["acknowledgedAt"]: v["reason"] for v in apig4}
     for name in GATED_AUTHORIZED:

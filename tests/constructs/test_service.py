@@ -29,12 +29,13 @@ def test_one_function_api_stage_and_its_routes_per_socket(example: Synth) -> Non
         # an authorizer has a function of its own; so do the HTTP API and the account-logging check,
         # and, where the service tracks connections, the fan-out worker
         "AWS::Lambda::Function": sockets + authorized + 2 + tracks,
-        "AWS::ApiGatewayV2::Route": ROUTE_COUNT + 2,  # and the HTTP API's GET / and /__eventual/service
+        # and the HTTP API's GET /, /__eventual/service and /__eventual/asyncapi.json
+        "AWS::ApiGatewayV2::Route": ROUTE_COUNT + 3,
         "AWS::ApiGatewayV2::Integration": sockets + 1,
         "AWS::ApiGatewayV2::RouteResponse": MESSAGE_ROUTE_COUNT,
         "AWS::ApiGatewayV2::Authorizer": authorized,
         # API Gateway may invoke the function, per route, and each authorizer function
-        "AWS::Lambda::Permission": ROUTE_COUNT + authorized + 2,
+        "AWS::Lambda::Permission": ROUTE_COUNT + authorized + 3,
         "AWS::ApiGatewayV2::Stage": sockets + 1,  # one per socket, one for the HTTP API
         "AWS::ApiGatewayV2::Api": sockets + 1,
         "AWS::Events::EventBus": 1,
@@ -101,7 +102,7 @@ def test_message_routes_share_the_function_its_permissions_and_the_selection_exp
     """API Gateway selects a route by the API's RouteSelectionExpression and may invoke the
     socket's function from each route ("Create routes for WebSocket APIs")."""
     lobby = example.service.sockets["lobby"]
-    assert set(ROUTE_KEYS["lobby"]) == {"$connect", "$disconnect", "$default", "ping", "whoami"}
+    assert set(ROUTE_KEYS["lobby"]) == {"$connect", "$disconnect", "$default", "ping", "whoami", "move"}
     api = example.resources("AWS::ApiGatewayV2::Api")[example.logical_id(lobby.api)]["Properties"]
     assert api["RouteSelectionExpression"] == "$request.body.action"
     function_id = example.logical_id(lobby.function)

@@ -19,12 +19,18 @@ from tests.constructs.synth import Synth, declare, new_app, ref, write_service
 
 def test_a_module_of_the_entrys_package_that_the_entry_never_imports_is_not_deployed(presence: Synth) -> None:
     """``svc_presence.extra`` was imported before synth; only the entry's sockets have an API."""
-    assert list(presence.service.sockets) == ["admin", "gate", "guarded", "presence"]
+    assert list(presence.service.sockets) == ["admin", "gate", "guarded", "orders", "presence"]
     apis = presence.resources("AWS::ApiGatewayV2::Api").values()
     websocket_apis = sorted(
         api["Properties"]["Name"] for api in apis if api["Properties"]["ProtocolType"] == "WEBSOCKET"
     )
-    assert websocket_apis == ["presence-admin", "presence-gate", "presence-guarded", "presence-presence"]
+    assert websocket_apis == [
+        "presence-admin",
+        "presence-gate",
+        "presence-guarded",
+        "presence-orders",
+        "presence-presence",
+    ]
 
 
 def test_the_presence_apps_untracked_admin_socket_can_read_who_is_online(presence: Synth) -> None:

@@ -42,7 +42,7 @@ def test_anything_else_goes_to_default(lobby_server: DevServer, message: str) ->
     with connect(ws_url(lobby_server, "lobby")) as ws:
         ws.send(message)
         answer = json.loads(ws.recv(timeout=5))
-        assert answer["route"] == "$default" and answer["actions"] == ["ping", "whoami"]
+        assert answer["route"] == "$default" and answer["actions"] == ["ping", "whoami", "move"]
 
 
 def test_without_default_api_gateway_answers_forbidden_and_keeps_the_connection(

@@ -71,7 +71,7 @@ class LambdaSide:
         monkeypatch.setenv(TABLE_ENV, TABLE)
         urls = {
             name: {"wss": URL.replace("https", "wss"), "http": URL}
-            for name in ("presence", "admin", "guarded", "gate")
+            for name in ("presence", "admin", "guarded", "gate", "orders")
         }
         monkeypatch.setenv(URLS_ENV, json.dumps(urls))
 

@@ -2,7 +2,7 @@
 
 ``presence`` tracks who is online, identified by its authorizer; ``admin`` lists their names and
 reads API Gateway's record of a connection; ``guarded`` runs a message middleware that may fail;
-``gate`` decides at ``$connect`` and echoes messages.
+``gate`` decides at ``$connect`` and echoes messages; ``orders`` takes typed orders.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from eventual import ConnectRequest, MessageRequest, SocketResponse, Unauthorized, socket
+from pydantic import BaseModel, Field
+
+from eventual import ConnectRequest, MessageRequest, SocketResponse, Unauthorized, route, socket
 
 
 def who(request: ConnectRequest) -> dict[str, Any]:
@@ -57,3 +59,29 @@ def admit(request: ConnectRequest, context: Any) -> SocketResponse | None:
 
 
 gate = socket("gate", {"$connect": admit, "$default": lambda request, context: {"echo": request.body}})
+
+
+class Order(BaseModel):
+    """What a client orders: ``{"action": "order", "item": "tea", "qty": 2}``."""
+
+    item: str = Field(min_length=1)
+    qty: int = Field(ge=1, le=10)
+
+
+class Placed(BaseModel):
+    item: str
+    qty: int
+    by: str
+
+
+def place(request: MessageRequest, context: Any) -> Placed:
+    """A typed route: the order arrives validated, the reply is a model."""
+    order: Order = context["message"]
+    return Placed(item=order.item, qty=order.qty, by=request.connection_id)
+
+
+def hint(request: MessageRequest, context: Any) -> str:
+    return "send an order"
+
+
+orders = socket("orders", {"order": route(place, message=Order, reply=Placed), "$default": hint})
