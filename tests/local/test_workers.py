@@ -13,8 +13,8 @@ import pytest
 from websockets.sync.client import connect
 
 from eventual.local import DevServer
-from eventual.local.limits import INTEGRATION_TIMEOUT, WORKERS
-from eventual.local.workers import integration_timeout
+from eventual.local.limits import WORKERS
+from eventual.runtime.integration import INTEGRATION_TIMEOUT, integration_timeout
 from eventual.sockets import sockets_of
 from tests.local import services
 from tests.local.conftest import url, whoami
@@ -134,3 +134,4 @@ def test_a_thread_the_system_refuses_costs_no_connection(
     finally:
         services.RELEASE.set()
         srv.shutdown()
+
