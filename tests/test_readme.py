@@ -7,10 +7,12 @@ and the README still opens with ``make local`` and ``make test``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from eventual import socket
 from eventual.testing import Rejected, SocketTestClient
 
 REPO = Path(__file__).resolve().parent.parent
@@ -201,3 +204,58 @@ def test_the_construct_example_takes_its_stage_from_the_context(monkeypatch: pyt
     assert example["stack"].stack_name == "my-service-dev"
     assert example["service"].plan.event_bus_name == "my-service-dev"
     assert example["service"].plan.log_group_name == "my-service-dev-execution-logs"
+
+
+async def napping_echo(request: Any, context: Any) -> Any:
+    await asyncio.sleep(0.2)
+    return {"got": context["message"]}
+
+
+def blocking_echo(request: Any, context: Any) -> Any:
+    time.sleep(0.2)
+    return {"got": context["message"]}
+
+
+@pytest.mark.usefixtures("socket_registry")
+@pytest.mark.parametrize("side", ["test client", "dev server"])
+@pytest.mark.parametrize("handler", [blocking_echo, napping_echo], ids=["def", "async def"])
+@pytest.mark.parametrize("marker", ["def on_connect", "logged = socket.use(timed)"])
+def test_the_readme_middleware_works_in_front_of_every_handler_kind(
+    marker: str, handler: Any, side: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19, item 4: the README's def middleware (``parse_json``; ``timed`` then
+    ``parse_json``) in front of a def and an async def handler, on the test client and the dev
+    server: the reply is the handler's, and ``timed`` measures the handler's 0.2 s."""
+    example = run(block(marker))
+    chain = example["parsed"] if "parsed" in example else socket.use({"message": example["parse_json"]})
+    sock = chain.socket("readme-mw", {"$default": handler})
+    capsys.readouterr()
+    if side == "test client":
+        with SocketTestClient(sock).connect("readme-mw") as ada:
+            reply = ada.send('{"n": 1}')
+    else:
+        from websockets.sync.client import connect
+
+        from eventual.local import DevServer
+
+        with (
+            DevServer("readme", {"readme-mw": sock}, port=0) as server,
+            connect(server.socket_urls("readme-mw")["wss"]) as ws,
+        ):
+            ws.send('{"n": 1}')
+            reply = ws.recv(timeout=5)
+    assert json.loads(str(reply)) == {"got": {"n": 1}}
+    took = [line for line in capsys.readouterr().out.splitlines() if line.startswith("message took")]
+    if "timed" in example:
+        [line] = took
+        assert float(line.split()[2]) >= 0.19  # the handler's 0.2 s, printed to the millisecond
+
+
+def test_the_readme_says_what_next_returns_in_each_kind_of_middleware() -> None:
+    text = " ".join(README.read_text().split())
+    assert "In a chain with any `async def` step, `next` returns an awaitable" not in text
+    assert (
+        "In a `def` middleware, `next(ctx)` returns the rest of the chain's result, whatever kind "
+        "of handler is behind it; in an `async def` middleware it returns an awaitable: "
+        "`return await next(ctx)`."
+    ) in text

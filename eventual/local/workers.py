@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventual.deployment import Deployment
 from eventual.local.limits import WORKERS
-from eventual.middleware import is_async
+from eventual.middleware import runs_on_loop
 from eventual.runtime.apigateway import error_response
 from eventual.runtime.dispatch import dispatch, dispatch_async, log_failure
 from eventual.runtime.integration import integration_timeout, log_late
@@ -78,9 +78,10 @@ class Workers:
             loop = self._loop = asyncio.get_running_loop()
         job = _Job(sock, event, done)
         job.timer = loop.call_later(integration_timeout(sock), self._time_out, job)
-        if not spare and is_async(sock.handlers.get(event["requestContext"]["routeKey"])):
-            # An async def handler goes straight to the process's handler loop: no thread of
-            # the pool waits for it, and its module's loop-bound caches stay on one loop.
+        if not spare and runs_on_loop(sock.dispatcher(event["requestContext"]["routeKey"])):
+            # An async def chain goes straight to the process's handler loop: no thread of the
+            # pool waits for it, and its module's loop-bound caches stay on one loop. A chain
+            # with def steps takes a thread, where they run (eventual.bridge).
             self._async_jobs.append(job)
             if not self._async_wake_pending:  # one wake-up of that loop for all queued meanwhile
                 self._async_wake_pending = True
