@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from eventual.errors import PayloadTooLarge
@@ -33,5 +34,47 @@ def checked_payload(data: Any) -> bytes:
     return body
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def json_dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    """``data`` as the JSON text eventual puts on the wire: the one encoder of route responses,
+    ``send``, ``broadcast`` (and so the fan-out) and the dev server's own answers.
+
+    Compact, non-ASCII as is, and strict: RFC 8259 has no ``NaN`` or ``Infinity``, and a
+    browser's ``JSON.parse`` rejects a message holding them (while Python's ``json.loads``
+    accepts it, so a test would not notice), so they are refused like any value JSON cannot
+    carry: ``ValueError`` naming where the value is, as ``TypeError`` names a type JSON lacks.
+    """
+    try:
+        return _ENCODER.encode(data)
+    except ValueError as error:
+        where = _non_finite(data, "", set()) if str(error).startswith("Out of range float") else None
+        if where is None:  # a circular reference
+            raise
+        path, value = where
+        raise ValueError(
+            f"cannot send {value!r} as JSON (at {path or 'the top'}): JSON has no NaN or Infinity, "
+            "and a browser's JSON.parse rejects a message holding them; send null or a string"
+        ) from error
+
+
+def _non_finite(data: Any, path: str, seen: set[int]) -> tuple[str, float] | None:
+    """Where the first NaN or infinity in ``data`` is (``['avg'][2]``), and its value; only
+    called once encoding failed."""
+    if isinstance(data, float):
+        return None if math.isfinite(data) else (path, data)
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list | tuple):
+        items = enumerate(data)
+    else:
+        return None
+    if id(data) in seen:
+        return None
+    seen.add(id(data))
+    for key, value in items:
+        found = _non_finite(value, f"{path}[{key!r}]", seen)
+        if found is not None:
+            return found
+    return None

@@ -9,6 +9,7 @@ on every later event, as API Gateway passes it: values as strings, plus ``princi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,6 +51,12 @@ def validate_identity(socket_name: str, identity: Any) -> Identity:
             raise TypeError(
                 f"socket {socket_name!r}: identity value {key!r} is {type(value).__name__}; API "
                 "Gateway passes only str, int, float and bool values (encode others as JSON text)"
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            # The authorizer's answer reaches API Gateway as JSON, which has no NaN or Infinity.
+            raise ValueError(
+                f"socket {socket_name!r}: identity value {key!r} is {value!r}; JSON, which carries "
+                "the authorizer's answer to API Gateway, has no NaN or Infinity"
             )
     return dict(identity)
 
