@@ -259,3 +259,32 @@ def test_the_readme_says_what_next_returns_in_each_kind_of_middleware() -> None:
         "of handler is behind it; in an `async def` middleware it returns an awaitable: "
         "`return await next(ctx)`."
     ) in text
+
+
+def sentences() -> list[str]:
+    return re.split(r"(?<=\.)\s+(?=[A-Z`])", " ".join(README.read_text().split()))
+
+
+def test_the_readme_says_once_that_binary_frames_close_with_1003() -> None:
+    """Issue 19, item 7: the routes section sent binary messages to ``$default``, yet a binary
+    frame closes the connection with 1003 on every side, as API Gateway's WebSocket APIs take text
+    frames only ("Binary media types for WebSocket APIs in API Gateway")."""
+    [binary] = [sentence for sentence in sentences() if "binary" in sentence.lower()]
+    assert binary.startswith("A binary frame reaches no route: API Gateway's WebSocket APIs take text")
+    assert "close the connection with 1003" in binary
+
+
+def test_the_readme_states_the_socket_name_rule_the_code_applies() -> None:
+    """The characters the README allows are exactly those ``socket(...)`` accepts besides letters
+    and digits (eventual/names.py)."""
+    import string
+
+    from eventual.names import socket_name_problem
+
+    [rule] = [sentence for sentence in sentences() if "So it takes letters, digits and" in sentence]
+    listed = set(re.findall(r"`(.)`", rule.split(" only ")[0]))
+    assert listed == {"-", "_", ".", "~"}
+    accepted = {c for c in string.punctuation + " " if socket_name_problem(f"a{c}b") is None}
+    assert accepted == listed
+    assert socket_name_problem(".") is not None and socket_name_problem("..") is not None
+    assert "with the message synth would give" in rule
