@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from eventual.errors import PayloadTooLarge
@@ -62,6 +61,8 @@ def json_dumps(data: Any) -> str:
 def _non_finite(data: Any, path: str, seen: set[int]) -> tuple[str, float] | None:
     """Where the first NaN or infinity in ``data`` is (``['avg'][2]``), and its value; only
     called once encoding failed."""
+    import math  # an extension module: only a failure pays for loading it
+
     if isinstance(data, float):
         return None if math.isfinite(data) else (path, data)
     if isinstance(data, dict):
