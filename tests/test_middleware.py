@@ -10,6 +10,7 @@ import pytest
 
 from eventual import MiddlewareError, SocketResponse, socket
 from eventual.runtime.dispatch import dispatch
+from eventual.runtime.loop import shared_loop
 from tests.apigw_events import connect_event, disconnect_event, message_event
 from tests.deployments import bare_deployment
 
@@ -280,6 +281,7 @@ def test_def_steps_run_on_the_events_thread_and_async_ones_on_the_shared_loop() 
 
     chain = socket.use(sync_step).use(async_step).use(sync_step).use(async_step)
     alternating = chain.socket("alternating", {"$default": handler})
+    shared_loop()  # started by an earlier test or now: not a thread this chain takes
     before = threading.active_count()
     assert dispatch(alternating, message_event("x"), SERVICE)["body"] == "done"
     me = threading.current_thread().name
