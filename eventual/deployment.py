@@ -205,11 +205,22 @@ def current_deployment() -> Deployment:
     the Lambda entry and by ``eventual local``, so that threads a handler starts reach it too)."""
     deployment = _current.get() or _process_default
     if deployment is None:
-        raise SocketNotDeployed(
-            "no service is running here: sockets reach their connections inside their deployed "
-            "service or under `eventual local`"
-        )
+        raise SocketNotDeployed(NOT_DEPLOYED)
     return deployment
+
+
+NOT_DEPLOYED = (
+    "no service is running in this process: a socket reaches its connections only from its "
+    "service's own code (a handler, or a thread it starts) in Lambda or under `eventual local`, "
+    "and from a test through SocketTestClient (`with client.deployment.activate(): ...`). A "
+    "separate process, such as a script run beside `eventual local`, cannot send, broadcast or "
+    "list connections: the dev server keeps its connections in its own process. Instead, send the "
+    "service a message whose handler does it, or post to one connection through the management "
+    "API, as any AWS client can: boto3.client('apigatewaymanagementapi', endpoint_url="
+    "'http://localhost:3111/__ws/<socket>').post_to_connection(ConnectionId=..., Data=...) "
+    "(in the cloud, the socket's endpoint that `eventual get service` lists, as https://)"
+)
+"""Why :func:`current_deployment` found none: what is possible, and what to do instead."""
 
 
 def remaining_ms() -> RemainingMs | None:

@@ -4,14 +4,16 @@ A middleware is called with keywords ``request=``, ``context=`` and ``next=``. I
 returns ``next(new_context)`` (the rest of the chain's result) or short-circuits by returning
 its own value, typically a :class:`~eventual.SocketResponse`.
 
-Chains are compiled once per socket and event type. A chain whose steps are all plain
-functions runs synchronously, with no event loop; a chain with any ``async def`` step runs as
-a coroutine, and ``next`` then returns an awaitable (``await next(ctx)``).
+Chains are compiled once per socket and route. A ``def`` middleware's ``next`` returns the rest
+of the chain's result, whatever kind of handler is behind it; an ``async def`` middleware's
+``next`` returns an awaitable (``await next(ctx)``). A chain whose steps are all plain functions
+runs synchronously, with no event loop; one with any ``async def`` step runs as a coroutine on
+the handler loop, its ``def`` steps on the thread that waits for it (:mod:`eventual.bridge`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol, TypeAlias
 
@@ -117,11 +119,36 @@ def is_awaitable(value: object) -> bool:
 
 
 def compile_chain(middlewares: Sequence[Callable[..., Any]], handler: Handler) -> Dispatch:
-    """Turn middlewares and a final handler into one ``dispatch(request, context)``."""
+    """Turn middlewares and a final handler into one ``dispatch(request, context)``.
+
+    All ``def``: a plain function, run where it is called. All ``async def``: an ``async def``
+    (:func:`runs_on_loop`), awaited on the handler loop. Mixed: a function returning a coroutine
+    whose ``def`` steps run on the thread that waits for it (:mod:`eventual.bridge`), so that a
+    ``def`` middleware's ``next()`` returns the rest of the chain's result, never an awaitable.
+    """
     steps = tuple(middlewares)
-    if any(map(is_async, (*steps, handler))):
-        return _compile_async(steps, handler)
-    return _compile_sync(steps, handler)
+    kinds = [is_async(fn) for fn in (*steps, handler)]
+    if not any(kinds):
+        return _compile_sync(steps, handler)
+    run = _compile_async(steps, handler)
+    if all(kinds):
+
+        async def dispatch_on_loop(request: SocketRequest, context: Context) -> Any:
+            return await run(0, request, context)
+
+        return dispatch_on_loop
+
+    def dispatch_mixed(request: SocketRequest, context: Context) -> Any:
+        return run(0, request, context)
+
+    return dispatch_mixed
+
+
+def runs_on_loop(dispatch: Dispatch) -> bool:
+    """Whether a compiled chain is ``async def`` through and through, so it may be awaited on the
+    handler loop directly (the dev server and the test client do). Any other chain is called
+    from a thread of its own, which a mixed chain's ``def`` steps run on."""
+    return is_async(dispatch)
 
 
 def _compile_sync(steps: tuple[Callable[..., Any], ...], handler: Handler) -> Dispatch:
@@ -156,11 +183,22 @@ def _compile_sync(steps: tuple[Callable[..., Any], ...], handler: Handler) -> Di
     return dispatch
 
 
-def _compile_async(steps: tuple[Callable[..., Any], ...], handler: Handler) -> Dispatch:
+def _compile_async(
+    steps: tuple[Callable[..., Any], ...], handler: Handler
+) -> Callable[[int, SocketRequest, Context], Coroutine[Any, Any, Any]]:
+    """The chain as ``run(index, request, context)``, a coroutine on the handler loop; a ``def``
+    step (or handler) runs off the loop, on the event's thread (:mod:`eventual.bridge`), and its
+    ``next()`` waits there for the rest of the chain."""
     count = len(steps)
+    step_is_async = tuple(map(is_async, steps))
+    handler_is_async = is_async(handler)
+    if not (all(step_is_async) and handler_is_async):
+        import asyncio
+
+        from eventual.bridge import off_loop, wait_for  # only mixed chains pay for it
 
     async def settle(value: Any) -> Any:
-        # A sync step may hand back the awaitable that next() gave it; resolve it here.
+        # A def handler may return an awaitable (a lambda calling an async function): await it.
         while is_awaitable(value):
             value = await value
         return value
@@ -168,14 +206,16 @@ def _compile_async(steps: tuple[Callable[..., Any], ...], handler: Handler) -> D
     async def run(index: int, request: SocketRequest, context: Context) -> Any:
         if index == count:
             try:
-                return await settle(handler(request, context))
+                if handler_is_async:
+                    return await settle(handler(request, context))
+                return await settle(await off_loop(partial(handler, request, context)))
             except Exception as error:
                 _blame(error, "handler", handler)
                 raise
         step = steps[index]
         called = False
 
-        def next_(next_context: Context | None = None) -> Awaitable[Any]:
+        def rest(next_context: Context | None) -> Coroutine[Any, Any, Any]:
             nonlocal called
             if called:
                 raise MiddlewareError(f"middleware {name_of(step)} called next() twice")
@@ -183,12 +223,22 @@ def _compile_async(steps: tuple[Callable[..., Any], ...], handler: Handler) -> D
             return run(index + 1, request, context if next_context is None else next_context)
 
         try:
-            return await settle(step(request=request, context=context, next=next_))
+            if step_is_async[index]:
+
+                def next_(next_context: Context | None = None) -> Awaitable[Any]:
+                    return rest(next_context)
+
+                return await settle(step(request=request, context=context, next=next_))
+            loop = asyncio.get_running_loop()
+
+            def next_sync(next_context: Context | None = None) -> Any:
+                # On the event's thread: wait for the rest of the chain, on the loop.
+                return wait_for(rest(next_context), loop)
+
+            called_step = partial(step, request=request, context=context, next=next_sync)
+            return await settle(await off_loop(called_step))
         except Exception as error:
             _blame(error, "middleware", step)
             raise
 
-    def dispatch(request: SocketRequest, context: Context) -> Any:
-        return run(0, request, context)
-
-    return dispatch
+    return run

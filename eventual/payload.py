@@ -37,8 +37,51 @@ def checked_payload(data: Any) -> bytes:
 
 
 def json_dumps(data: Any) -> str:
-    """Compact JSON; a model anywhere in ``data`` is encoded by :func:`_model_json`."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_model_json)
+    """``data`` as the JSON text eventual puts on the wire: the one encoder of route responses,
+    ``send``, ``broadcast`` (and so the fan-out) and the dev server's own answers. A model
+    anywhere in ``data`` is encoded by :func:`_model_json`.
+
+    Compact, non-ASCII as is, and strict: RFC 8259 has no ``NaN`` or ``Infinity``, and a
+    browser's ``JSON.parse`` rejects a message holding them (while Python's ``json.loads``
+    accepts it, so a test would not notice), so they are refused like any value JSON cannot
+    carry: ``ValueError`` naming where the value is, as ``TypeError`` names a type JSON lacks.
+    """
+    try:
+        return _ENCODER.encode(data)
+    except ValueError as error:
+        where = _non_finite(data, "", set()) if str(error).startswith("Out of range float") else None
+        if where is None:  # a circular reference
+            raise
+        path, value = where
+        raise ValueError(
+            f"cannot send {value!r} as JSON (at {path or 'the top'}): JSON has no NaN or Infinity, "
+            "and a browser's JSON.parse rejects a message holding them; send null or a string"
+        ) from error
+
+
+def _non_finite(data: Any, path: str, seen: set[int]) -> tuple[str, float] | None:
+    """Where the first NaN or infinity in ``data`` is (``['avg'][2]``), and its value; only
+    called once encoding failed."""
+    import math  # an extension module: only a failure pays for loading it
+
+    if isinstance(data, float):
+        return None if math.isfinite(data) else (path, data)
+    if is_model(data):
+        return _non_finite(_model_json(data), path, seen)
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list | tuple):
+        items = enumerate(data)
+    else:
+        return None
+    if id(data) in seen:
+        return None
+    seen.add(id(data))
+    for key, value in items:
+        found = _non_finite(value, f"{path}[{key!r}]", seen)
+        if found is not None:
+            return found
+    return None
 
 
 def is_model(value: object) -> bool:
@@ -57,3 +100,6 @@ def _model_json(value: object) -> Any:
     from eventual.models import json_value  # pydantic: only for those who send models
 
     return json_value(value)
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_model_json)

@@ -111,7 +111,7 @@ def test_one_server_and_channel_per_socket_at_its_address(documents: dict[str, d
     local, cloud = documents["example, eventual local"], documents["example, a deployed stage"]
     assert sorted(local["channels"]) == sorted(local["servers"]) == sorted(EXAMPLE) != []
     assert local["servers"]["chat"]["protocol"] == "ws"
-    assert local["servers"]["chat"]["host"].startswith("127.0.0.1:")
+    assert local["servers"]["chat"]["host"].startswith("localhost:")
     assert local["channels"]["rtc-socket"]["address"] == "/__ws/rtc-socket"
     assert (local["info"]["title"], local["info"]["version"]) == ("my-service", "local")
     assert cloud["servers"]["lobby"] == {

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     # 1: the programming model
     "eventual": 1,
     "eventual.middleware": 1,
+    "eventual.bridge": 1,
     "eventual.deployment": 1,
     "eventual.sockets": 1,
     "eventual.broadcast": 1,

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
 
 from eventual import MiddlewareError, SocketResponse, socket
 from eventual.runtime.dispatch import dispatch
+from eventual.runtime.loop import shared_loop
 from tests.apigw_events import connect_event, disconnect_event, message_event
 from tests.deployments import bare_deployment
 
@@ -218,3 +221,111 @@ def test_async_handlers_run_on_a_reused_loop() -> None:
 def test_use_validates_its_argument(spec: Any, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         socket.use(spec)
+
+
+# -- a def middleware in front of async code (issue 19, item 4) ----------------------------------
+# Each chain below is called as Lambda calls it: dispatch() on the invocation's thread, awaiting
+# on the shared loop (eventual/runtime/loop.py). The dev server and the test client take the same
+# path for a chain with def steps (tests/local/test_workers.py, tests/test_readme.py).
+
+
+def wrap(request: Any, context: dict[str, Any], next: Any) -> Any:
+    return {"wrapped": next()}
+
+
+def timed(seen: list[float]) -> Any:
+    def middleware(request: Any, context: dict[str, Any], next: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return next(context)
+        finally:
+            seen.append(time.perf_counter() - started)
+
+    return middleware
+
+
+async def napping(request: Any, context: dict[str, Any]) -> Any:
+    await asyncio.sleep(0.3)
+    return {"slept": True}
+
+
+def test_a_def_middleware_gets_the_async_handlers_result_not_an_awaitable() -> None:
+    """A ``def`` middleware's ``next()`` is the handler's result, whatever kind the handler is:
+    it wraps the value and times the handler's whole run."""
+    seen: list[float] = []
+    chat = socket.use(timed(seen)).use(wrap).socket("chat", {"$default": napping})
+    response = dispatch(chat, message_event("x"), SERVICE)
+    assert json.loads(response["body"]) == {"wrapped": {"slept": True}}
+    [took] = seen
+    assert took >= 0.25  # the handler's 0.3 s, not the instant an awaitable takes to make
+
+
+def test_def_steps_run_on_the_events_thread_and_async_ones_on_the_shared_loop() -> None:
+    """However a chain alternates, its def code runs on the thread that dispatched the event (no
+    other thread is taken) and its async code on the one handler loop."""
+    where: list[tuple[str, str]] = []
+
+    def sync_step(request: Any, context: dict[str, Any], next: Any) -> Any:
+        where.append(("def", threading.current_thread().name))
+        return next()
+
+    async def async_step(request: Any, context: dict[str, Any], next: Any) -> Any:
+        where.append(("async", threading.current_thread().name))
+        return await next()
+
+    def handler(request: Any, context: dict[str, Any]) -> str:
+        where.append(("handler", threading.current_thread().name))
+        return "done"
+
+    chain = socket.use(sync_step).use(async_step).use(sync_step).use(async_step)
+    alternating = chain.socket("alternating", {"$default": handler})
+    shared_loop()  # started by an earlier test or now: not a thread this chain takes
+    before = threading.active_count()
+    assert dispatch(alternating, message_event("x"), SERVICE)["body"] == "done"
+    me = threading.current_thread().name
+    assert where == [
+        ("def", me),
+        ("async", "eventual-async"),
+        ("def", me),
+        ("async", "eventual-async"),
+        ("handler", me),
+    ]
+    assert threading.active_count() <= before
+
+
+def test_a_def_middleware_sees_the_async_handlers_exception() -> None:
+    caught: list[str] = []
+
+    def catching(request: Any, context: dict[str, Any], next: Any) -> Any:
+        try:
+            return next()
+        except LookupError as error:
+            caught.append(str(error))
+            return SocketResponse(404, "no such thing")
+
+    async def failing(request: Any, context: dict[str, Any]) -> Any:
+        await asyncio.sleep(0)
+        raise KeyError("thing")
+
+    chat = socket.use(catching).socket("chat", {"$default": failing})
+    assert dispatch(chat, message_event("x"), SERVICE) == {"statusCode": 404, "body": "no such thing"}
+    assert caught == ["'thing'"]
+
+
+def test_a_def_middleware_calling_next_twice_in_front_of_async_code_is_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs: list[int] = []
+
+    def twice(request: Any, context: dict[str, Any], next: Any) -> Any:
+        next()
+        return next()
+
+    async def counted(request: Any, context: dict[str, Any]) -> str:
+        runs.append(1)
+        return "once"
+
+    chat = socket.use(twice).socket("chat", {"$default": counted})
+    assert dispatch(chat, message_event("x"), SERVICE)["statusCode"] == 500
+    assert runs == [1]
+    assert "called next() twice" in caplog.text

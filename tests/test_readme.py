@@ -7,10 +7,12 @@ and the README still opens with ``make local`` and ``make test``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from eventual import socket
 from eventual.testing import Rejected, SocketTestClient
 
 REPO = Path(__file__).resolve().parent.parent
@@ -212,3 +215,86 @@ def test_the_construct_example_takes_its_stage_from_the_context(monkeypatch: pyt
     assert example["stack"].stack_name == "my-service-dev"
     assert example["service"].plan.event_bus_name == "my-service-dev"
     assert example["service"].plan.log_group_name == "my-service-dev-execution-logs"
+
+
+async def napping_echo(request: Any, context: Any) -> Any:
+    await asyncio.sleep(0.2)
+    return {"got": context["message"]}
+
+
+def blocking_echo(request: Any, context: Any) -> Any:
+    time.sleep(0.2)
+    return {"got": context["message"]}
+
+
+@pytest.mark.parametrize("side", ["test client", "dev server"])
+@pytest.mark.parametrize("handler", [blocking_echo, napping_echo], ids=["def", "async def"])
+@pytest.mark.parametrize("marker", ["def on_connect", "logged = socket.use(timed)"])
+def test_the_readme_middleware_works_in_front_of_every_handler_kind(
+    marker: str, handler: Any, side: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19, item 4: the README's def middleware (``parse_json``; ``timed`` then
+    ``parse_json``) in front of a def and an async def handler, on the test client and the dev
+    server: the reply is the handler's, and ``timed`` measures the handler's 0.2 s."""
+    example = run(block(marker))
+    chain = example["parsed"] if "parsed" in example else socket.use({"message": example["parse_json"]})
+    sock = chain.socket("readme-mw", {"$default": handler})
+    capsys.readouterr()
+    if side == "test client":
+        with SocketTestClient(sock).connect("readme-mw") as ada:
+            reply = ada.send('{"n": 1}')
+    else:
+        from websockets.sync.client import connect
+
+        from eventual.local import DevServer
+
+        with (
+            DevServer("readme", {"readme-mw": sock}, port=0) as server,
+            connect(server.socket_urls("readme-mw")["wss"]) as ws,
+        ):
+            ws.send('{"n": 1}')
+            reply = ws.recv(timeout=5)
+    assert json.loads(str(reply)) == {"got": {"n": 1}}
+    took = [line for line in capsys.readouterr().out.splitlines() if line.startswith("message took")]
+    if "timed" in example:
+        [line] = took
+        assert float(line.split()[2]) >= 0.19  # the handler's 0.2 s, printed to the millisecond
+
+
+def test_the_readme_says_what_next_returns_in_each_kind_of_middleware() -> None:
+    text = " ".join(README.read_text().split())
+    assert "In a chain with any `async def` step, `next` returns an awaitable" not in text
+    assert (
+        "In a `def` middleware, `next(ctx)` returns the rest of the chain's result, whatever kind "
+        "of handler is behind it; in an `async def` middleware it returns an awaitable: "
+        "`return await next(ctx)`."
+    ) in text
+
+
+def sentences() -> list[str]:
+    return re.split(r"(?<=\.)\s+(?=[A-Z`])", " ".join(README.read_text().split()))
+
+
+def test_the_readme_says_once_that_binary_frames_close_with_1003() -> None:
+    """Issue 19, item 7: the routes section sent binary messages to ``$default``, yet a binary
+    frame closes the connection with 1003 on every side, as API Gateway's WebSocket APIs take text
+    frames only ("Binary media types for WebSocket APIs in API Gateway")."""
+    [binary] = [sentence for sentence in sentences() if "binary" in sentence.lower()]
+    assert binary.startswith("A binary frame reaches no route: API Gateway's WebSocket APIs take text")
+    assert "close the connection with 1003" in binary
+
+
+def test_the_readme_states_the_socket_name_rule_the_code_applies() -> None:
+    """The characters the README allows are exactly those ``socket(...)`` accepts besides letters
+    and digits (eventual/names.py)."""
+    import string
+
+    from eventual.names import socket_name_problem
+
+    [rule] = [sentence for sentence in sentences() if "So it takes letters, digits and" in sentence]
+    listed = set(re.findall(r"`(.)`", rule.split(" only ")[0]))
+    assert listed == {"-", "_", ".", "~"}
+    accepted = {c for c in string.punctuation + " " if socket_name_problem(f"a{c}b") is None}
+    assert accepted == listed
+    assert socket_name_problem(".") is not None and socket_name_problem("..") is not None
+    assert "with the message synth would give" in rule

@@ -13,7 +13,9 @@ from eventual.errors import ConfigurationError
 
 @click.command("init", short_help="Create a new project: a socket, its tests, a page, a CDK app.")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", help="The service's name (letters, digits, '-'). Default: from DIRECTORY's name.")
+@click.option(
+    "--name", help="The service's name (ASCII letters, digits, '-'). Default: from DIRECTORY's name."
+)
 @click.option(
     "--force", is_flag=True, help="Write into a non-empty DIRECTORY, replacing files of the same names."
 )
@@ -28,7 +30,7 @@ def init(directory: Path, name: str | None, force: bool) -> None:
         service = service_name(name or default_name(target.name))
         package = package_name(service)
     except ConfigurationError as error:
-        hint = "" if name else " (pass --name NAME)"
+        hint = "" if name or "--name" in str(error) else " (pass --name NAME)"
         raise click.ClickException(f"{error}{hint}") from None
     _check_empty(target, force)
     written = _write(target, project_files(service, package))

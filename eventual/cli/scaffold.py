@@ -27,18 +27,52 @@ _SERVICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,62}")
 
 
 def service_name(name: str) -> str:
-    """``name`` if a service may bear it, else :class:`ConfigurationError` saying why."""
+    """``name`` if a service may bear it, else :class:`ConfigurationError` saying why: the stack
+    name's rule, then synth's own (:func:`eventual.constructs.names.check_service_name`, which
+    refuses the names AWS reserves), so that a project ``init`` writes always synthesizes."""
     if not _SERVICE_NAME.fullmatch(name):
+        suggestion = _slug(_ascii(name))
+        instead = f"; try --name {suggestion}" if _SERVICE_NAME.fullmatch(suggestion) else ""
         raise ConfigurationError(
             f"{name!r} cannot name a service: use a letter, then letters, digits and '-' "
-            "(at most 63; it names the CloudFormation stack)"
+            f"(at most 63; it names the CloudFormation stack){instead}"
         )
+    from eventual.constructs.errors import ServiceDefinitionError
+    from eventual.constructs.names import check_service_name  # the construct's rule, not a copy
+
+    try:
+        check_service_name(name)
+    except ServiceDefinitionError as error:
+        raise ConfigurationError(str(error)) from None
     return name
 
 
 def default_name(directory_name: str) -> str:
-    """A service name from a folder's name: lower case, runs of other characters as one '-'."""
-    return re.sub(r"[^a-z0-9]+", "-", directory_name.lower()).strip("-")
+    """A service name from a folder's name: lower case, runs of other characters as one '-'.
+
+    Only separators and punctuation may go: a folder whose name holds letters or digits beyond
+    ASCII (``ÜberChat``) would lose them (``berchat``), so it is refused, with a suggestion."""
+    lost = sorted({c for c in directory_name if c.isalnum() and not c.isascii()})
+    if lost:
+        suggestion = _slug(_ascii(directory_name))
+        instead = f"--name {suggestion}" if _SERVICE_NAME.fullmatch(suggestion) else "--name NAME"
+        raise ConfigurationError(
+            f"the folder name {directory_name!r} would make the service name "
+            f"{_slug(directory_name)!r}, without {', '.join(map(repr, lost))}: service names take "
+            f"ASCII letters, digits and '-'; pass {instead}"
+        )
+    return _slug(directory_name)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _ascii(text: str) -> str:
+    """``text`` with accents dropped (``Über`` -> ``Uber``), and what has no ASCII form left out."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def package_name(service: str) -> str:

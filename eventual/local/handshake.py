@@ -23,9 +23,9 @@ from eventual.local.authorizer import Refused, authorizer_context, timed_out
 from eventual.local.connection import GOING_AWAY, WebSocketConnection
 from eventual.local.events import new_caller, with_identity
 from eventual.local.http import Reply, Request, response
-from eventual.local.workers import integration_timeout
 from eventual.payload import MAX_PAYLOAD_BYTES
 from eventual.runtime.apigateway import reply_of
+from eventual.runtime.integration import CONNECT_TIMED_OUT, integration_timeout
 
 if TYPE_CHECKING:
     from eventual.local.http_connection import HttpConnection
@@ -118,15 +118,9 @@ def _open(http: HttpConnection, switching: bytes, peer: Caller, to: Upgrade) -> 
 
 def _refusal(sock: Socket, result: LambdaResponse | None) -> Reply | None:
     """The handshake's answer when ``$connect`` did not accept; ``None`` when it did."""
-    if result is None:
-        # A timed-out $connect: AWS documents no WebSocket-specific answer; 504 is API
-        # Gateway's INTEGRATION_TIMEOUT gateway response elsewhere, and what a handshake can say.
-        return response(
-            504,
-            b'{"message": "Endpoint request timed out"}',
-            content_type="application/json",
-            keep_alive=False,
-        )
+    if result is None:  # a timed-out $connect
+        timed_out, message = CONNECT_TIMED_OUT
+        return response(timed_out, message.encode(), content_type="application/json", keep_alive=False)
     status = result.get("statusCode", 200)
     if not isinstance(status, int) or not 200 <= status <= 599:
         logger.error(

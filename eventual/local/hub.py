@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from eventual.local.events import EventFactory
 from eventual.local.limits import Limits
 from eventual.local.workers import Workers
+from eventual.runtime.integration import timed_out_message
 from eventual.sockets import Socket
 
 if TYPE_CHECKING:
@@ -104,17 +104,9 @@ class Hub:
 
     @staticmethod
     def timed_out_body(rc: Mapping[str, Any]) -> bytes:
-        """What API Gateway sends the client when the integration times out (29 s at most).
-
-        The quota is documented (apigateway-execution-service-websocket-limits-table); the
-        message is not, and is the one clients report receiving ("Endpoint request timed out",
-        repost.aws QUFXpcneknSgmhseduEh18dw), in the shape of API Gateway's other errors."""
-        body = {
-            "message": "Endpoint request timed out",
-            "connectionId": rc["connectionId"],
-            "requestId": rc["requestId"],
-        }
-        return json.dumps(body).encode()
+        """What API Gateway sends the client when the integration times out
+        (:func:`eventual.runtime.integration.timed_out_message`)."""
+        return timed_out_message(rc["connectionId"], rc["requestId"]).encode()
 
     @staticmethod
     def log_event(socket: str, rc: Mapping[str, Any], response: LambdaResponse | None, ms: float) -> None:

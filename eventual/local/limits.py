@@ -1,5 +1,7 @@
 """API Gateway's limits, as the dev server applies them (each cites the quota it follows).
 
+The integration timeout is :mod:`eventual.runtime.integration`'s, which the test client applies too.
+
 The quotas: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
 """
 
@@ -9,8 +11,6 @@ from dataclasses import dataclass
 
 MAX_FRAME_BYTES = 32 * 1024
 """API Gateway's WebSocket frame size quota (32 KB): a larger frame closes the connection with 1009."""
-INTEGRATION_TIMEOUT = 29.0
-"""API Gateway's integration timeout (50 ms to 29 s; 29 s by default and at most)."""
 MAX_UNSENT_BYTES = 1024 * 1024
 """Bytes the server holds for a client that does not read (beyond what the OS buffers) before it
 drops the connection. AWS documents no such bound; API Gateway must have one, and a dev server

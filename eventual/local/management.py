@@ -8,7 +8,6 @@ boto3's ``apigatewaymanagementapi`` client talks to it unchanged.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 
@@ -16,7 +15,7 @@ from websockets.frames import CloseCode
 
 from eventual.local.connection import WebSocketConnection
 from eventual.local.http import Reply, response
-from eventual.payload import MAX_PAYLOAD_BYTES
+from eventual.payload import MAX_PAYLOAD_BYTES, json_dumps
 
 
 def handle(
@@ -77,7 +76,7 @@ def _error(status: int, error_type: str, message: str) -> Reply:
 def _json(status: int, data: object, headers: list[tuple[str, str]] | None = None) -> Reply:
     return response(
         status,
-        json.dumps(data).encode(),
+        json_dumps(data).encode(),
         content_type="application/json",
         headers=headers or [],
     )

@@ -21,12 +21,10 @@ from eventual.local.output import whole_lines
 from eventual.local.reload import Reloader, describe_failure
 from eventual.local.server import DevServer
 from eventual.local.static import web_dir_of
-from eventual.project import Project, load_sockets, local_socket_url
+from eventual.project import Project, load_sockets
 from eventual.sockets import Socket
 
 Echo = Callable[[str], None]
-
-_LOOPBACK_OR_ANY = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}
 
 
 class _Stop(Exception):
@@ -57,10 +55,10 @@ def serve(
         set_process_default(server.deployment)
         _log_handler_failures(echo_error)
         _log_events(None if quiet else echo)
-        display_host = "localhost" if host in _LOOPBACK_OR_ANY else host
+        display_host = server.url_host  # the one host the server gives out
 
         def socket_line(name: str) -> str:
-            return f"{name} - {local_socket_url(name, host=display_host, port=server.port)}"
+            return f"{name} - {server.socket_urls(name)['wss']}"
 
         def reloaded(new: dict[str, Socket]) -> None:
             added = sorted(set(new) - set(server.sockets))

@@ -41,6 +41,10 @@ logger = logging.getLogger("eventual.local")
 FAN_OUT_WORKERS = 4
 """Threads draining the fan-out queue: a bounded stand-in for Lambda's parallel workers."""
 
+_REACHED_AS_LOCALHOST = frozenset({"127.0.0.1", "0.0.0.0", "::", ""})
+"""Bound addresses ``localhost`` reaches: IPv4 loopback, or any address. Not ``::1`` alone, since
+``localhost`` may name 127.0.0.1 only (as in many /etc/hosts)."""
+
 DISCONNECT_GRACE = 10.0
 """Seconds shutdown waits for ``$disconnect`` handlers still running."""
 __all__ = ["WS_PREFIX", "DevServer"]
@@ -196,14 +200,14 @@ class DevServer:
 
     @property
     def url_host(self) -> str:
-        """The host in URLs that reach this server from this machine."""
+        """The host in every URL this server gives out (the banner, the service document, the
+        sockets' ``wss_endpoint``, its events' ``domainName``): ``localhost`` where that reaches
+        it, as ``eventual get service --local`` and the README say; else the bound address."""
         assert self._listener is not None, "start() the server first"
         bound = str(self._listener.getsockname()[0])
-        if bound in ("0.0.0.0", ""):
-            return "127.0.0.1"
-        if ":" in bound:
-            return "[::1]" if bound == "::" else f"[{bound}]"
-        return bound
+        if bound in _REACHED_AS_LOCALHOST:
+            return "localhost"
+        return f"[{bound}]" if ":" in bound else bound
 
     @property
     def sockets(self) -> Mapping[str, Socket]:

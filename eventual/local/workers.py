@@ -14,18 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventual.deployment import Deployment
-from eventual.local.limits import INTEGRATION_TIMEOUT, WORKERS
-from eventual.middleware import is_async
+from eventual.local.limits import WORKERS
+from eventual.middleware import runs_on_loop
 from eventual.runtime.apigateway import error_response
 from eventual.runtime.dispatch import dispatch, dispatch_async, log_failure
+from eventual.runtime.integration import integration_timeout, log_late
+from eventual.runtime.lanes import Lane
 from eventual.runtime.loop import shared_loop
 from eventual.sockets import Socket
 
@@ -38,12 +38,6 @@ T = TypeVar("T")
 Done = Callable[["LambdaResponse | None", float], None]
 """Called on the loop with the handler's response (``None``: timed out) and its milliseconds."""
 SPARE_WORKERS = 8
-
-
-def integration_timeout(sock: Socket) -> float:
-    """The socket's ``timeout`` when lower than API Gateway's 29 s: the Lambda ends first."""
-    timeout = sock.options.timeout
-    return INTEGRATION_TIMEOUT if timeout is None else min(float(timeout), INTEGRATION_TIMEOUT)
 
 
 class _Job:
@@ -59,70 +53,13 @@ class _Job:
 Work = _Job | Callable[[], None]
 
 
-class _Lane:
-    """A queue and the threads (``size`` at most, started on demand) that take from it."""
-
-    def __init__(self, size: int, name: str, run: Callable[[Work], None]) -> None:
-        self.size, self.name, self.run = size, name, run
-        self.queue: SimpleQueue[Work | None] = SimpleQueue()
-        self.threads = 0
-        self.idle = 0
-        self.lock = threading.Lock()
-
-    def put(self, work: Work) -> None:
-        with self.lock:
-            start = self.idle == 0 and self.threads < self.size
-            if start:
-                self.threads += 1
-        self.queue.put(work)
-        if start:
-            self._start_thread()
-
-    def _start_thread(self) -> None:
-        """One more thread; when the system refuses it, the work waits for a running one (or
-        its integration timeout) and the loop goes on: no exception reaches the connection."""
-        try:
-            threading.Thread(target=self._work, name=f"{self.name}-{self.threads}", daemon=True).start()
-        except RuntimeError as error:  # "can't start new thread"
-            with self.lock:
-                self.threads -= 1
-            logger.warning(
-                "could not start a %s thread (%s); %d running take the work", self.name, error, self.threads
-            )
-
-    def _work(self) -> None:
-        while True:
-            with self.lock:
-                self.idle += 1
-            work = self.queue.get()
-            with self.lock:
-                self.idle -= 1
-            if work is None:
-                return
-            self.run(work)
-
-    def drain(self) -> list[Work]:
-        """Take what no thread has started."""
-        taken = []
-        with contextlib.suppress(Empty):
-            while True:
-                work = self.queue.get_nowait()
-                if work is not None:
-                    taken.append(work)
-        return taken
-
-    def stop(self) -> None:
-        for _ in range(self.threads):
-            self.queue.put(None)
-
-
 class Workers:
     """Runs handlers for one dev server: ``size`` threads at most, whatever the load."""
 
     def __init__(self, deployment: Deployment, size: int = WORKERS) -> None:
         self.deployment = deployment
-        self._main = _Lane(size, "eventual-handler", self._work)
-        self._spare = _Lane(SPARE_WORKERS, "eventual-disconnect", self._work)
+        self._main: Lane[Work] = Lane(size, "eventual-handler", self._work, logger)
+        self._spare: Lane[Work] = Lane(SPARE_WORKERS, "eventual-disconnect", self._work, logger)
         self._results: deque[tuple[_Job, LambdaResponse, float]] = deque()
         self._wake_pending = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -141,9 +78,10 @@ class Workers:
             loop = self._loop = asyncio.get_running_loop()
         job = _Job(sock, event, done)
         job.timer = loop.call_later(integration_timeout(sock), self._time_out, job)
-        if not spare and is_async(sock.handlers.get(event["requestContext"]["routeKey"])):
-            # An async def handler goes straight to the process's handler loop: no thread of
-            # the pool waits for it, and its module's loop-bound caches stay on one loop.
+        if not spare and runs_on_loop(sock.dispatcher(event["requestContext"]["routeKey"])):
+            # An async def chain goes straight to the process's handler loop: no thread of the
+            # pool waits for it, and its module's loop-bound caches stay on one loop. A chain
+            # with def steps takes a thread, where they run (eventual.bridge).
             self._async_jobs.append(job)
             if not self._async_wake_pending:  # one wake-up of that loop for all queued meanwhile
                 self._async_wake_pending = True
@@ -236,7 +174,7 @@ class Workers:
             if job.timer is not None:
                 job.timer.cancel()
             if job.answered:  # API Gateway had given up on it
-                _log_late(job.sock, job.event, response)
+                log_late(logger, job.sock, job.event, response.get("statusCode"))
             else:
                 job.answered = True
                 job.done(response, ms)
@@ -285,16 +223,3 @@ def _failed(sock: Socket, event: Mapping[str, Any], error: BaseException) -> Lam
     log_failure(sock, event, error)
     rc = event["requestContext"]
     return error_response(rc.get("connectionId", ""), rc.get("requestId", ""))
-
-
-def _log_late(sock: Socket, event: Mapping[str, Any], response: LambdaResponse) -> None:
-    rc = event.get("requestContext") or {}
-    logger.warning(
-        "%s %s on connection %s returned %s after its integration timeout of %gs: dropped, "
-        "as API Gateway drops it",
-        sock.name,
-        rc.get("routeKey"),
-        rc.get("connectionId"),
-        response.get("statusCode"),
-        integration_timeout(sock),
-    )

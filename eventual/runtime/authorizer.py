@@ -21,6 +21,7 @@ from eventual.sockets import Socket
 Identity = dict[str, str | int | float | bool]
 
 _CONTEXT_VALUE_TYPES = (str, int, float, bool)
+_INFINITY = float("inf")
 
 
 def authorize(sock: Socket, request: ConnectRequest) -> Identity:
@@ -50,6 +51,12 @@ def validate_identity(socket_name: str, identity: Any) -> Identity:
             raise TypeError(
                 f"socket {socket_name!r}: identity value {key!r} is {type(value).__name__}; API "
                 "Gateway passes only str, int, float and bool values (encode others as JSON text)"
+            )
+        if isinstance(value, float) and (value != value or value in (_INFINITY, -_INFINITY)):
+            # The authorizer's answer reaches API Gateway as JSON, which has no NaN or Infinity.
+            raise ValueError(
+                f"socket {socket_name!r}: identity value {key!r} is {value!r}; JSON, which carries "
+                "the authorizer's answer to API Gateway, has no NaN or Infinity"
             )
     return dict(identity)
 

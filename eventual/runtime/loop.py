@@ -1,11 +1,12 @@
 """One event loop for the process's ``async def`` handlers, on a thread of its own.
 
 Sync code (Lambda's entry, a dev-server worker) hands a coroutine to :func:`run_awaitable` and
-waits for its result. One loop shared by the process, started on first use, means no loop per
-thread to close: no file descriptor outlives the connection that needed it. It also keeps what a
-handler's module caches across events (an ``aiohttp`` session, say) on the loop that made it, as
-Lambda keeps it across invocations. The caller's context variables (the current deployment)
-travel with the coroutine.
+waits for its result, running meanwhile the ``def`` steps of a chain that mixes ``def`` and
+``async def`` (:mod:`eventual.bridge`). One loop shared by the process, started on first use,
+means no loop per thread to close: no file descriptor outlives the connection that needed it.
+It also keeps what a handler's module caches across events (an ``aiohttp`` session, say) on the
+loop that made it, as Lambda keeps it across invocations. The caller's context variables (the
+current deployment) travel with the coroutine.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ _thread: threading.Thread | None = None
 
 def run_awaitable(awaitable: Awaitable[Any]) -> Any:
     """Await ``awaitable`` on the shared loop and return its result (or raise its exception)."""
-    import asyncio  # only async handlers pay for it, not every cold start
-
     loop = _shared_loop()
     if threading.current_thread() is _thread:
         close = getattr(awaitable, "close", None)
@@ -38,8 +37,11 @@ def run_awaitable(awaitable: Awaitable[Any]) -> Any:
     async def wait() -> Any:
         return await awaitable
 
-    # The task is created in a copy of this thread's context: the deployment stays current.
-    return asyncio.run_coroutine_threadsafe(wait(), loop).result()
+    from eventual.bridge import wait_for
+
+    # The task is created in a copy of this thread's context: the deployment stays current. This
+    # thread runs the def steps of a mixed chain meanwhile (eventual.bridge).
+    return wait_for(wait(), loop)
 
 
 def shared_loop() -> asyncio.AbstractEventLoop:

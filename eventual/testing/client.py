@@ -15,9 +15,10 @@ from eventual.errors import SocketNotDeployed
 from eventual.runtime import apigateway
 from eventual.runtime.apigateway import Caller, Stage, reply_of
 from eventual.runtime.connections import InMemoryConnectionStore
-from eventual.runtime.dispatch import dispatch
 from eventual.runtime.fanout_memory import InMemoryFanOutQueue
+from eventual.runtime.integration import CONNECT_TIMED_OUT, timed_out_message
 from eventual.sockets import Socket, named_sockets, sockets_of
+from eventual.testing import integration
 from eventual.testing.authorizer import authorizer_context
 from eventual.testing.connection import Connection, Rejected
 from eventual.testing.management import SERVER_CLOSE, Connections, InMemoryManagementApi
@@ -38,6 +39,11 @@ class SocketTestClient:
     ``fan_out`` is the service's fan-out queue: a broadcast to more than ``fan_out_above``
     connections goes through it, its batches delivered before ``broadcast`` returns.
     As a context manager, leaving it closes every connection still open.
+
+    Each event gets the integration timeout ``eventual local`` gives it (29 s, or the socket's
+    ``timeout`` when lower): past it, a message's reply is API Gateway's
+    ``{"message": "Endpoint request timed out", ...}``, a ``$connect`` is refused with 504 and an
+    authorizer with 500 (:mod:`eventual.testing.integration`).
     """
 
     def __init__(
@@ -80,22 +86,26 @@ class SocketTestClient:
     ) -> Connection:
         """Open a connection: the authorizer, then ``$connect``; :class:`Rejected` if either refuses.
 
-        Use it as a context manager (``with client.connect("chat") as ada:``) so that leaving the
-        block runs ``$disconnect``; or call :meth:`Connection.close`.
+        ``query`` and ``headers`` are a mapping of ``str`` to ``str`` or ``(name, value)`` pairs
+        (a name may repeat), as a client's handshake carries them; anything else is a
+        ``TypeError``. Use it as a context manager (``with client.connect("chat") as ada:``) so
+        that leaving the block runs ``$disconnect``; or call :meth:`Connection.close`.
         """
         sock = self._socket(socket)
+        extra_headers, query_pairs = _pairs("headers", headers), _pairs("query", query)
         caller = Caller(_new_id(), source_ip, user_agent, _now_ms())
         handshake = {
-            "headers": [*_handshake_headers(caller), *_pairs(headers)],
-            "query": _pairs(query),
+            "headers": [*_handshake_headers(caller), *extra_headers],
+            "query": query_pairs,
             "request_id": _new_id(),
         }
         if sock.options.authorizer is not None:
             event = apigateway.authorizer_event(self.stage, caller, **handshake)  # type: ignore[arg-type]
-            with self.deployment.activate():
-                identity = authorizer_context(sock, event)
+            identity = authorizer_context(sock, event, self.deployment)
             caller = Caller(caller.connection_id, source_ip, user_agent, caller.connected_at, identity)
         response = self._dispatch(sock, apigateway.connect_event(self.stage, caller, **handshake))  # type: ignore[arg-type]
+        if response is None:
+            raise Rejected(sock.name, *CONNECT_TIMED_OUT)
         if response["statusCode"] >= 300:
             reply = reply_of(response)
             raise Rejected(sock.name, response["statusCode"], _text(reply))
@@ -128,7 +138,7 @@ class SocketTestClient:
 
     def _message(self, conn: Connection, body: str | bytes) -> str | bytes | None:
         """The route the body selects, as API Gateway selects it, then its reply; with no route
-        to take (no match, no ``$default``), API Gateway's own error message."""
+        to take (no match, no ``$default``), or none in time, API Gateway's own message."""
         sock, now, request_id = self.sockets[conn.socket], _now_ms(), _new_id()
         conn.last_active_at = now
         route = sock.select_route(body)
@@ -143,10 +153,14 @@ class SocketTestClient:
             at=now,
             route_key=route,
         )
-        return reply_of(self._dispatch(sock, event))
+        response = self._dispatch(sock, event)
+        if response is None:
+            return timed_out_message(conn.connection_id, request_id)
+        return reply_of(response)
 
     def _closed(self, conn: Connection, code: int, reason: str) -> None:
-        conn.open = False
+        with self._connections.lock:
+            conn._closed_with(code, reason)
         self._dispatch(self.sockets[conn.socket], self._disconnect_event(conn, code, reason))
 
     def _disconnect_event(self, conn: Connection, code: int, reason: str) -> WebSocketEvent:
@@ -154,15 +168,17 @@ class SocketTestClient:
             self.stage, conn.caller, status_code=code, reason=reason, request_id=_new_id(), at=_now_ms()
         )
 
-    def _dispatch(self, sock: Socket, event: WebSocketEvent) -> LambdaResponse:
-        """One event through the runtime; then the ``$disconnect`` of connections it closed."""
-        response = dispatch(sock, event, self.deployment)
+    def _dispatch(self, sock: Socket, event: WebSocketEvent) -> LambdaResponse | None:
+        """One event through the runtime (``None``: no answer within its integration timeout);
+        then the ``$disconnect`` of connections it closed."""
+        response = integration.call(sock, event, self.deployment)
         while True:
             with self._connections.lock:
                 if not self._connections.closing:
                     return response
                 conn = self._connections.closing.pop(0)
-            dispatch(self.sockets[conn.socket], self._disconnect_event(conn, *SERVER_CLOSE), self.deployment)
+            closed = self.sockets[conn.socket]
+            integration.call(closed, self._disconnect_event(conn, *SERVER_CLOSE), self.deployment)
 
     def _socket(self, name: str) -> Socket:
         sock = self.sockets.get(name)
@@ -187,10 +203,31 @@ def _sockets(target: str | Socket | Iterable[Socket] | Mapping[str, Socket]) -> 
     return named_sockets(((f"sockets[{key!r}]", sock) for key, sock in given), "this test client")
 
 
-def _pairs(pairs: Pairs | None) -> list[tuple[str, str]]:
+def _pairs(argument: str, pairs: Pairs | None) -> list[tuple[str, str]]:
+    """``query``/``headers`` as the handshake carries them: names and values are text. A mistake
+    is the test's, so it is a ``TypeError`` naming the argument, not the service's 500."""
     if pairs is None:
         return []
-    return list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
+    if isinstance(pairs, str | bytes):
+        raise TypeError(
+            f"{argument}= takes a mapping of str to str or (name, value) pairs, not a "
+            f"{type(pairs).__name__} ({pairs!r:.60}); for a query string, pass "
+            "dict(urllib.parse.parse_qsl(text))"
+        )
+    try:
+        found = list(pairs.items()) if isinstance(pairs, Mapping) else [tuple(pair) for pair in pairs]
+    except TypeError:
+        raise TypeError(
+            f"{argument}= takes a mapping of str to str or (name, value) pairs, not {pairs!r:.60}"
+        ) from None
+    for pair in found:
+        if len(pair) != 2 or not all(isinstance(part, str) for part in pair):
+            shown = ", ".join(f"{type(part).__name__} {part!r:.40}" for part in pair)
+            raise TypeError(
+                f"{argument}= holds ({shown}): a handshake carries names and values as text; "
+                "pass str (str(value) for a number)"
+            )
+    return found  # type: ignore[return-value]
 
 
 def _handshake_headers(caller: Caller) -> list[tuple[str, str]]:

@@ -39,9 +39,16 @@ class Rejected(EventualError):
 class Connection:
     """A connection open on one socket; a context manager whose exit runs ``$disconnect``.
 
-    ``received`` lists the messages the service pushed to it (``send``/``broadcast``), text as
-    ``str`` (bytes that are not UTF-8 stay ``bytes``); the replies of :meth:`send` are returned,
-    not listed.
+    What it received, text as ``str`` (bytes that are not UTF-8 stay ``bytes``):
+
+    - ``messages``: everything, in the order it arrived, as a WebSocket client receives it: what
+      the service pushed (``send``/``broadcast``) and the replies of :meth:`send` (a route's
+      reply, or API Gateway's own answer: an error, a timeout, ``Forbidden``);
+    - ``received``: what the service pushed only (the replies are also :meth:`send`'s return value).
+
+    Once closed (by the test, the service or API Gateway's limits), ``close_code`` and
+    ``close_reason`` say how: the client's own code, 1000 when the service disconnected it, 1009
+    for a message over 128 KB, 1003 for a binary frame.
     """
 
     def __init__(
@@ -53,7 +60,14 @@ class Connection:
         self.subprotocol = subprotocol
         """The subprotocol ``$connect`` selected (its ``Sec-WebSocket-Protocol`` header), if any."""
         self.received: list[str | bytes] = []
+        """What the service pushed to this connection (``send``/``broadcast``), oldest first."""
+        self.messages: list[str | bytes] = []
+        """Everything this connection received, pushed messages and replies, in arrival order."""
         self.open = True
+        self.close_code: int | None = None
+        """The close code, once closed; ``None`` while open."""
+        self.close_reason: str | None = None
+        """The close reason, once closed; ``None`` while open."""
         self.last_active_at = caller.connected_at
 
     def __repr__(self) -> str:
@@ -72,7 +86,8 @@ class Connection:
     def send(self, message: Payload) -> str | bytes | None:
         """Send a message (text, bytes, or a dict/list or model as JSON) to the route it selects; return
         the route's reply: what the client receives back (``None`` for none), API Gateway's error
-        body if the handler failed or no route matched.
+        body if the handler failed or no route matched, its timeout body if the handler did not
+        answer within the integration timeout. The reply is also appended to :attr:`messages`.
 
         As API Gateway does, a message over 128 KB closes the connection with 1009 (and raises
         :class:`eventual.PayloadTooLarge`), and ``bytes`` (a binary frame) with 1003 (and raises
@@ -90,10 +105,14 @@ class Connection:
         if size > MAX_PAYLOAD_BYTES:
             self.close(MESSAGE_TOO_BIG, "Message too big")
             raise PayloadTooLarge(f"a message of {size} bytes exceeds API Gateway's {MAX_PAYLOAD_BYTES}")
-        return self._client._message(self, body)
+        reply = self._client._message(self, body)
+        with self._client._connections.lock:
+            if reply is not None and self.open:  # closed meanwhile: the client never gets it
+                self.messages.append(reply)
+        return reply
 
     def json(self) -> list[Any]:
-        """Every received message parsed as JSON."""
+        """Every message the service pushed (:attr:`received`), parsed as JSON."""
         return [json.loads(message) for message in self.received]
 
     def close(self, code: int = 1000, reason: str = "") -> None:
@@ -110,8 +129,16 @@ class Connection:
         self.close()
 
     def _deliver(self, body: bytes) -> None:
-        """A message from the service (the management API's ``post``)."""
+        """A message from the service (the management API's ``post``, under the client's lock)."""
         try:
-            self.received.append(body.decode())
+            message: str | bytes = body.decode()
         except UnicodeDecodeError:
-            self.received.append(body)
+            message = body
+        self.received.append(message)
+        self.messages.append(message)
+
+    def _closed_with(self, code: int, reason: str) -> None:
+        """Closed (under the client's lock): the first close's code and reason stay."""
+        if self.open:
+            self.open = False
+            self.close_code, self.close_reason = code, reason

@@ -58,7 +58,7 @@ class InMemoryManagementApi:
     def disconnect(self, connection_id: str) -> None:
         with self._connections.lock:
             conn = self._connections.live(self._socket, connection_id)
-            conn.open = False
+            conn._closed_with(*SERVER_CLOSE)
             self._connections.closing.append(conn)
 
     def info(self, connection_id: str) -> ConnectionInfo:

@@ -125,3 +125,39 @@ def test_next_steps_say_where_eventual_py_came_from(
 
     monkeypatch.setattr("importlib.metadata.distribution", lambda name: Distribution())
     assert importlib.import_module("eventual.cli.init").installed_from() == source
+
+
+def test_a_name_synth_would_refuse_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19, item 5: ``--name default`` wrote a project whose synth fails (EventBridge reserves
+    the name). init applies the construct's own check, so it refuses what synth refuses."""
+    code, output = run_init(str(tmp_path / "a"), "--name", "default")
+    assert code == 1
+    assert output.startswith("Error: service name 'default' is reserved: EventBridge reserves it")
+    assert len(output.strip().splitlines()) == 1 and "Traceback" not in output
+    assert not (tmp_path / "a").exists()
+    code, output = run_init(str(tmp_path / "default"))  # named after its folder: the same rule
+    assert code == 1 and "'default' is reserved" in output and "--name NAME" in output
+    import eventual.constructs.names
+
+    reserved = {**eventual.constructs.names.RESERVED_SERVICE_NAMES, "mine": "taken, for this test"}
+    monkeypatch.setattr(eventual.constructs.names, "RESERVED_SERVICE_NAMES", reserved)
+    code, output = run_init(str(tmp_path / "b"), "--name", "mine")
+    assert code == 1 and "service name 'mine' is reserved: taken, for this test" in output
+
+
+def test_a_folder_name_init_would_mangle_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    """``ÜberChat`` used to become the service ``berchat``, silently."""
+    code, output = run_init(str(tmp_path / "ÜberChat"))
+    assert code == 1 and "Traceback" not in output and len(output.strip().splitlines()) == 1
+    assert "the folder name 'ÜberChat' would make the service name 'berchat', without 'Ü'" in output
+    assert output.strip().endswith("pass --name uberchat")
+    assert not (tmp_path / "ÜberChat").exists()
+    code, output = run_init(str(tmp_path / "聊天"))
+    assert code == 1 and "without '天', '聊'" in output and output.strip().endswith("pass --name NAME")
+    code, output = run_init(str(tmp_path / "x"), "--name", "Über-Chat")
+    assert code == 1 and output.strip().endswith("; try --name uber-chat")
+    assert run_init(str(tmp_path / "ÜberChat"), "--name", "uberchat")[0] == 0
+    assert find_project(tmp_path / "ÜberChat").service == "uberchat"
+    assert default_name("My App_2") == "my-app-2"  # separators go, as before

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import socket
+import subprocess
+import sys
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -11,7 +16,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.local.process import eventual_local, run_eventual
+from tests.local.process import ROOT, eventual_local, run_eventual
 
 
 def test_plain_eventual_local_serves_the_example_with_the_seed_banner() -> None:
@@ -124,3 +129,47 @@ def test_limit_options_reach_the_server() -> None:
             assert closed.value.rcvd is not None
             assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "Going away")
         assert local.stop() == 0
+
+
+def test_the_banner_the_service_document_and_get_service_local_name_one_host() -> None:
+    """Issue 19, item 7: ``/__eventual/service`` (and a handler's ``wss_endpoint``) said
+    ``127.0.0.1`` where the banner and ``eventual get service --local`` say ``localhost``."""
+    with eventual_local("--no-reload") as local:
+        banner = dict(line.split(" - ") for line in local.banner if " - ws://" in line)
+        with urllib.request.urlopen(f"http://localhost:{local.port}/__eventual/service", timeout=5) as answer:
+            document = json.loads(answer.read())
+        listed = run_eventual("get", "service", "--local", "--json", "--port", str(local.port))
+        assert document["sockets"] == banner == json.loads(listed.stdout)["sockets"]
+        assert banner["chat"] == f"ws://localhost:{local.port}/__ws/chat"
+        assert local.stop() == 0
+
+
+def test_a_script_beside_eventual_local_is_told_what_it_can_do_and_that_works() -> None:
+    """Issue 19, item 7: a script that broadcasts while ``eventual local`` runs raised a
+    SocketNotDeployed that did not say why, nor what works instead. What it suggests, a post
+    through the dev server's management API, reaches the connection."""
+    import boto3
+
+    script = "from examples.chat import chat\nchat.broadcast({'text': 'hi'})\n"
+    with eventual_local("--no-reload") as local, connect(local.url("mySocket")) as ws:
+        connection_id = local.wait_line(lambda line: line.endswith(" connected")).split()[1]
+        done = run_eventual_python(script)
+        assert done.returncode == 1
+        error = done.stderr.splitlines()[-1]
+        assert error.startswith("eventual.errors.SocketNotDeployed: no service is running in this process")
+        assert "a script run beside `eventual local`, cannot send, broadcast or list connections" in error
+        assert "endpoint_url='http://localhost:3111/__ws/<socket>').post_to_connection(" in error
+        api = boto3.client(
+            "apigatewaymanagementapi", endpoint_url=f"http://localhost:{local.port}/__ws/mySocket"
+        )
+        api.post_to_connection(ConnectionId=connection_id, Data=b"from a script")
+        assert ws.recv(timeout=5) == "from a script"
+        assert local.stop() == 0
+
+
+def run_eventual_python(script: str) -> subprocess.CompletedProcess[str]:
+    """``script`` in a Python process of its own, importing this checkout's example service."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env
+    )

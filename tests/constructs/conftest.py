@@ -92,7 +92,8 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def presence(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The presence app (``tests/parity/service.py``, as ``svc_presence.service``): a tracked
-    ``presence`` socket with an authorizer, and untracked ``admin``, ``guarded``, ``gate`` and ``orders`` sockets."""
+    ``presence`` socket with an authorizer, and untracked ``admin``, ``guarded``, ``gate`` and
+    ``orders`` sockets."""
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
     from cdk_nag import AwsSolutionsChecks

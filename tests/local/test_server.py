@@ -89,7 +89,7 @@ def test_connect_event_is_api_gateway_shaped(server: DevServer) -> None:
     assert rc["routeKey"] == "$connect" and rc["eventType"] == "CONNECT"
     assert rc["connectionId"] == me and rc["identity"]["sourceIp"] == "127.0.0.1"
     assert rc["identity"]["userAgent"] == "lab-client/1.0"
-    assert rc["domainName"] == f"127.0.0.1:{server.port}"
+    assert rc["domainName"] == f"localhost:{server.port}"  # the one host the server gives out
     assert rc["connectedAt"] <= rc["requestTimeEpoch"] <= time.time() * 1000
     assert len(me) == 16 and me.endswith("=")  # API Gateway's id shape: percent-encoding matters
 
@@ -264,7 +264,7 @@ def test_root_without_a_web_directory_lists_the_sockets(server: DevServer) -> No
     answer = client.getresponse()
     text = answer.read().decode()
     assert answer.status == 200
-    assert f"local-echo - ws://127.0.0.1:{server.port}/__ws/local-echo" in text.splitlines()
+    assert f"local-echo - ws://localhost:{server.port}/__ws/local-echo" in text.splitlines()
     client.request("GET", "/missing.js")
     missing = client.getresponse()
     assert missing.status == 404

@@ -3,18 +3,22 @@ integration timeout, and a loop that never waits for them."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import logging
 import threading
+import time
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 from websockets.sync.client import connect
 
+from eventual import Context, socket
 from eventual.local import DevServer
-from eventual.local.limits import INTEGRATION_TIMEOUT, WORKERS
-from eventual.local.workers import integration_timeout
+from eventual.local.limits import WORKERS
+from eventual.runtime.integration import INTEGRATION_TIMEOUT, integration_timeout
 from eventual.sockets import sockets_of
 from tests.local import services
 from tests.local.conftest import url, whoami
@@ -134,3 +138,28 @@ def test_a_thread_the_system_refuses_costs_no_connection(
     finally:
         services.RELEASE.set()
         srv.shutdown()
+
+
+def test_a_def_middleware_in_front_of_an_async_handler_gets_its_result_on_a_worker() -> None:
+    """Issue 19, item 4: the dev server used to run such a chain on the handler loop, where the
+    middleware's ``next()`` could only return an awaitable. A chain with ``def`` steps now takes a
+    worker thread, which runs them while the handler runs on the loop (eventual.bridge)."""
+    where: list[str] = []
+
+    def timed(request: Any, context: Context, next: Any) -> Any:
+        where.append(threading.current_thread().name)
+        started = time.perf_counter()
+        result = next()
+        return {"result": result, "took": time.perf_counter() - started}
+
+    async def napping(request: Any, context: Context) -> str:
+        where.append(threading.current_thread().name)
+        await asyncio.sleep(0.3)
+        return "rested"
+
+    sock = socket.use({"message": timed}).socket("timed-nap", {"$default": napping})
+    with DevServer("svc", {"timed-nap": sock}, port=0) as srv, connect(url(srv, "timed-nap")) as ws:
+        ws.send("go")
+        answer = json.loads(ws.recv(timeout=5))
+    assert answer["result"] == "rested" and answer["took"] >= 0.25
+    assert where[0].startswith("eventual-handler-") and where[1] == "eventual-async"

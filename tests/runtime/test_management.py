@@ -187,7 +187,7 @@ def test_outside_any_deployment_a_send_says_where_sockets_run() -> None:
     previous = set_process_default(None)
     try:
         with pytest.raises(
-            SocketNotDeployed, match="inside their deployed service or under `eventual local`"
+            SocketNotDeployed, match=r"only from its service's own code .* in Lambda or under `eventual"
         ):
             chat.send("C", "x")
     finally:
