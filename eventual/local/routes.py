@@ -10,6 +10,7 @@ A new route is one more branch in :meth:`Routes.answer`, before the web page's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from urllib.parse import unquote
 
 from eventual.local import management
 from eventual.local.connection import WebSocketConnection
+from eventual.local.feed import EventRecord, Feed
 from eventual.local.http import Reply, Request, response
 from eventual.local.origins import Origins
 from eventual.local.static import static_response
@@ -43,6 +45,7 @@ class Routes:
         web_dir: Path | None,
         index: Callable[[], str],
         document: Callable[[], str],
+        feed: Feed,
     ) -> None:
         self.origins = origins
         self.sockets = sockets
@@ -51,6 +54,8 @@ class Routes:
         self.index = index
         self.document = document
         """The service document's JSON (:mod:`eventual.service_document`)."""
+        self.feed = feed
+        """Where each management API request is recorded."""
 
     def answer(self, request: Request) -> Reply | Upgrade:
         if not self.origins.host_allowed(request.header("Host")):
@@ -87,9 +92,21 @@ class Routes:
                 )
             return Upgrade(name, declared)
         if len(parts) == 5 and parts[3] == "@connections":
-            if not self.origins.origin_allowed(request.header("Origin")):
-                return response(403, b"Forbidden: the management API does not answer other sites' pages\n")
-            if name not in sockets:
-                return management.not_found(name, list(sockets))
-            return management.handle(self.connections, name, request.method, unquote(parts[4]), request.body)
+            connection_id = unquote(parts[4])
+            started = time.perf_counter()
+            reply = self._management(request, name, connection_id)
+            ms = (time.perf_counter() - started) * 1000
+            body = request.body if request.method == "POST" else None
+            self.feed.record(
+                EventRecord("management", name, request.method, connection_id, reply.status, ms, body=body)
+            )
+            return reply
         return response(404, b"Not found\n")
+
+    def _management(self, request: Request, name: str, connection_id: str) -> Reply:
+        if not self.origins.origin_allowed(request.header("Origin")):
+            return response(403, b"Forbidden: the management API does not answer other sites' pages\n")
+        sockets = self.sockets()
+        if name not in sockets:
+            return management.not_found(name, list(sockets))
+        return management.handle(self.connections, name, request.method, connection_id, request.body)
