@@ -3,6 +3,7 @@
 - ``/__ws/<socket>``: a WebSocket upgrade (anything else there: 426);
 - ``/__ws/<socket>/@connections/<id>``: the socket's management API;
 - ``/__eventual/service``: the service document, as the deployed HTTP API answers it;
+- ``/__eventual/`` and ``/__eventual/console/...``: the console (:mod:`eventual.local.console`);
 - anything else: the service's web page (:mod:`eventual.local.static`).
 
 A new route is one more branch in :meth:`Routes.answer`, before the web page's.
@@ -18,8 +19,9 @@ from urllib.parse import unquote
 
 from eventual.local import management
 from eventual.local.connection import WebSocketConnection
+from eventual.local.console import Console
 from eventual.local.feed import EventRecord, Feed
-from eventual.local.http import Reply, Request, response
+from eventual.local.http import Later, Reply, Request, Stream, response
 from eventual.local.origins import Origins
 from eventual.local.static import static_response
 from eventual.service_document import HEADERS, PATH
@@ -45,6 +47,7 @@ class Routes:
         web_dir: Path | None,
         index: Callable[[], str],
         document: Callable[[], str],
+        console: Console,
         feed: Feed,
     ) -> None:
         self.origins = origins
@@ -54,10 +57,11 @@ class Routes:
         self.index = index
         self.document = document
         """The service document's JSON (:mod:`eventual.service_document`)."""
+        self.console = console
         self.feed = feed
         """Where each management API request is recorded."""
 
-    def answer(self, request: Request) -> Reply | Upgrade:
+    def answer(self, request: Request) -> Reply | Upgrade | Stream | Later:
         if not self.origins.host_allowed(request.header("Host")):
             return response(
                 403, b"Forbidden: unknown Host (this server answers its own names only)\n", keep_alive=False
@@ -67,6 +71,8 @@ class Routes:
             return self._socket(request, parts)
         if request.path == PATH:
             return self._document(request)
+        if self.console.serves(request.path):
+            return self.console.answer(request)
         return static_response(self.web_dir, request.path, request.method, self.index())
 
     def _document(self, request: Request) -> Reply:

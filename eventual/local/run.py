@@ -16,6 +16,7 @@ from types import FrameType
 
 from eventual.deployment import set_process_default
 from eventual.errors import ConfigurationError
+from eventual.local.console import PAGE_PATH
 from eventual.local.feed import EventRecord
 from eventual.local.limits import Limits
 from eventual.local.output import PRINTED_KINDS, event_line, whole_lines
@@ -85,6 +86,7 @@ def serve(
             echo(socket_line(name))
         if web_dir is not None:
             echo(f"Web page: http://{display_host}:{server.port}/ (from {web_dir})")
+        echo(f"Console: http://{display_host}:{server.port}{PAGE_PATH}")
         echo("Watching for code changes; Ctrl-C to stop." if reload else "Ctrl-C to stop.")
 
         stop.wait()

@@ -24,6 +24,7 @@ from websockets.frames import CloseCode
 
 from eventual.deployment import Deployment, SocketUrls
 from eventual.local.connection import GOING_AWAY, WebSocketConnection
+from eventual.local.console import Console
 from eventual.local.events import EventFactory
 from eventual.local.failures import FailureLog
 from eventual.local.feed import EventRecord, Feed
@@ -97,6 +98,7 @@ class DevServer:
         kept: what ``eventual local`` prints and the console shows. Add a sink to see each one
         (on the server's loop)."""
         self._failures = FailureLog()
+        self._console: Console | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -123,13 +125,24 @@ class DevServer:
     async def _serve(self, events: EventFactory) -> None:
         workers = Workers(self.deployment)
         hub = self._hub = Hub(events, workers, self.limits, lambda: self._sockets, self.feed, self._failures)
+        origins = Origins(self.host)
+        console = self._console = Console(
+            self.service,
+            self.feed,
+            lambda: self._sockets,
+            hub.connections,
+            self.socket_urls,
+            workers,
+            origins,
+        )
         routes = Routes(
-            Origins(self.host),
+            origins,
             lambda: self._sockets,
             hub.connections,
             self.web_dir,
             self._index_text,
             self._document,
+            console,
             self.feed,
         )
         loop = asyncio.get_running_loop()
@@ -180,6 +193,8 @@ class DevServer:
         self._sweeper.cancel()
         for http in list(hub.http_clients):
             http.close()  # idle keep-alive connections of management API clients
+        if self._console is not None:
+            self._console.close()
         closing = list(hub.connections.values())
         deadline = time.monotonic() + self.limits.close_timeout  # runs while $disconnects do
         for conn in closing:
@@ -228,6 +243,11 @@ class DevServer:
         if ":" in bound:
             return "[::1]" if bound == "::" else f"[{bound}]"
         return bound
+
+    @property
+    def console(self) -> Console | None:
+        """The browser console's endpoint (``None`` until started)."""
+        return self._console
 
     @property
     def sockets(self) -> Mapping[str, Socket]:
