@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import mimetypes
 import secrets
 from collections.abc import Callable, Mapping
 from importlib.resources import files
@@ -31,6 +30,7 @@ from eventual.local.console.live import LiveStream
 from eventual.local.feed import Feed
 from eventual.local.http import Later, Reply, Request, Stream, response
 from eventual.local.origins import Origins
+from eventual.local.static import content_type
 from eventual.local.workers import Workers
 from eventual.sockets import Socket
 
@@ -170,12 +170,8 @@ def _static(name: str) -> Reply:
     resource = _STATIC.joinpath(*parts)
     if not resource.is_file():
         return response(404, b"Not found\n")
-    content_type = mimetypes.guess_type(parts[-1])[0] or "application/octet-stream"
-    if content_type.startswith("text/") or content_type.endswith(("javascript", "json")):
-        content_type += "; charset=utf-8"
-    return response(
-        200, resource.read_bytes(), content_type=content_type, headers=[("Cache-Control", "no-store")]
-    )
+    body = resource.read_bytes()
+    return response(200, body, content_type=content_type(parts[-1]), headers=[("Cache-Control", "no-store")])
 
 
 def _json(data: object, status: int = 200) -> Reply:

@@ -21,7 +21,6 @@ from eventual.local.console import describe, endpoint
 from eventual.sockets import sockets_of
 from tests.local import services
 from tests.local.conftest import url, whoami
-from tests.local.test_server_clients import CHROMIUM, CHROMIUM_ARGS
 
 
 def choose_subprotocol(request: ConnectRequest, context: Context) -> SocketResponse | None:
@@ -41,16 +40,6 @@ def server() -> Iterator[DevServer]:
     sockets = {**sockets_of(services.__name__), "console-proto": proto}
     with DevServer("console-browser", sockets, port=0, limits=Limits(close_timeout=1.0)) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
