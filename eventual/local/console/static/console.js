@@ -73,6 +73,8 @@ function useConsole() {
 
   useEffect(() => {
     reload();
+    // Who is connected moves with the events; a reload of the server's handlers does not.
+    const every = setInterval(() => document.visibilityState === "visible" && reload(), 5000);
     const source = new EventSource(BASE + "events");
     let batch = [];
     let scheduled = false;
@@ -117,7 +119,10 @@ function useConsole() {
         setTimeout(() => scheduled && flush(), 100); // a hidden tab gets no animation frames
       }
     };
-    return () => source.close();
+    return () => {
+      clearInterval(every);
+      source.close();
+    };
   }, []);
 
   return { state, events, feed, dropped, reload, clear: () => setEvents([]), clearDropped: () => setDropped(0) };
