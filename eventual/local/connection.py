@@ -253,10 +253,10 @@ class WebSocketConnection(asyncio.BufferedProtocol):
     ) -> None:
         rc = event["requestContext"]
         if rc["eventType"] != "MESSAGE":  # $disconnect
-            self.hub.log_event(sock.name, rc, response, ms)
+            self.hub.record(sock.name, event, response, ms)
             self.hub.disconnect_done()
         elif response is not None or not self.hub.stopping:  # else: dropped by shutdown, never ran
-            self.hub.log_event(sock.name, rc, response, ms)
+            self.hub.record(sock.name, event, response, ms)
             if response is None:
                 self.send(self.hub.timed_out_body(rc))
             else:

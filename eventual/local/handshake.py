@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from websockets.server import ServerProtocol
 from eventual.local.authorizer import Refused, authorizer_context, timed_out
 from eventual.local.connection import GOING_AWAY, WebSocketConnection
 from eventual.local.events import new_caller, with_identity
+from eventual.local.feed import EventRecord
 from eventual.local.http import Reply, Request, response
 from eventual.payload import MAX_PAYLOAD_BYTES
 from eventual.runtime.apigateway import reply_of
@@ -29,8 +31,9 @@ from eventual.runtime.integration import CONNECT_TIMED_OUT, integration_timeout
 
 if TYPE_CHECKING:
     from eventual.local.http_connection import HttpConnection
+    from eventual.local.hub import Hub
     from eventual.local.routes import Upgrade
-    from eventual.runtime.apigateway import Caller, LambdaResponse
+    from eventual.runtime.apigateway import AuthorizerEvent, Caller, LambdaResponse
     from eventual.sockets import Socket
 
 logger = logging.getLogger("eventual.local")
@@ -68,12 +71,15 @@ async def _upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
             with deployment.activate():
                 return with_identity(peer, authorizer_context(sock, asking))
 
+        started = time.perf_counter()
         try:
             peer = await asyncio.wait_for(hub.workers.run(authorize), integration_timeout(sock))
         except Refused as refused:
+            _record_authorizer(hub, sock, asking, refused.status, started)
             http.reply(refused.answer, "GET")
             return
         except TimeoutError:
+            _record_authorizer(hub, sock, asking, timed_out().status, started)
             logger.warning(
                 "%s authorizer did not answer within its integration timeout of %gs: refused the "
                 "connection with 500, as API Gateway refuses when its authorizer fails",
@@ -82,9 +88,10 @@ async def _upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
             )
             http.reply(timed_out().answer, "GET")
             return
+        _record_authorizer(hub, sock, asking, 200, started, peer.identity)
     connect = hub.events.connect(peer, request.headers, request.query)
     result, ms = await hub.workers.answer(sock, connect)
-    hub.log_event(sock.name, connect["requestContext"], result, ms)
+    hub.record(sock.name, connect, result, ms)
     refusal = _refusal(sock, result)
     if refusal is not None:
         http.reply(refusal, "GET")
@@ -93,6 +100,30 @@ async def _upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
     if subprotocol is not None:
         handshake.headers["Sec-WebSocket-Protocol"] = subprotocol
     _open(http, handshake.serialize(), peer, to)
+
+
+def _record_authorizer(
+    hub: Hub,
+    sock: Socket,
+    asking: AuthorizerEvent,
+    status: int,
+    started: float,
+    identity: Mapping[str, object] | None = None,
+) -> None:
+    """The authorizer's record: its decision as the status the handshake got (200: allowed)."""
+    rc = asking["requestContext"]
+    hub.feed.record(
+        EventRecord(
+            "authorizer",
+            sock.name,
+            "authorizer",
+            rc["connectionId"],
+            status,
+            (time.perf_counter() - started) * 1000,
+            identity=identity,
+            failure=hub.failures.take(rc["requestId"]) if status == 500 else None,
+        )
+    )
 
 
 def _open(http: HttpConnection, switching: bytes, peer: Caller, to: Upgrade) -> None:

@@ -6,10 +6,12 @@ holds. One port serves WebSocket upgrades, the management API and the service's 
 
 from __future__ import annotations
 
+import asyncio
 import http
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import Any
 
 import h11
 
@@ -27,6 +29,8 @@ class Request:
     query: str
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+    client: str = ""
+    """The peer's IP address."""
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -51,6 +55,22 @@ class Reply:
     close: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Later:
+    """An answer that waits for work off the loop (the console's actions run on a worker thread):
+    the connection reads nothing more until it is sent."""
+
+    answer: Coroutine[Any, Any, Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """An answer that is a stream: ``start`` takes the connection over, with the h11 state that
+    read the request (the console's live feed)."""
+
+    start: Callable[[asyncio.Transport, h11.Connection], None]
+
+
 def response(
     status: int,
     body: bytes = b"",
@@ -62,13 +82,13 @@ def response(
     return Reply(status, body, content_type, tuple(headers), close=not keep_alive)
 
 
-def request_of(event: h11.Request, body: bytes) -> Request:
+def request_of(event: h11.Request, body: bytes, client: str = "") -> Request:
     target = event.target.decode("latin-1")
     path, _, query = target.partition("?")
     headers = tuple(
         (name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers.raw_items()
     )
-    return Request(event.method.decode("latin-1"), path, query, headers, body)
+    return Request(event.method.decode("latin-1"), path, query, headers, body, client)
 
 
 def h11_events(reply: Reply, method: str) -> list[h11.Request | h11.Response | h11.Data | h11.EndOfMessage]:

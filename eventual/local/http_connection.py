@@ -3,7 +3,9 @@
 Every request is answered or the connection closed on purpose: malformed input gets h11's
 status (400, 431, ...), a whole request (head and body) must arrive within
 ``Limits.request_timeout`` (408), a body over ``MAX_BODY_BYTES`` gets 413, and a bug in a route
-is a logged 500. A WebSocket upgrade hands the connection to :mod:`eventual.local.handshake`.
+is a logged 500. A WebSocket upgrade hands the connection to :mod:`eventual.local.handshake`;
+a :class:`~eventual.local.http.Stream` (the console's live feed) takes it over; a
+:class:`~eventual.local.http.Later` is answered when its work is done, off the loop.
 """
 
 from __future__ import annotations
@@ -14,9 +16,19 @@ from typing import TYPE_CHECKING
 
 import h11
 
-from eventual.local.http import MAX_BODY_BYTES, MAX_HEAD_BYTES, Reply, h11_events, request_of, response
+from eventual.local.http import (
+    MAX_BODY_BYTES,
+    MAX_HEAD_BYTES,
+    Later,
+    Reply,
+    Stream,
+    h11_events,
+    request_of,
+    response,
+)
 
 if TYPE_CHECKING:
+    from eventual.local.http import Request
     from eventual.local.hub import Hub
     from eventual.local.routes import Routes
 
@@ -29,17 +41,22 @@ class HttpConnection(asyncio.Protocol):
         self.routes = routes
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
         self.transport: asyncio.Transport | None = None
+        self.client = ""
+        """The peer's IP address."""
         self.lost = False
         self._request: h11.Request | None = None
         self._body = bytearray()
         self._received = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._later: asyncio.Task[None] | None = None
 
     # -- asyncio's calls --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.client = str(peer[0]) if peer else ""
         self.hub.http_clients.add(self)
         self._next_cycle()
 
@@ -104,7 +121,7 @@ class HttpConnection(asyncio.Protocol):
         from eventual.local.routes import Upgrade
 
         assert self._request is not None and self.transport is not None
-        request = request_of(self._request, bytes(self._body))
+        request = request_of(self._request, bytes(self._body), self.client)
         try:
             outcome = self.routes.answer(request)
         except Exception:  # the server outlives any bug in answering one request
@@ -115,7 +132,28 @@ class HttpConnection(asyncio.Protocol):
             self.hub.http_clients.discard(self)
             asyncio.get_running_loop().create_task(upgrade(self, request, outcome))
             return False
+        if isinstance(outcome, Stream):
+            self.hub.http_clients.discard(self)
+            outcome.start(self.transport, self.h11)
+            return False
+        if isinstance(outcome, Later):
+            self.transport.pause_reading()  # the next request waits for this answer
+            # Held here: the loop keeps only a weak reference to a task.
+            self._later = asyncio.get_running_loop().create_task(self._reply_later(outcome, request))
+            return False
         return self.reply(outcome, request.method)
+
+    async def _reply_later(self, later: Later, request: Request) -> None:
+        try:
+            reply = await later.answer
+        except Exception:  # the server outlives any bug in answering one request
+            logger.exception("error answering %s %s", request.method, request.path)
+            reply = response(500, b"Internal server error\n", keep_alive=False)
+        if self.lost or self.transport is None or self.transport.is_closing():
+            return
+        if self.reply(reply, request.method):
+            self.transport.resume_reading()
+            self._process()  # a request that arrived meanwhile
 
     def reply(self, reply: Reply, method: str) -> bool:
         """Send ``reply``; ``True`` if the connection stays open for another request."""

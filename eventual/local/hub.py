@@ -1,16 +1,16 @@
 """What every connection of one dev server shares, on its event loop: the open connections, the
-sockets being served, the workers, the event factory and the event log."""
+sockets being served, the workers, the event factory and the event feed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventual.local.events import EventFactory
+from eventual.local.failures import FailureLog
+from eventual.local.feed import EventRecord, Feed
 from eventual.local.limits import Limits
 from eventual.local.workers import Workers
 from eventual.runtime.integration import timed_out_message
@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 RECEIVE_BUFFER_BYTES = 256 * 1024
 """As much as asyncio reads from a socket at once."""
 
-events_log = logging.getLogger("eventual.local.events")
-"""One line per event (``eventual local`` prints it; ``--quiet`` turns it off)."""
+_KINDS = {"CONNECT": "connect", "MESSAGE": "message", "DISCONNECT": "disconnect"}
 
 
 class Hub:
@@ -35,12 +34,18 @@ class Hub:
         workers: Workers,
         limits: Limits,
         sockets: Callable[[], Mapping[str, Socket]],
+        feed: Feed | None = None,
+        failures: FailureLog | None = None,
     ) -> None:
         self.events = events
         self.workers = workers
         self.limits = limits
         self.sockets = sockets
         """The sockets served now (hot reload replaces them)."""
+        self.feed = feed or Feed()
+        """Every event handled (the terminal's lines, the console's feed)."""
+        self.failures = failures or FailureLog()
+        """The runtime's failure log, where a failed event's record finds its traceback."""
         self.connections: dict[str, WebSocketConnection] = {}
         self.http_clients: set[HttpConnection] = set()
         """Connections still speaking HTTP (shutdown closes them)."""
@@ -108,14 +113,28 @@ class Hub:
         (:func:`eventual.runtime.integration.timed_out_message`)."""
         return timed_out_message(rc["connectionId"], rc["requestId"]).encode()
 
-    @staticmethod
-    def log_event(socket: str, rc: Mapping[str, Any], response: LambdaResponse | None, ms: float) -> None:
-        """One line per event, as serverless-offline prints them: time, socket, route,
-        connection, status (504: integration timed out) and milliseconds."""
-        if not events_log.isEnabledFor(logging.INFO):
-            return
+    def record(
+        self, socket: str, event: Mapping[str, Any], response: LambdaResponse | None, ms: float
+    ) -> None:
+        """Record a route's event once its handler has answered (``None``: the integration timed
+        out, 504): the terminal's line and the console's entry (:mod:`eventual.local.feed`)."""
+        rc = event["requestContext"]
         status = 504 if response is None else response.get("statusCode", 200)
-        stamp = time.strftime("%H:%M:%S")
-        events_log.info(
-            "%s %s %s %s %s %.0f ms", stamp, socket, rc["routeKey"], rc["connectionId"], status, ms
+        kind = _KINDS[rc["eventType"]]
+        detail = None
+        if kind == "disconnect":
+            detail = f"{rc.get('disconnectStatusCode')} {rc.get('disconnectReason') or ''}".rstrip()
+        self.feed.record(
+            EventRecord(
+                kind,
+                socket,
+                rc["routeKey"],
+                rc["connectionId"],
+                status,
+                ms,
+                identity=rc.get("authorizer"),
+                body=event.get("body") if kind == "message" else None,
+                detail=detail,
+                failure=self.failures.take(rc["requestId"]) if status == 500 else None,
+            )
         )

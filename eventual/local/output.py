@@ -1,4 +1,5 @@
-"""Whole lines on the terminal while handlers print from many threads at once.
+"""What ``eventual local`` prints: one line per event, and whole lines while handlers print from
+many threads at once.
 
 ``print`` writes its text and its newline separately, so two handlers printing together can
 interleave into one garbled line; in Lambda each invocation has its own log stream. Here each
@@ -10,9 +11,28 @@ from __future__ import annotations
 import io
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
+
+from eventual.local.feed import EventRecord
+
+PRINTED_KINDS = frozenset({"authorizer", "connect", "message", "disconnect", "fan-out"})
+"""What the terminal prints a line for: every invocation of the service's code (a handler, an
+authorizer, a fan-out worker's batch). A management API request is the console's only: each
+``send`` would double the lines."""
+
+
+def event_line(event: EventRecord) -> str:
+    """``12:03:04 chat $default L0SM9cOFvHcCIhw= 200 3 ms``: time, socket, route, connection,
+    status and milliseconds, as serverless-offline prints them; a fan-out batch names its
+    broadcast where a connection would be, and says how many it reached."""
+    line = (
+        f"{time.strftime('%H:%M:%S', time.localtime(event.at))} {event.socket} {event.route} "
+        f"{event.connection} {event.status} {event.ms:.0f} ms"
+    )
+    return f"{line} ({event.detail})" if event.kind == "fan-out" and event.detail else line
 
 
 class LineWriter(io.TextIOBase):

@@ -5,6 +5,7 @@
 - ``/__eventual/service``: the service document, as the deployed HTTP API answers it;
 - ``/__eventual/asyncapi.json``: the service's AsyncAPI document (:mod:`eventual.asyncapi`), as too;
 - ``/__eventual/docs``: that document, rendered (:mod:`eventual.local.docs`);
+- ``/__eventual/`` and ``/__eventual/console/...``: the console (:mod:`eventual.local.console`);
 - anything else: the service's web page (:mod:`eventual.local.static`).
 
 A new route is one more branch in :meth:`Routes.answer`, before the web page's.
@@ -12,6 +13,7 @@ A new route is one more branch in :meth:`Routes.answer`, before the web page's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,10 @@ from urllib.parse import unquote
 
 from eventual.local import management
 from eventual.local.connection import WebSocketConnection
+from eventual.local.console import Console
 from eventual.local.docs import DOCS_PATH, docs_response
-from eventual.local.http import Reply, Request, response
+from eventual.local.feed import EventRecord, Feed
+from eventual.local.http import Later, Reply, Request, Stream, response
 from eventual.local.origins import Origins
 from eventual.local.static import static_response
 from eventual.service_document import ASYNCAPI_PATH, HEADERS, PATH
@@ -48,6 +52,8 @@ class Routes:
         document: Callable[[], str],
         asyncapi: Callable[[], str],
         service: str,
+        console: Console,
+        feed: Feed,
     ) -> None:
         self.origins = origins
         self.sockets = sockets
@@ -59,8 +65,11 @@ class Routes:
         self.asyncapi = asyncapi
         """The AsyncAPI document's JSON (:mod:`eventual.asyncapi`)."""
         self.service = service
+        self.console = console
+        self.feed = feed
+        """Where each management API request is recorded."""
 
-    def answer(self, request: Request) -> Reply | Upgrade:
+    def answer(self, request: Request) -> Reply | Upgrade | Stream | Later:
         if not self.origins.host_allowed(request.header("Host")):
             return response(
                 403, b"Forbidden: unknown Host (this server answers its own names only)\n", keep_alive=False
@@ -74,6 +83,8 @@ class Routes:
             return self._document(request, self.asyncapi)
         if request.path == DOCS_PATH or request.path.startswith(f"{DOCS_PATH}/"):
             return docs_response(request.path, request.method, self.service)
+        if self.console.serves(request.path):
+            return self.console.answer(request)
         return static_response(self.web_dir, request.path, request.method, self.index())
 
     def _document(self, request: Request, document: Callable[[], str]) -> Reply:
@@ -103,9 +114,21 @@ class Routes:
                 )
             return Upgrade(name, declared)
         if len(parts) == 5 and parts[3] == "@connections":
-            if not self.origins.origin_allowed(request.header("Origin")):
-                return response(403, b"Forbidden: the management API does not answer other sites' pages\n")
-            if name not in sockets:
-                return management.not_found(name, list(sockets))
-            return management.handle(self.connections, name, request.method, unquote(parts[4]), request.body)
+            connection_id = unquote(parts[4])
+            started = time.perf_counter()
+            reply = self._management(request, name, connection_id)
+            ms = (time.perf_counter() - started) * 1000
+            body = request.body if request.method == "POST" else None
+            self.feed.record(
+                EventRecord("management", name, request.method, connection_id, reply.status, ms, body=body)
+            )
+            return reply
         return response(404, b"Not found\n")
+
+    def _management(self, request: Request, name: str, connection_id: str) -> Reply:
+        if not self.origins.origin_allowed(request.header("Origin")):
+            return response(403, b"Forbidden: the management API does not answer other sites' pages\n")
+        sockets = self.sockets()
+        if name not in sockets:
+            return management.not_found(name, list(sockets))
+        return management.handle(self.connections, name, request.method, connection_id, request.body)

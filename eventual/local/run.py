@@ -16,8 +16,10 @@ from types import FrameType
 
 from eventual.deployment import set_process_default
 from eventual.errors import ConfigurationError
+from eventual.local.console import PAGE_PATH
+from eventual.local.feed import EventRecord
 from eventual.local.limits import Limits
-from eventual.local.output import whole_lines
+from eventual.local.output import PRINTED_KINDS, event_line, whole_lines
 from eventual.local.reload import Reloader, describe_failure
 from eventual.local.server import DevServer
 from eventual.local.static import web_dir_of
@@ -54,7 +56,8 @@ def serve(
         # as they do in Lambda.
         set_process_default(server.deployment)
         _log_handler_failures(echo_error)
-        _log_events(None if quiet else echo)
+        if not quiet:
+            _print_events(server, echo)
         display_host = server.url_host  # the one host the server gives out
 
         def socket_line(name: str) -> str:
@@ -82,6 +85,7 @@ def serve(
         if web_dir is not None:
             echo(f"Web page: http://{display_host}:{server.port}/ (from {web_dir})")
         echo(f"API docs: http://{display_host}:{server.port}/__eventual/docs")
+        echo(f"Console: http://{display_host}:{server.port}{PAGE_PATH}")
         echo("Watching for code changes; Ctrl-C to stop." if reload else "Ctrl-C to stop.")
 
         stop.wait()
@@ -170,21 +174,14 @@ class _HandlerFailure(logging.Formatter):
             return message
 
 
-def _log_events(echo: Echo | None) -> None:
-    """One line per event on the terminal, as serverless-offline prints them (``--quiet``: none)."""
-    log = logging.getLogger("eventual.local.events")
-    log.propagate = False
-    if echo is None:
-        log.setLevel(logging.WARNING)
-        return
+def _print_events(server: DevServer, echo: Echo) -> None:
+    """One line per event on the terminal, from the server's event feed (the console's too)."""
 
-    class Echoing(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            print_line(record.getMessage())
+    def print_event(event: EventRecord) -> None:
+        if event.kind in PRINTED_KINDS:
+            echo(event_line(event))
 
-    print_line: Echo = echo
-    log.setLevel(logging.INFO)
-    log.addHandler(Echoing())
+    server.feed.add_sink(print_event)
 
 
 def _log_handler_failures(echo_error: Echo) -> None:

@@ -24,7 +24,10 @@ from websockets.frames import CloseCode
 
 from eventual.deployment import Deployment, SocketUrls
 from eventual.local.connection import GOING_AWAY, WebSocketConnection
+from eventual.local.console import Console
 from eventual.local.events import EventFactory
+from eventual.local.failures import FailureLog
+from eventual.local.feed import EventRecord, Feed
 from eventual.local.http_connection import HttpConnection
 from eventual.local.hub import Hub
 from eventual.local.limits import Limits
@@ -32,7 +35,7 @@ from eventual.local.origins import Origins
 from eventual.local.routes import WS_PREFIX, Routes
 from eventual.local.workers import Workers
 from eventual.runtime.connections import InMemoryConnectionStore
-from eventual.runtime.fanout_memory import InMemoryFanOutQueue
+from eventual.runtime.fanout_memory import Delivery, InMemoryFanOutQueue
 from eventual.runtime.management import ManagementClient
 from eventual.service_document import LOCAL_STAGE, encode, service_document
 from eventual.sockets import Socket
@@ -94,6 +97,12 @@ class DevServer:
         self.fan_out: InMemoryFanOutQueue | None = None
         """The broadcast fan-out queue, drained by :data:`FAN_OUT_WORKERS` threads that post
         through this server's management API, as Lambda workers post through API Gateway's."""
+        self.feed = Feed()
+        """Every event this server handles, the last :data:`eventual.local.feed.RECENT_EVENTS`
+        kept: what ``eventual local`` prints and the console shows. Add a sink to see each one
+        (on the server's loop)."""
+        self._failures = FailureLog()
+        self._console: Console | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -106,8 +115,11 @@ class DevServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._listener = socket.create_server((self.host, self._requested_port), family=family, backlog=4096)
         self._listener.setblocking(False)
-        self.fan_out = InMemoryFanOutQueue(self.deployment, workers=FAN_OUT_WORKERS)
+        self.fan_out = InMemoryFanOutQueue(
+            self.deployment, workers=FAN_OUT_WORKERS, observer=self._fan_out_delivered
+        )
         self._publish_urls()
+        self._failures.install()
         loop = self._loop = asyncio.new_event_loop()
         events = EventFactory(f"{self.url_host}:{self.port}", server_port=self.port)
         self._thread = threading.Thread(target=loop.run_forever, name="eventual-loop", daemon=True)
@@ -115,9 +127,20 @@ class DevServer:
         asyncio.run_coroutine_threadsafe(self._serve(events), loop).result()
 
     async def _serve(self, events: EventFactory) -> None:
-        hub = self._hub = Hub(events, Workers(self.deployment), self.limits, lambda: self._sockets)
+        workers = Workers(self.deployment)
+        hub = self._hub = Hub(events, workers, self.limits, lambda: self._sockets, self.feed, self._failures)
+        origins = Origins(self.host)
+        console = self._console = Console(
+            self.service,
+            self.feed,
+            lambda: self._sockets,
+            hub.connections,
+            self.socket_urls,
+            workers,
+            origins,
+        )
         routes = Routes(
-            Origins(self.host),
+            origins,
             lambda: self._sockets,
             hub.connections,
             self.web_dir,
@@ -125,6 +148,8 @@ class DevServer:
             self._document,
             self._asyncapi,
             self.service,
+            console,
+            self.feed,
         )
         loop = asyncio.get_running_loop()
         assert self._listener is not None
@@ -162,6 +187,7 @@ class DevServer:
         if self._hub is not None:
             self._hub.workers.shutdown()
         loop.close()
+        self._failures.uninstall()
         if self._listener is not None:
             self._listener.close()
 
@@ -173,6 +199,8 @@ class DevServer:
         self._sweeper.cancel()
         for http in list(hub.http_clients):
             http.close()  # idle keep-alive connections of management API clients
+        if self._console is not None:
+            self._console.close()
         closing = list(hub.connections.values())
         deadline = time.monotonic() + self.limits.close_timeout  # runs while $disconnects do
         for conn in closing:
@@ -183,6 +211,19 @@ class DevServer:
             await asyncio.sleep(0.05)  # the clients' side of the closing handshakes
         for conn in closing:
             conn.abort()  # clients that never answered the close frame
+
+    def _fan_out_delivered(self, delivery: Delivery) -> None:
+        """A fan-out worker delivered a batch (or failed to): its record, made on the loop."""
+        status = 200 if delivery.outcome == "delivered" else 500
+        detail = f"{delivery.connections} connection{'s' if delivery.connections != 1 else ''}"
+        if delivery.outcome != "delivered":
+            detail += f", {delivery.outcome} after receive {delivery.receives}"
+        record = EventRecord(
+            "fan-out", delivery.socket, "fan-out", delivery.broadcast_id, status, delivery.ms, detail=detail
+        )
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            self._loop.call_soon_threadsafe(self.feed.record, record)
 
     def __enter__(self) -> DevServer:
         self.start()
@@ -208,6 +249,11 @@ class DevServer:
         if bound in _REACHED_AS_LOCALHOST:
             return "localhost"
         return f"[{bound}]" if ":" in bound else bound
+
+    @property
+    def console(self) -> Console | None:
+        """The browser console's endpoint (``None`` until started)."""
+        return self._console
 
     @property
     def sockets(self) -> Mapping[str, Socket]:

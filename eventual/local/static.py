@@ -46,7 +46,12 @@ def static_response(web_dir: Path | None, url_path: str, method: str, fallback_i
         body = file.read_bytes()
     except OSError:
         return _NOT_FOUND
-    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    if content_type.startswith("text/") or content_type.endswith(("javascript", "json")):
-        content_type += "; charset=utf-8"
-    return response(200, body, content_type=content_type, headers=[("Cache-Control", "no-store")])
+    return response(200, body, content_type=content_type(file.name), headers=[("Cache-Control", "no-store")])
+
+
+def content_type(file_name: str) -> str:
+    """The ``Content-Type`` of a file served as is: UTF-8 for text."""
+    guessed = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+    if guessed.startswith("text/") or guessed.endswith(("javascript", "json")):
+        guessed += "; charset=utf-8"
+    return guessed

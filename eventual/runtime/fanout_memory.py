@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
-from eventual.fanout import encode_batch
+from eventual.fanout import decode_batch, encode_batch
 from eventual.runtime.environment import DEFAULT_FANOUT_CONCURRENCY
 from eventual.runtime.fanout_worker import process
 from eventual.runtime.sqs import new_broadcast_id
@@ -27,6 +28,18 @@ if TYPE_CHECKING:
 MAX_RECEIVES = 3
 """Deliveries of a failing message before it moves to :attr:`InMemoryFanOutQueue.dead_letters`
 (the redrive policy's ``maxReceiveCount`` the constructs set)."""
+
+
+class Delivery(NamedTuple):
+    """One delivery of one message (a batch of a broadcast), for whoever watches the queue."""
+
+    broadcast_id: str
+    socket: str
+    connections: int
+    receives: int
+    ms: float
+    outcome: str
+    """``delivered``, ``retrying`` (it failed; SQS would deliver it again) or ``dead-lettered``."""
 
 
 class InMemoryFanOutQueue:
@@ -41,8 +54,12 @@ class InMemoryFanOutQueue:
         workers: int = 0,
         concurrency: int = DEFAULT_FANOUT_CONCURRENCY,
         max_receives: int = MAX_RECEIVES,
+        observer: Callable[[Delivery], None] | None = None,
     ) -> None:
         self.deployment = deployment
+        self.observer = observer
+        """Called with each :class:`Delivery`, in the thread that made it (the dev server's
+        event feed)."""
         self.concurrency = concurrency
         self.max_receives = max_receives
         self.dead_letters: list[str] = []
@@ -102,8 +119,13 @@ class InMemoryFanOutQueue:
                 "body": message,
                 "attributes": {"ApproximateReceiveCount": str(receives)},
             }
+            started = time.perf_counter()
             response = process([record], self.deployment, self.concurrency)
-            if not response["batchItemFailures"]:
+            failed = bool(response["batchItemFailures"])
+            if self.observer is not None:
+                outcome = "retrying" if receives < self.max_receives else "dead-lettered"
+                self._observe(message, receives, started, outcome if failed else "delivered")
+            if not failed:
                 return
             if receives >= self.max_receives:
                 logging.getLogger("eventual").error(
@@ -114,3 +136,9 @@ class InMemoryFanOutQueue:
             if self._workers:
                 self._pending.put((message, receives))
                 return
+
+    def _observe(self, message: str, receives: int, started: float, outcome: str) -> None:
+        assert self.observer is not None
+        broadcast_id, batch = decode_batch(message)
+        ms = (time.perf_counter() - started) * 1000
+        self.observer(Delivery(broadcast_id, batch.socket, len(batch.connection_ids), receives, ms, outcome))

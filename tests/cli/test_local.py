@@ -31,6 +31,7 @@ def test_plain_eventual_local_serves_the_example_with_the_seed_banner() -> None:
             f"rtc-socket - ws://localhost:{port}/__ws/rtc-socket",
             f"Web page: http://localhost:{port}/ (from {Path('examples/web').resolve()})",
             f"API docs: http://localhost:{port}/__eventual/docs",
+            f"Console: http://localhost:{port}/__eventual/",
             "Watching for code changes; Ctrl-C to stop.",
         ]
         with connect(f"ws://localhost:{port}/__ws/mySocket") as ws:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from websockets.sync.client import ClientConnection
@@ -47,3 +48,28 @@ def no_server_errors(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.Monke
         yield
     raised.extend(record.getMessage() for record in caplog.records if record.name == "eventual.local")
     assert not raised
+
+
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium: no test downloads a browser of its own."""
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, driven by Playwright, shared by a test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -18,7 +18,6 @@ import examples.service
 from eventual.local import DevServer
 from eventual.local.docs import DOCS_DIR, VENDORED
 from eventual.sockets import sockets_of
-from tests.local.test_server_clients import CHROMIUM, CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = sockets_of(examples.service.__name__)
@@ -81,16 +80,6 @@ def test_the_docs_ship_in_the_package_data() -> None:
     files = [p.relative_to(REPO / "eventual").as_posix() for p in DOCS_DIR.rglob("*") if p.is_file()]
     assert len(files) == 6
     assert [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)] == []
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_chromium_renders_every_socket_and_route(server: DevServer, browser: Any) -> None:

@@ -37,6 +37,32 @@ def test_one_line_per_event_and_sigterm_runs_the_disconnect_of_a_busy_connection
         assert local.wait_line(lambda line: "$disconnect" in line and me in line).endswith(" ms")
 
 
+def test_an_authorizer_prints_its_line_and_a_handler_s_send_prints_none() -> None:
+    """The terminal prints the feed's records of the service's code (the authorizer too), not
+    the management API requests a ``send`` makes (the console shows those)."""
+    with eventual_local("--entry", "tests.local.services", "--no-reload") as local:
+
+        async def talk() -> str:
+            async with connect(local.url("local-room", "user=ada")) as ws:
+                await ws.send("whoami")
+                me = str(await ws.recv())
+            async with connect(local.url("local-lab")) as lab:
+                await lab.send("push:x")
+                assert [await lab.recv(), await lab.recv()] == ["x", "reply"]
+            return me
+
+        me = asyncio.run(talk())
+        authorizer = re.compile(rf"^\d\d:\d\d:\d\d local-room authorizer {re.escape(me)} 200 \d+ ms$")
+        local.wait_line(lambda line: bool(authorizer.match(line)))
+        local.wait_line(lambda line: " local-lab $disconnect " in line)
+        assert local.stop(signal.SIGTERM) == 0
+        printed = [*local.seen]
+        while not local.output.empty():
+            printed.append(local.output.get())
+    assert [line for line in printed if " local-lab $default " in line]
+    assert not [line for line in printed if " POST " in line or "@connections" in line]
+
+
 def test_quiet_prints_no_event_lines() -> None:
     with eventual_local("--entry", "tests.local.services", "--no-reload", "--quiet") as local:
 

@@ -15,17 +15,6 @@ import pytest
 from tests.local.process import LocalProcess, eventual_local
 
 NODE_CLIENT = Path(__file__).with_name("node_client.mjs")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +59,6 @@ def test_node_websocket_sees_a_clean_close_and_an_unknown_socket(example: LocalP
     refused = node(example.url("no-such-socket"))  # the handshake gets 404
     assert refused[0] == {"error": True}
     assert {"open": True} not in refused
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ through API Gateway's. Every connection receives the message exactly once."""
 from __future__ import annotations
 
 import json
+import time
 from contextlib import ExitStack
 from typing import Any
 
@@ -47,3 +48,34 @@ def test_every_connection_receives_a_fanned_out_broadcast_exactly_once() -> None
                 except TimeoutError:
                     extra = None
                 assert extra is None
+
+
+def test_each_fanned_out_batch_is_one_record_of_the_feed() -> None:
+    """The console and the terminal see a fan-out worker's batch as one event: the broadcast's
+    id where a connection would be, how many connections it reached."""
+    with DevServer("fan-out", {"local-crowd": crowd}, port=0, limits=Limits(close_timeout=1.0)) as server:
+        url = server.socket_urls("local-crowd")["wss"]
+        with ExitStack() as stack:
+            clients = [stack.enter_context(connect(url)) for _ in range(4)]
+            clients[0].send("hello, four")
+            answer = next(
+                json.loads(str(frame))
+                for frame in (clients[0].recv(timeout=10), clients[0].recv(timeout=10))
+                if str(frame).startswith("{")
+            )
+            assert server.fan_out is not None
+            server.fan_out.join()
+            deadline = time.monotonic() + 5
+            while not (batches := [e for e in list(server.feed.recent) if e.kind == "fan-out"]):
+                assert time.monotonic() < deadline, list(server.feed.recent)
+                time.sleep(0.01)
+        (batch,) = batches
+        assert (batch.socket, batch.route, batch.connection, batch.status, batch.detail) == (
+            "local-crowd",
+            "fan-out",
+            answer["id"],
+            200,
+            "4 connections",
+        )
+        posts = [e for e in list(server.feed.recent) if e.kind == "management" and e.seq < batch.seq]
+        assert len(posts) == 4  # the worker's posts, each through the management API
