@@ -1,10 +1,11 @@
 """The console's view of the server, as JSON-ready values: its sockets, their open connections,
 and each event record.
 
-Two seams wait for work on other branches, and are the only places that change when it lands:
+A route's message and reply JSON Schemas (:func:`route_schemas`, typed messages) are shown under
+the route when it declares them.
 
-- :func:`route_schemas` (issue 22, typed messages): a route's message and reply JSON Schemas.
-  The page shows a route's schemas when its description carries them.
+One seam waits for work on another branch, and is the only place that changes when it lands:
+
 - :func:`channels_of` and :func:`channel_members` (issue 20, channels): a connection's channels
   and each socket's members per channel. The page shows the Channels panel, the channel filter
   and the publish action only when the state's ``channels`` is not ``None``.
@@ -71,10 +72,19 @@ def _route(sock: Socket, key: str) -> dict[str, Any]:
 
 
 def route_schemas(sock: Socket, route: str) -> dict[str, Any]:
-    """SEAM (issue 22): ``{"message": <JSON Schema>, "reply": <JSON Schema>}`` for a typed route,
-    the schemas the AsyncAPI document (``/__eventual/asyncapi.json``) gives it; either key absent
-    where the route declares no type. Untyped until typed messages land: ``{}``."""
-    return {}
+    """``{"message": <JSON Schema>, "reply": <JSON Schema>}`` for a typed route, as the AsyncAPI
+    document (``/__eventual/asyncapi.json``) describes them (what a message must be to pass
+    validation, what a reply is once serialized), each self-contained (its definitions under
+    ``$defs``); a key is absent where the route declares no such type."""
+    declared = sock.types.get(route)
+    if declared is None:
+        return {}
+    schemas: dict[str, Any] = {}
+    if declared.message is not None:
+        schemas["message"] = declared.message.adapter().json_schema(mode="validation")
+    if declared.reply is not None:
+        schemas["reply"] = declared.reply.adapter().json_schema(mode="serialization")
+    return schemas
 
 
 def _middleware_name(spec: Callable[..., Any] | Mapping[str, Callable[..., Any]]) -> str:

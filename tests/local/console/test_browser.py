@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from pydantic import BaseModel
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from eventual import ConnectRequest, Context, SocketResponse, socket
+from eventual import ConnectRequest, Context, SocketResponse, route, socket
 from eventual.local import DevServer, Limits
 from eventual.local.console import describe, endpoint
 from eventual.sockets import sockets_of
@@ -35,9 +36,16 @@ def choose_subprotocol(request: ConnectRequest, context: Context) -> SocketRespo
 proto = socket("console-proto", {"$connect": choose_subprotocol, "$default": lambda r, c: f"proto:{r.body}"})
 
 
+class Move(BaseModel):
+    x: int
+
+
+board = socket("console-board", {"move": route(lambda r, c: None, message=Move)})
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[DevServer]:
-    sockets = {**sockets_of(services.__name__), "console-proto": proto}
+    sockets = {**sockets_of(services.__name__), "console-proto": proto, "console-board": board}
     with DevServer("console-browser", sockets, port=0, limits=Limits(close_timeout=1.0)) as srv:
         yield srv
 
@@ -209,24 +217,28 @@ def test_the_sockets_panel_describes_each_socket(console: Any) -> None:
     assert console.get_attribute(f"{room} a.docs", "href") == "/__eventual/docs#local-room"
     assert console.locator("#channels").count() == 0  # the server has no channels (yet)
     assert console.locator("#filter-channel").count() == 0
-    assert console.locator(".schema").count() == 0  # nor typed messages
+    assert console.locator(f"{room} .schema").count() == 0  # nor typed messages
+    move = '.socket[data-socket="console-board"] tr.route[data-route="move"]'
+    assert console.locator(f"{move} .schema").count() == 1  # a typed route's message schema
+    assert json.loads(console.locator(f"{move} .schema pre").text_content() or "") == {
+        "title": "Move",
+        "type": "object",
+        "properties": {"x": {"title": "X", "type": "integer"}},
+        "required": ["x"],
+    }
 
 
-def test_channels_and_schemas_show_once_the_server_reports_them(
+def test_channels_show_once_the_server_reports_them(
     browser: Any, server: DevServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The seams issue 20 (channels) and issue 22 (message schemas) fill: the page shows a
-    Channels panel, a channel column and filter, and a route's schemas when the state has them."""
+    """The seam issue 20 (channels) fills: the page shows a Channels panel, a channel column and
+    filter when the state has them."""
     with connect(url(server, "local-room", "user=ada")) as ws:
         ws.send("whoami")
         me = str(ws.recv(timeout=5))
         monkeypatch.setattr(endpoint, "channel_members", lambda sockets: {"local-room": {"lobby": [me]}})
         monkeypatch.setattr(
             describe, "channels_of", lambda conn: ["lobby"] if conn.connection_id == me else []
-        )
-        schema = {"type": "object", "properties": {"text": {"type": "string"}}}
-        monkeypatch.setattr(
-            describe, "route_schemas", lambda sock, route: {"message": schema} if route == "$default" else {}
         )
         context = browser.new_context()
         page = context.new_page()
@@ -236,7 +248,6 @@ def test_channels_and_schemas_show_once_the_server_reports_them(
         assert page.inner_text('#channels tr.channel[data-channel="lobby"] td:last-child') == me
         assert page.inner_text(f'tr.connection[data-connection="{me}"] .channels') == "lobby"
         assert page.locator("#publish").count() == 1
-        assert page.locator('.socket[data-socket="local-room"] .schema').count() == 1
         page.fill("#filter-channel", "lobby")
         connections = page.locator("tbody.event").evaluate_all(
             "rows => rows.map(row => row.dataset.connection)"

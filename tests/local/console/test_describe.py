@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventual import socket
+from pydantic import BaseModel
+
+from eventual import route, socket
 from eventual.local.console.describe import describe_event, describe_socket, identity_of
 from eventual.local.feed import EventRecord
 
@@ -43,7 +45,7 @@ def test_message_routes_come_after_api_gateway_s_and_none_is_implied() -> None:
         "trackConnections": False,
         "fanOutAbove": None,
     }
-    assert described["location"].endswith("tests/local/console/test_describe.py:23")
+    assert described["location"].endswith("tests/local/console/test_describe.py:25")
     assert (described["url"], described["managementUrl"]) == (URLS["wss"], URLS["http"])
 
 
@@ -52,6 +54,34 @@ def test_a_socket_without_message_routes_has_an_implied_default_with_no_handler(
     assert [route["key"] for route in routes] == ["$connect", "$default"]
     assert routes[0]["handler"].startswith("join (")
     assert routes[1]["handler"] is None
+
+
+def test_a_typed_route_shows_its_message_and_reply_schemas_and_a_plain_one_none() -> None:
+    class Move(BaseModel):
+        x: int
+        y: int = 0
+
+    class Moved(BaseModel):
+        by: str
+
+    board = socket("board", {"move": route(join, message=Move, reply=Moved), "ping": join})
+    routes = {r["key"]: r for r in describe_socket(board, URLS)["routes"]}
+    assert routes["move"]["message"] == {
+        "title": "Move",
+        "type": "object",
+        "properties": {
+            "x": {"title": "X", "type": "integer"},
+            "y": {"title": "Y", "type": "integer", "default": 0},
+        },
+        "required": ["x"],
+    }
+    assert routes["move"]["reply"] == {
+        "title": "Moved",
+        "type": "object",
+        "properties": {"by": {"title": "By", "type": "string"}},
+        "required": ["by"],
+    }
+    assert "message" not in routes["ping"] and "reply" not in routes["ping"]
 
 
 def test_a_record_shows_what_it_has() -> None:
