@@ -50,6 +50,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         "_busy",
         "_close_timer",
         "_disconnected",
+        "_failed",
         "_fragments",
         "_gone",
         "_paused",
@@ -85,7 +86,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         """Epoch milliseconds of the last frame from the client (``GetConnection``'s ``lastActiveAt``)."""
         self._fragments: list[bytes] = []
         self._queue: deque[Mapping[str, Any]] = deque()
-        self._busy = self._gone = self._paused = self._disconnected = False
+        self._busy = self._gone = self._paused = self._disconnected = self._failed = False
         self._close_timer: asyncio.TimerHandle | None = None
 
     @property
@@ -108,9 +109,13 @@ class WebSocketConnection(asyncio.BufferedProtocol):
     def data_received(self, data: bytes) -> None:
         self.last_frame = time.monotonic()
         self.last_active_at = now_ms()
+        was_open = self.protocol.state is State.OPEN
         self.protocol.receive_data(data)
+        # Every frame parsed from this read came before any close frame in it (the parser stops
+        # there): a message the client sent before closing is delivered, as it reaches API
+        # Gateway first. Not once this server failed the connection (a binary frame, say).
         for event in self.protocol.events_received():
-            if isinstance(event, Frame) and self.protocol.state is State.OPEN:
+            if was_open and not self._failed and isinstance(event, Frame):
                 self._frame(event)
         self._flush()
 
@@ -153,6 +158,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         self._enqueue(self.hub.events.message(self.peer, text, route))
 
     def _fail(self, code: int, reason: str) -> None:
+        self._failed = True
         self.protocol.fail(code, reason)
 
     # -- writing ----------------------------------------------------------------------------
