@@ -9,14 +9,20 @@ import os
 import socket
 import struct
 import time
+from types import SimpleNamespace
+from typing import Any
+from unittest.mock import Mock
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from websockets.protocol import Protocol, Side, State
 from websockets.sync.client import connect
 
-from eventual.local import DevServer
+from eventual.local import DevServer, Limits
+from eventual.local.connection import WebSocketConnection
+from eventual.runtime.apigateway import Caller
 from tests.local import services
 from tests.local.conftest import url, whoami
 
@@ -208,3 +214,40 @@ def test_bytes_that_are_not_utf8_go_out_as_a_binary_frame(server: DevServer) -> 
         assert ws.recv(timeout=5) == b"\xff\x00posted"
         assert post(server, me, "héllo".encode()) == 200
         assert ws.recv(timeout=5) == "héllo"  # UTF-8 stays text
+
+
+# -- API Gateway's time limits, from the right moment ------------------------------------------
+
+
+class Watched(WebSocketConnection):
+    """A connection whose ``close`` only records: ``check_time`` on a clock the test sets."""
+
+    def __init__(self, limits: Limits) -> None:
+        hub: Any = SimpleNamespace(limits=limits)
+        caller = Caller("Ab1Cd2Ef3Gh=", "192.0.2.1", "python-websockets/14.0", 1707502303419)
+        super().__init__(hub, Mock(), Protocol(Side.SERVER, state=State.OPEN), caller, "local-echo", Mock())
+        self.closes: list[tuple[int, str]] = []
+
+    def close(self, code: int, reason: str) -> bool:
+        self.closes.append((code, reason))
+        return True
+
+
+@pytest.mark.parametrize(
+    ("opened", "last_frame", "now", "closes"),
+    [
+        (0.0, 500.0, 1100.0, False),  # 600 s since the last frame: not over the quota yet
+        (0.0, 500.0, 1100.5, True),  # 600.5 s idle
+        (0.0, 1000.0, 1100.5, False),  # 1,100 s open, active 100 s ago: not idle
+        (0.0, 7199.0, 7200.0, False),  # open exactly the maximum duration
+        (0.0, 7199.0, 7200.5, True),  # past it, however active
+    ],
+)
+def test_idleness_counts_from_the_last_frame_and_duration_from_the_opening(
+    opened: float, last_frame: float, now: float, closes: bool
+) -> None:
+    """API Gateway's quotas: 10 minutes without a frame, 2 hours in all (1001 "Going away")."""
+    conn = Watched(Limits(idle_timeout=600.0, max_duration=7200.0))
+    conn.opened, conn.last_frame = opened, last_frame
+    conn.check_time(now)
+    assert conn.closes == ([(1001, "Going away")] if closes else [])
