@@ -94,6 +94,16 @@ def test_identity_comes_from_the_authorizer_context() -> None:
     assert request_from_event(message_event("x")).identity is None
 
 
+@pytest.mark.parametrize("event", [connect_event(), message_event("x"), disconnect_event()])
+@pytest.mark.parametrize("context", [{}, None])
+def test_an_empty_authorizer_context_is_no_identity(event: dict[str, Any], context: object) -> None:
+    """``"authorizer": {}`` (or null) carries nothing an authorizer said: the request has no
+    identity, as when the key is absent, rather than an empty one that reads as authorized."""
+    request = request_from_event(with_(event, context, "requestContext", "authorizer"))
+    assert request.identity is None
+    assert request == request_from_event(event)
+
+
 @pytest.mark.parametrize(
     ("result", "response"),
     [
