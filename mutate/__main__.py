@@ -138,7 +138,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-HEADER = "| group | mutants | killed | mypy | timeout | survived (equivalent) | no tests | score | time |"
+HEADER = "| group | mutants | killed | mypy | timeout | survived | no tests | equivalent | score | time |"
 
 
 def table_of(rows: list[str]) -> str:
@@ -148,11 +148,10 @@ def table_of(rows: list[str]) -> str:
 def summary_row(name: str, mutants: list[Mutant], listed: int, seconds: float) -> str:
     counts = Counter(m.status if m.status in COLUMNS else "other" for m in mutants)
     caught = counts["killed"] + counts["mypy"] + counts["timeout"]
-    scored = len(mutants) - counts["no tests"]
-    score = f"{100 * (caught + listed) / scored:.1f}%" if scored else "n/a"
+    score = f"{100 * (caught + listed) / len(mutants):.1f}%" if mutants else "n/a"
     return (
         f"| {name} | {len(mutants)} | {counts['killed']} | {counts['mypy']} | {counts['timeout']} | "
-        f"{counts['survived']} ({listed}) | {counts['no tests']} | {score} | {seconds:.0f} s |"
+        f"{counts['survived']} | {counts['no tests']} | {listed} | {score} | {seconds:.0f} s |"
     )
 
 
@@ -250,10 +249,10 @@ def function_variants(source: str) -> dict[str, str]:
     """Every ``x…__mutmut_N`` and ``…__mutmut_orig`` function of a mutated module, by name, its
     source from the line after its ``def`` (the name differs in every variant)."""
     found = {}
+    lines = source.splitlines()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _MANGLED.match(node.name):
-            segment = ast.get_source_segment(source, node) or ""
-            found[node.name] = segment.split("\n", 1)[-1]
+            found[node.name] = "\n".join(lines[node.lineno : node.end_lineno])
     return found
 
 
@@ -285,14 +284,15 @@ def equivalent_mutants(doc: str) -> set[tuple[str, tuple[str, ...], tuple[str, .
 def write_survivors(
     path: Path, mutants: list[Mutant], equivalent: set[tuple[str, tuple[str, ...], tuple[str, ...]]]
 ) -> int:
-    """Write the surviving mutants, in docs/mutation.md's entry format; return how many it lists."""
+    """Write the mutants no test killed (survived, or reached by no test), in docs/mutation.md's
+    entry format; return how many of them it lists as equivalent."""
     lines, listed = [], 0
     for mutant in mutants:
-        if mutant.status != "survived":
+        if mutant.status not in ("survived", "no tests"):
             continue
         known = mutant.signature() in equivalent
         listed += known
-        lines.append(f"# {mutant.key}{' (equivalent: docs/mutation.md)' if known else ''}")
+        lines.append(f"# {mutant.key}: {mutant.status}{' (equivalent: docs/mutation.md)' if known else ''}")
         lines.append(mutant.function)
         lines += [f"- {line}" for line in mutant.removed] + [f"+ {line}" for line in mutant.added]
         lines.append("")
