@@ -149,13 +149,22 @@ def test_the_worker_reports_only_the_failed_messages_for_sqs_to_retry(
 
 
 def test_a_gone_connection_the_worker_cannot_forget_does_not_fail_its_batch(
-    loopback: LoopbackApi, deployment: Deployment
+    loopback: LoopbackApi, deployment: Deployment, caplog: pytest.LogCaptureFixture
 ) -> None:
     loopback.gone = {"A="}  # and this deployment has no table at all
     body = encode_batch(FanOutBatch("room", b"hi", ["A=", "B="]), "b1")
     records = [sqs_events.record(sqs_events.message_id(0), body)]
-    assert worker.process(records, deployment, 2) == {"batchItemFailures": []}
+    with caplog.at_level(logging.WARNING, logger="eventual"):
+        assert worker.process(records, deployment, 2) == {"batchItemFailures": []}
     assert loopback.delivered() == {"B=": [b"hi"]}
+    with pytest.raises(ConfigurationError) as no_table:
+        _ = deployment.connections
+    [warning] = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert warning == (
+        "eventual",
+        "WARNING",
+        f"socket 'room': could not forget gone connection A=: {no_table.value}",
+    )
 
 
 def test_enqueue_groups_messages_within_sqs_limits_and_they_arrive_intact(queue_url: str) -> None:
