@@ -16,7 +16,7 @@ import pytest
 from eventual import ConfigurationError, SocketNotDeployed, SocketResponse, socket
 from eventual.testing import Rejected, SocketTestClient
 
-API_GATEWAY_ID = re.compile(r"^[A-Za-z0-9_-]{14}[A-Za-z0-9_=-]{2}$")
+API_GATEWAY_ID = re.compile(r"^[A-Za-z0-9_-]{15}=$")
 """11 random bytes, URL-safe base64: ``L0SM9cOFvHcCIhw=``."""
 
 events: list[tuple[str, Any]] = []
@@ -56,6 +56,17 @@ def test_connect_carries_api_gateways_headers_and_the_callers_own(client: Socket
         pass
     after = int(time.time() * 1000)
     (_, connect), (_, gone) = events
+    # As sent: the event's headers keep the case API Gateway gives them; the request's are lowered.
+    assert list(connect.event["headers"]) == [
+        "Host",
+        "Sec-WebSocket-Key",
+        "Sec-WebSocket-Version",
+        "User-Agent",
+        "X-Forwarded-For",
+        "X-Forwarded-Port",
+        "X-Forwarded-Proto",
+        "X-Custom",
+    ]
     headers = dict(connect.headers)
     key = headers.pop("sec-websocket-key")
     assert len(base64.b64decode(key, validate=True)) == 16
@@ -127,6 +138,13 @@ def test_a_refusal_carries_its_status_and_body(client: SocketTestClient) -> None
 
 
 def test_sockets_come_from_a_module_a_mapping_or_a_list() -> None:
+    entry = types.ModuleType("testing_entry")
+    entry.chat = recorded  # type: ignore[attr-defined]
+    sys.modules[entry.__name__] = entry
+    try:
+        assert list(SocketTestClient(entry.__name__).sockets) == ["testing-recorded"]
+    finally:
+        del sys.modules[entry.__name__]
     assert list(SocketTestClient({"x": recorded}).sockets) == ["x"]
     assert list(SocketTestClient([recorded, other]).sockets) == ["testing-recorded", "testing-other"]
     assert repr(SocketTestClient([recorded, other])) == (
@@ -143,3 +161,31 @@ def test_sockets_come_from_a_module_a_mapping_or_a_list() -> None:
     with pytest.raises(SocketNotDeployed) as unknown:
         SocketTestClient([]).connect("x")
     assert str(unknown.value) == "this test client has no socket named 'x' (its sockets: none)"
+
+
+@pytest.mark.parametrize(("status", "accepted"), [(200, True), (299, True), (300, False), (301, False)])
+def test_connect_accepts_below_300_only(status: int, accepted: bool) -> None:
+    """API Gateway accepts the connection on a 2xx from $connect, refuses it on anything else."""
+    statused = socket("testing-statused", {"$connect": lambda request, context: SocketResponse(status)})
+    client = SocketTestClient(statused)
+    if accepted:
+        assert client.connect("testing-statused").open
+    else:
+        with pytest.raises(Rejected) as refused:
+            client.connect("testing-statused")
+        assert refused.value.status == status
+
+
+def test_the_subprotocol_connect_selects() -> None:
+    """$connect selects a subprotocol with its ``Sec-WebSocket-Protocol`` header ("Set up a
+    $connect route that requires a WebSocket subprotocol")."""
+
+    def select(request: Any, context: Any) -> SocketResponse:
+        return SocketResponse(200, headers={"Sec-WebSocket-Protocol": "chat.v1"})
+
+    chooser = socket("testing-chooser", {"$connect": select})
+    with SocketTestClient(chooser).connect("testing-chooser") as ada:
+        assert ada.subprotocol == "chat.v1"
+        assert repr(ada) == f"<Connection {ada.connection_id} to 'testing-chooser', open>"
+    with SocketTestClient(other).connect("testing-other") as bob:
+        assert bob.subprotocol is None
