@@ -251,3 +251,13 @@ def test_idleness_counts_from_the_last_frame_and_duration_from_the_opening(
     conn.opened, conn.last_frame = opened, last_frame
     conn.check_time(now)
     assert conn.closes == ([(1001, "Going away")] if closes else [])
+
+
+@pytest.mark.parametrize(("unsent", "kept"), [(1_048_576, True), (1_048_577, False)])
+def test_a_client_is_dropped_past_one_mib_unsent(unsent: int, kept: bool) -> None:
+    """The unsent-bytes bound (1 MiB, beyond what the OS buffers): exactly 1 MiB is kept."""
+    conn = Watched(Limits())
+    conn.transport.get_write_buffer_size.return_value = unsent  # type: ignore[attr-defined]
+    assert conn.send(b"hi") is kept
+    assert conn.transport.abort.called is not kept  # type: ignore[attr-defined]
+    assert conn.closed is not kept

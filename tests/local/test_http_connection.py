@@ -62,6 +62,7 @@ def test_a_head_dripped_byte_by_byte_is_timed_out_as_a_whole(quick: DevServer) -
             break
         answer += read_all(sock)
     assert answer.startswith(b"HTTP/1.1 408 ")
+    assert answer.endswith(b"\r\n\r\nRequest timeout: the whole request must arrive in time\n")
 
 
 def test_an_idle_keep_alive_connection_is_closed_without_an_answer(quick: DevServer) -> None:

@@ -21,6 +21,7 @@ from eventual import ConnectionGone
 from eventual.local import DevServer
 from tests.local import services
 from tests.local.conftest import url, whoami
+from tests.local.test_connection import open_websocket
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -201,3 +202,37 @@ def test_post_with_expect_100_continue_like_curl(server: DevServer) -> None:
             raw_socket.sendall(body)
             assert raw_socket.recv(100).startswith(b"HTTP/1.1 200 OK\r\n")
         assert ws.recv(timeout=5) == body.decode()
+
+
+def test_a_connection_closing_is_gone_for_post_and_delete(
+    server: DevServer, raw: http.client.HTTPConnection
+) -> None:
+    """Once the service closed it (``DeleteConnection``), a connection whose client has not yet
+    answered the close frame takes no more messages: 410, as for one already gone. (A raw client
+    that never reads keeps it closing until the close timeout.)"""
+    known = set(server.connections)
+    silent = open_websocket(server, "/__ws/local-lab")
+    (me,) = set(server.connections) - known
+    path = f"/__ws/local-lab/@connections/{quote(me, safe='')}"
+    with silent:
+        raw.request("DELETE", path)
+        answer = raw.getresponse()
+        assert (answer.status, answer.read()) == (204, b"")
+        for method in ("POST", "DELETE"):
+            raw.request(method, path, body=b"late")
+            answer = raw.getresponse()
+            assert (method, answer.status) == (method, 410)
+            answer.read()
+        gone = services.wait_for(lambda e: e["type"] == "disconnect" and e["id"] == me)
+    assert (gone["code"], gone["reason"]) == (1000, "")
+
+
+def test_another_method_is_405(server: DevServer, raw: http.client.HTTPConnection) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        raw.request("PUT", f"/__ws/local-lab/@connections/{quote(me, safe='')}", body=b"x")
+        answer = raw.getresponse()
+        assert (answer.status, answer.getheader("x-amzn-ErrorType")) == (405, "MethodNotAllowed")
+        assert json.loads(answer.read()) == {
+            "message": "PUT is not a management API method: POST, GET or DELETE"
+        }
