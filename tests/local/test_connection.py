@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
+import logging
 import os
 import socket
 import struct
@@ -254,10 +255,15 @@ def test_idleness_counts_from_the_last_frame_and_duration_from_the_opening(
 
 
 @pytest.mark.parametrize(("unsent", "kept"), [(1_048_576, True), (1_048_577, False)])
-def test_a_client_is_dropped_past_one_mib_unsent(unsent: int, kept: bool) -> None:
+def test_a_client_is_dropped_past_one_mib_unsent(
+    unsent: int, kept: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     """The unsent-bytes bound (1 MiB, beyond what the OS buffers): exactly 1 MiB is kept."""
     conn = Watched(Limits())
     conn.transport.get_write_buffer_size.return_value = unsent  # type: ignore[attr-defined]
-    assert conn.send(b"hi") is kept
+    with caplog.at_level(logging.WARNING, logger="eventual.local"):
+        assert conn.send(b"hi") is kept
     assert conn.transport.abort.called is not kept  # type: ignore[attr-defined]
     assert conn.closed is not kept
+    warned = "local-echo: connection Ab1Cd2Ef3Gh= stopped reading with over 1048576 bytes unsent; closed it"
+    assert [r.getMessage() for r in caplog.records] == ([] if kept else [warned])
