@@ -247,7 +247,9 @@ class _LambdaContext:
 
 def _tracked() -> tuple[Any, Any]:
     def refuse_bob(request: Any, context: Any) -> Any:
-        return SocketResponse(403) if request.query.get("user") == "bob" else None
+        refusals = {"bob": 403, "carol": 300}  # API Gateway accepts a 2xx only
+        status = refusals.get(request.query.get("user", ""))
+        return SocketResponse(status) if status else None
 
     seen: list[list[str]] = []
 
@@ -265,6 +267,7 @@ def test_an_accepted_connect_is_tracked_with_its_identity_and_api_gateways_time(
     accepted["requestContext"]["authorizer"] = {"principalId": "ada", "integrationLatency": 12}
     assert dispatch(room, accepted, deployment) == {"statusCode": 200}
     assert dispatch(room, connect_event("Bob=", query={"user": "bob"}), deployment) == {"statusCode": 403}
+    assert dispatch(room, connect_event("Carol=", query={"user": "carol"}), deployment) == {"statusCode": 300}
     assert dispatch(room, message_event("hi", "Cid="), deployment)["statusCode"] == 200
     with deployment.activate():
         assert list(room.connections()) == [
