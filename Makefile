@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup local test lint pytest synth bench clean vendor-docs
+.PHONY: setup local test lint pytest synth bench mutate clean vendor-docs
 
 setup: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
 
@@ -57,5 +57,12 @@ vendor-docs: node_modules/.installed
 bench: setup
 	$(BIN)/python -m benchmarks
 
+# Mutation testing (docs/mutation.md), not part of `make test` or CI: every group, or those named
+# in MUTATE (`make mutate MUTATE="middleware broadcast"`). mutmut is installed here, pinned.
+MUTMUT := mutmut==3.8.1
+mutate: $(VENV)/.installed
+	$(BIN)/pip install -q '$(MUTMUT)'
+	$(BIN)/python -m mutate $(MUTATE)
+
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdk.out build .pytest_cache .mypy_cache .ruff_cache

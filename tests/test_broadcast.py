@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 
 import pytest
 
 from eventual import BroadcastResult, ConnectionGone, socket
+from eventual.broadcast import post_each
+from eventual.connections import Connection
 from eventual.deployment import Deployment, SocketUrls, remaining_ms
 from eventual.fanout import (
     MAX_BATCH_IDS,
@@ -192,3 +195,103 @@ def test_ids_that_need_escaping_are_measured_as_json_writes_them() -> None:
 def test_a_message_that_is_no_batch_is_refused(message: str) -> None:
     with pytest.raises(ValueError, match="not a fan-out message"):
         decode_batch(message)
+
+
+# -- the edges mutation testing found (docs/mutation.md) ----------------------------------------
+
+
+class CountingStore(InMemoryConnectionStore):
+    """Counts the records a broadcast has read from the table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read = 0
+
+    def connections(self, socket: str) -> Iterator[Connection]:
+        for record in super().connections(socket):
+            self.read += 1
+            yield record
+
+
+def test_a_room_above_the_threshold_is_queued_after_reading_one_record_past_it() -> None:
+    """The room is read page by page, not whole: deciding to queue costs threshold + 1 records."""
+    room = socket("room", track_connections=True)
+    store = CountingStore()
+    for connection_id in IDS:
+        store.put("room", connection_id, None)
+    read_when_queued: list[int] = []
+
+    class Queue(RecordingQueue):
+        def enqueue(self, batches: Iterable[FanOutBatch]) -> str:
+            read_when_queued.append(store.read)
+            return super().enqueue(batches)
+
+    queue = Queue()
+    deployment = Deployment(
+        "svc",
+        {"room": SocketUrls("wss://x", "https://x")},
+        management=lambda url: RecordingApi(),
+        connections=store,
+        fan_out=lambda: queue,
+        fan_out_above=10,
+    )
+    with deployment.activate():
+        result = room.broadcast("hi")
+    assert read_when_queued == [11]
+    assert (result.delivered, result.gone, result.queued) == (0, 0, 25)
+
+
+@pytest.mark.parametrize(("left", "delivered"), [(2_000, 25), (1_999, 0)])
+def test_two_seconds_left_still_posts_here_and_less_queues(left: int, delivered: int) -> None:
+    room = socket("room", track_connections=True)
+    queue = RecordingQueue()
+    deployment, _ = room_of(queue=queue)
+    with deployment.activate(remaining_ms=lambda: left):
+        result = room.broadcast("hi")
+    assert (result.delivered, result.queued) == (delivered, 25 - delivered)
+
+
+def test_a_result_holds_what_it_was_given() -> None:
+    result = BroadcastResult(1, 2, 3, "b9")
+    assert (result.delivered, result.gone, result.queued, result.broadcast_id) == (1, 2, 3, "b9")
+    assert (BroadcastResult(4, 5).queued, BroadcastResult(4, 5).broadcast_id) == (0, None)
+
+
+def test_concurrency_below_one_is_refused_by_name() -> None:
+    room = socket("room", track_connections=True)
+    deployment, _ = room_of()
+    with deployment.activate(), pytest.raises(ValueError) as refused:
+        room.broadcast("hi", concurrency=0)
+    assert str(refused.value) == "concurrency must be at least 1, got 0"
+
+
+def test_posts_run_concurrency_at_a_time_on_named_threads() -> None:
+    """Forty at once (more than a thread pool's default of at most 32), on threads a log's
+    ``%(threadName)s`` names: forty posts that each wait for the others return only if all forty
+    run together."""
+    meeting = threading.Barrier(40, timeout=10)
+    threads: set[str] = set()
+
+    class Meeting(RecordingApi):
+        def post(self, connection_id: str, body: bytes) -> None:
+            threads.add(threading.current_thread().name.rsplit("_", 1)[0])
+            meeting.wait()
+            super().post(connection_id, body)
+
+    ids = [f"D{n:02d}=" for n in range(80)]
+    assert post_each(Meeting(), b"hi", iter(ids), 40, lambda cid: None) == (80, 0)
+    assert threads == {"eventual-broadcast"}
+
+
+def test_a_post_that_fails_otherwise_is_raised_after_the_others_ran() -> None:
+    class Refusing(RecordingApi):
+        def post(self, connection_id: str, body: bytes) -> None:
+            if connection_id == "C0003=":
+                raise PermissionError("refused")
+            super().post(connection_id, body)
+
+    api, forgotten = Refusing(gone=["C0004="]), []
+    with pytest.raises(PermissionError, match=r"^refused$"):
+        post_each(api, b"hi", iter(IDS), 4, forgotten.append)
+    assert sorted(api.posted) == sorted(set(IDS) - {"C0003=", "C0004="})
+    assert forgotten == ["C0004="]

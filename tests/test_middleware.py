@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 import time
+from functools import partial
 from typing import Any
 
 import pytest
 
 from eventual import MiddlewareError, SocketResponse, socket
+from eventual.middleware import code_of, compile_chain, culprit_of, describe, is_async, name_of, steps_for
+from eventual.runtime.apigateway import request_from_event
 from eventual.runtime.dispatch import dispatch
 from eventual.runtime.loop import shared_loop
 from tests.apigw_events import connect_event, disconnect_event, message_event
@@ -329,3 +333,135 @@ def test_a_def_middleware_calling_next_twice_in_front_of_async_code_is_refused(
     assert dispatch(chat, message_event("x"), SERVICE)["statusCode"] == 500
     assert runs == [1]
     assert "called next() twice" in caplog.text
+
+
+# -- the chain's parts, each held to its literal result ----------------------------------------
+
+
+def _request() -> Any:
+    return request_from_event(message_event("hi", "C1="))
+
+
+def _where(fn: Any) -> str:
+    return f"{fn.__qualname__} ({__file__}:{fn.__code__.co_firstlineno})"
+
+
+class _Callable:
+    def __call__(self, request: Any, context: Any) -> str:
+        return "called"
+
+    def method(self, request: Any, context: Any) -> str:
+        return "method"
+
+
+def _handler(request: Any, context: Any) -> str:
+    return f"{request.body} {context['k']}"
+
+
+async def _async_handler(request: Any, context: Any) -> str:
+    return f"{request.body} {context['k']}"
+
+
+def test_use_refuses_what_it_cannot_run_by_name() -> None:
+    with pytest.raises(TypeError) as refused:
+        steps_for(3)  # type: ignore[arg-type]
+    assert (
+        str(refused.value) == "socket.use() takes a callable or a mapping of event type to callable, not int"
+    )
+    with pytest.raises(ValueError) as unknown:
+        steps_for({"bogus": parse_json})  # type: ignore[dict-item]
+    assert str(unknown.value) == (
+        "socket.use() got an unknown event type 'bogus'; valid keys are 'connect', 'disconnect', 'message'"
+    )
+
+
+def test_names_and_code_of_every_kind_of_callable() -> None:
+    obj = _Callable()
+    assert name_of(_handler) == "_handler"
+    assert name_of(obj) == repr(obj)  # an instance has no __qualname__ of its own
+    assert code_of(_handler) is _handler.__code__
+    assert code_of(partial(partial(_handler, 1), 2)) is _handler.__code__
+    assert code_of(obj.method) is _Callable.method.__code__
+    assert code_of(obj) is _Callable.__call__.__code__
+    assert code_of(len) is None
+    assert is_async(partial(_async_handler)) and not is_async(partial(_handler))
+
+
+def test_describe_names_the_function_and_where_the_users_code_is() -> None:
+    @functools.wraps(_handler)
+    def wrapper(*args: Any) -> Any:
+        return _handler(*args)
+
+    assert describe(_handler) == _where(_handler)
+    assert describe(wrapper) == f"_handler ({__file__}:{_handler.__code__.co_firstlineno})"
+    assert describe(len) == "len"
+
+
+@pytest.mark.parametrize("handler", [_handler, _async_handler])
+def test_the_request_and_context_reach_the_handler_through_every_step(handler: Any) -> None:
+    seen: list[Any] = []
+
+    def sync_step(request: Any, context: Any, next: Any) -> Any:
+        seen.append(request.body)
+        return next({**context, "k": "v"})
+
+    async def async_step(request: Any, context: Any, next: Any) -> Any:
+        seen.append(request.body)
+        return await next()
+
+    for steps in ([], [sync_step], [sync_step, async_step]):
+        seen.clear()
+        result = compile_chain(steps, handler)(_request(), {"k": "start"})
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        assert result == ("hi v" if steps else "hi start")
+        assert seen == ["hi"] * len(steps)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_failure_names_the_innermost_step_it_escaped(asynchronous: bool) -> None:
+    def outer(request: Any, context: Any, next: Any) -> Any:
+        return next()
+
+    def failing(request: Any, context: Any, next: Any) -> Any:
+        raise KeyError("in the middleware")
+
+    def handler(request: Any, context: Any) -> Any:
+        raise LookupError("in the handler")
+
+    async def async_outer(request: Any, context: Any, next: Any) -> Any:
+        return await next()
+
+    first = async_outer if asynchronous else outer
+
+    def run(*steps: Any) -> BaseException:
+        with pytest.raises(LookupError) as raised:
+            result = compile_chain(steps, handler)(_request(), {})
+            if asyncio.iscoroutine(result):
+                asyncio.run(result)
+        return raised.value
+
+    assert culprit_of(run(first)) == ("handler", handler)
+    assert culprit_of(run(first, failing)) == ("middleware", failing)
+    assert culprit_of(ValueError()) is None
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_next_twice_names_the_step(asynchronous: bool) -> None:
+    async def twice_async(request: Any, context: Any, next: Any) -> Any:
+        await next()
+        return await next()
+
+    def twice(request: Any, context: Any, next: Any) -> Any:
+        next()
+        return next()
+
+    step = twice_async if asynchronous else twice
+    with pytest.raises(MiddlewareError) as twice_error:
+        result = compile_chain([step], _handler)(_request(), {"k": "v"})
+        if asyncio.iscoroutine(result):
+            asyncio.run(result)
+    name = "twice_async" if asynchronous else "twice"
+    assert str(twice_error.value) == (
+        f"middleware test_next_twice_names_the_step.<locals>.{name} called next() twice"
+    )

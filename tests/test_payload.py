@@ -6,7 +6,13 @@ its handler failing does (the failure log line, API Gateway's 500 answer), and `
 ``broadcast`` and a fanned-out broadcast raise before anything is posted.
 
 Models out (issue 22): ``send``, ``broadcast`` and handler return values take pydantic models and
-dataclasses, encoded in pydantic's JSON mode by the same encoder."""
+dataclasses, encoded in pydantic's JSON mode by the same encoder.
+
+What handlers send, as bytes, and API Gateway's 128 KB quota on it (``Socket.send``'s check).
+
+The quota ("WebSocket message payload size", 128 KB: apigateway-execution-service-websocket-limits-
+table) is written here as 131,072 bytes, never read from the code under test.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from pydantic import BaseModel
 from websockets.sync.client import connect
 
 from eventual import ConnectRequest, Context, MessageRequest, Socket, route, socket
+from eventual.errors import PayloadTooLarge
 from eventual.local import DevServer
 from eventual.payload import checked_payload, json_dumps, payload_bytes
 from eventual.runtime.dispatch import dispatch
@@ -223,3 +230,55 @@ def test_send_broadcast_and_return_values_take_models() -> None:
         assert ada.send("go") == SAID_JSON
         assert ada.received == ['{"points":"3","said":null}']
         assert [json.loads(m) for m in bob.received] == [json.loads(SAID_JSON)]
+
+
+QUOTA = 131_072
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("héllo", "héllo".encode()),
+        (b"\xff\x00", b"\xff\x00"),
+        (bytearray(b"ab"), b"ab"),
+        (memoryview(b"cd"), b"cd"),
+        ({"a": [1, "é"]}, '{"a":[1,"é"]}'.encode()),  # compact, UTF-8 as is
+        ([], b"[]"),
+    ],
+)
+def test_payload_bytes(data: Any, expected: bytes) -> None:
+    assert payload_bytes(data) == expected
+
+
+def test_anything_else_is_refused_by_name() -> None:
+    with pytest.raises(TypeError) as refused:
+        payload_bytes(3)
+    assert str(refused.value) == (
+        "cannot send int: send str, bytes, dict, list or a model (a pydantic model or dataclass instance)"
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["x" * QUOTA, "é" * (QUOTA // 2), b"\xff" * QUOTA, {"k": "x" * (QUOTA - len('{"k":""}'))}],
+    ids=["ascii", "utf-8", "bytes", "json"],
+)
+def test_exactly_128_kb_may_be_sent(data: Any) -> None:
+    assert len(checked_payload(data)) == QUOTA
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["x" * (QUOTA + 1), "é" * (QUOTA // 2) + "x", b"\xff" * (QUOTA + 1), {"k": "x" * (QUOTA - 7)}],
+    ids=["ascii", "utf-8", "bytes", "json"],
+)
+def test_one_byte_more_is_refused_before_any_call(data: Any) -> None:
+    with pytest.raises(PayloadTooLarge) as refused:
+        checked_payload(data)
+    assert str(refused.value) == (
+        "message of 131073 bytes exceeds API Gateway's WebSocket limit of 131072 bytes (128 KB)"
+    )
+
+
+def test_json_dumps_is_compact_and_keeps_unicode() -> None:
+    assert json_dumps({"a": 1, "b": ["é", None]}) == '{"a":1,"b":["é",null]}'

@@ -440,6 +440,53 @@ def test_follows_every_page_of_stacks(
     assert "event-bus/chat" in result.stdout
 
 
+def stubbed_stacks(monkeypatch: pytest.MonkeyPatch, stacks: list[dict[str, Any]]) -> Any:
+    """A CloudFormation client (botocore's Stubber) that answers ``DescribeStacks`` with ``stacks``,
+    for what moto never answers. Use it as a context manager around the command."""
+    import boto3
+    from botocore.stub import Stubber
+
+    stubbed = boto3.client("cloudformation")
+    stubber = Stubber(stubbed)
+    stubber.add_response("describe_stacks", {"Stacks": stacks}, {})
+    monkeypatch.setattr("eventual.cli.get_service._cloudformation", lambda region, profile: stubbed)
+    return stubber
+
+
+def deleted(stack: dict[str, Any]) -> dict[str, Any]:
+    """``stack`` as CloudFormation describes it once deleted: DELETE_COMPLETE, its outputs kept."""
+    return {**stack, "StackStatus": "DELETE_COMPLETE", "DeletionTime": stack["CreationTime"]}
+
+
+def test_deleted_stacks_hold_no_service(
+    monkeypatch: pytest.MonkeyPatch, cloudformation: Any, service_template: dict[str, Any]
+) -> None:
+    """A deleted stack (``DELETE_COMPLETE``, which DescribeStacks can answer with and moto never
+    does) is gone, whatever outputs it still reports: its service is not listed, chosen or
+    counted, and it is no stack "without outputs yet"."""
+    create_stack("MyServiceStack", service_template)
+    create_stack("OldChatStack", example_service_template("chat"))
+    live, old_chat = (
+        cloudformation.describe_stacks(StackName=n)["Stacks"][0] for n in ("MyServiceStack", "OldChatStack")
+    )
+    empty = {key: value for key, value in old_chat.items() if key != "Outputs"}
+    stacks = [deleted(old_chat), live, deleted({**empty, "StackName": "Abandoned"})]
+
+    with stubbed_stacks(monkeypatch, stacks):  # only one service is left: no choice to make
+        result = run()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == expected_listing(stack_outputs(cloudformation, "MyServiceStack"))
+
+    with stubbed_stacks(monkeypatch, stacks):
+        result = run("--service", "chat")
+    assert_one_line_error(result, 1, "no service named 'chat' in us-east-1; services found: my-service")
+
+    with stubbed_stacks(monkeypatch, [deleted(old_chat), deleted({**empty, "StackName": "Abandoned"})]):
+        result = run()
+    assert_one_line_error(result, 1, "no eventual service found in us-east-1")
+    assert "Abandoned" not in result.stderr and "stacks without outputs" not in result.stderr
+
+
 # -- options ----------------------------------------------------------------------------------
 
 

@@ -5,18 +5,25 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
+import logging
 import os
 import socket
 import struct
 import time
+from types import SimpleNamespace
+from typing import Any
+from unittest.mock import Mock
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from websockets.protocol import Protocol, Side, State
 from websockets.sync.client import connect
 
-from eventual.local import DevServer
+from eventual.local import DevServer, Limits
+from eventual.local.connection import WebSocketConnection
+from eventual.runtime.apigateway import Caller
 from tests.local import services
 from tests.local.conftest import url, whoami
 
@@ -258,3 +265,55 @@ def test_bytes_that_are_not_utf8_go_out_as_a_binary_frame(server: DevServer) -> 
         assert ws.recv(timeout=5) == b"\xff\x00posted"
         assert post(server, me, "héllo".encode()) == 200
         assert ws.recv(timeout=5) == "héllo"  # UTF-8 stays text
+
+
+# -- API Gateway's time limits, from the right moment ------------------------------------------
+
+
+class Watched(WebSocketConnection):
+    """A connection whose ``close`` only records: ``check_time`` on a clock the test sets."""
+
+    def __init__(self, limits: Limits) -> None:
+        hub: Any = SimpleNamespace(limits=limits)
+        caller = Caller("Ab1Cd2Ef3Gh=", "192.0.2.1", "python-websockets/14.0", 1707502303419)
+        super().__init__(hub, Mock(), Protocol(Side.SERVER, state=State.OPEN), caller, "local-echo", Mock())
+        self.closes: list[tuple[int, str]] = []
+
+    def close(self, code: int, reason: str) -> bool:
+        self.closes.append((code, reason))
+        return True
+
+
+@pytest.mark.parametrize(
+    ("opened", "last_frame", "now", "closes"),
+    [
+        (0.0, 500.0, 1100.0, False),  # 600 s since the last frame: not over the quota yet
+        (0.0, 500.0, 1100.5, True),  # 600.5 s idle
+        (0.0, 1000.0, 1100.5, False),  # 1,100 s open, active 100 s ago: not idle
+        (0.0, 7199.0, 7200.0, False),  # open exactly the maximum duration
+        (0.0, 7199.0, 7200.5, True),  # past it, however active
+    ],
+)
+def test_idleness_counts_from_the_last_frame_and_duration_from_the_opening(
+    opened: float, last_frame: float, now: float, closes: bool
+) -> None:
+    """API Gateway's quotas: 10 minutes without a frame, 2 hours in all (1001 "Going away")."""
+    conn = Watched(Limits(idle_timeout=600.0, max_duration=7200.0))
+    conn.opened, conn.last_frame = opened, last_frame
+    conn.check_time(now)
+    assert conn.closes == ([(1001, "Going away")] if closes else [])
+
+
+@pytest.mark.parametrize(("unsent", "kept"), [(1_048_576, True), (1_048_577, False)])
+def test_a_client_is_dropped_past_one_mib_unsent(
+    unsent: int, kept: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The unsent-bytes bound (1 MiB, beyond what the OS buffers): exactly 1 MiB is kept."""
+    conn = Watched(Limits())
+    conn.transport.get_write_buffer_size.return_value = unsent  # type: ignore[attr-defined]
+    with caplog.at_level(logging.WARNING, logger="eventual.local"):
+        assert conn.send(b"hi") is kept
+    assert conn.transport.abort.called is not kept  # type: ignore[attr-defined]
+    assert conn.closed is not kept
+    warned = "local-echo: connection Ab1Cd2Ef3Gh= stopped reading with over 1048576 bytes unsent; closed it"
+    assert [r.getMessage() for r in caplog.records] == ([] if kept else [warned])

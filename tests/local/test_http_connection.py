@@ -62,6 +62,7 @@ def test_a_head_dripped_byte_by_byte_is_timed_out_as_a_whole(quick: DevServer) -
             break
         answer += read_all(sock)
     assert answer.startswith(b"HTTP/1.1 408 ")
+    assert answer.endswith(b"\r\n\r\nRequest timeout: the whole request must arrive in time\n")
 
 
 def test_an_idle_keep_alive_connection_is_closed_without_an_answer(quick: DevServer) -> None:
@@ -118,3 +119,36 @@ def test_pipelined_requests_are_answered_in_order(quick: DevServer) -> None:
     )
     answer = exchange(quick, two)
     assert answer.startswith(b"HTTP/1.1 200 ") and answer.count(b"HTTP/1.1 404 ") == 1
+
+
+# -- the HTTP limits on both sides, answers word for word (docs/mutation.md) --------------------
+
+
+def padded_get(head_size: int) -> bytes:
+    """A GET whose head (target, and each header's name, value and 4 bytes of framing) is
+    ``head_size`` bytes: the URL and headers a client may send, 64 KiB in all."""
+    pad = head_size - len("/") - len("Host") - len("localhost") - 4 - len("X-Pad") - 4
+    return b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + b"p" * pad + b"\r\nConnection: close\r\n\r\n"
+
+
+def test_a_head_of_64_kib_is_served_and_one_byte_more_is_431(quick: DevServer) -> None:
+    connection_close = len("Connection") + len("close") + 4
+    assert exchange(quick, padded_get(65_536 - connection_close)).startswith(b"HTTP/1.1 200 ")
+    refused = exchange(quick, padded_get(65_537 - connection_close))
+    assert refused.startswith(b"HTTP/1.1 431 ")
+    assert refused.endswith(b"\r\n\r\nRequest header fields too large\n")
+
+
+def test_a_body_of_1_mib_is_read_and_one_byte_more_is_413(quick: DevServer) -> None:
+    def post(size: int) -> bytes:
+        head = (
+            "POST /__ws/local-lab/@connections/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            f"Content-Length: {size}\r\n\r\n"
+        )
+        return exchange(quick, head.encode() + b"b" * size)
+
+    read = post(1_048_576)  # read whole, then answered by the management API: no such connection
+    assert read.startswith(b"HTTP/1.1 410 ") and b"GoneException" in read
+    refused = post(1_048_577)
+    assert refused.startswith(b"HTTP/1.1 413 ")
+    assert refused.endswith(b"\r\n\r\nRequest body over 1048576 bytes\n")

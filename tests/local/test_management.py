@@ -19,11 +19,15 @@ from websockets.sync.client import connect
 
 from eventual import ConnectionGone
 from eventual.local import DevServer
-from eventual.payload import MAX_PAYLOAD_BYTES
 from tests.local import services
 from tests.local.conftest import url, whoami
+from tests.local.test_connection import open_websocket
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
+
+MESSAGE_QUOTA = 131_072
+"""API Gateway's "WebSocket message payload size" quota, 128 KB, written out: never read from the
+code under test (apigateway-execution-service-websocket-limits-table)."""
 
 
 @pytest.fixture
@@ -157,14 +161,14 @@ def test_post_over_128_kb_is_413(server: DevServer, raw: http.client.HTTPConnect
     with connect(url(server, "local-lab"), max_size=None) as ws:
         me = whoami(ws)
         path = f"/__ws/local-lab/@connections/{quote(me, safe='')}"
-        raw.request("POST", path, body=b"z" * (MAX_PAYLOAD_BYTES + 1))
+        raw.request("POST", path, body=b"z" * (MESSAGE_QUOTA + 1))
         answer = raw.getresponse()
         assert answer.status == 413
         assert answer.getheader("x-amzn-ErrorType") == "PayloadTooLargeException"
-        answer.read()
-        raw.request("POST", path, body=b"z" * MAX_PAYLOAD_BYTES)  # the limit itself passes
+        assert json.loads(answer.read()) == {"message": "Message is over the 131072 byte limit"}
+        raw.request("POST", path, body=b"z" * MESSAGE_QUOTA)  # the limit itself passes
         assert raw.getresponse().status == 200
-        assert ws.recv(timeout=5) == "z" * MAX_PAYLOAD_BYTES
+        assert ws.recv(timeout=5) == "z" * MESSAGE_QUOTA
 
 
 def test_management_of_an_unknown_socket_is_404(raw: http.client.HTTPConnection) -> None:
@@ -198,3 +202,37 @@ def test_post_with_expect_100_continue_like_curl(server: DevServer) -> None:
             raw_socket.sendall(body)
             assert raw_socket.recv(100).startswith(b"HTTP/1.1 200 OK\r\n")
         assert ws.recv(timeout=5) == body.decode()
+
+
+def test_a_connection_closing_is_gone_for_post_and_delete(
+    server: DevServer, raw: http.client.HTTPConnection
+) -> None:
+    """Once the service closed it (``DeleteConnection``), a connection whose client has not yet
+    answered the close frame takes no more messages: 410, as for one already gone. (A raw client
+    that never reads keeps it closing until the close timeout.)"""
+    known = set(server.connections)
+    silent = open_websocket(server, "/__ws/local-lab")
+    (me,) = set(server.connections) - known
+    path = f"/__ws/local-lab/@connections/{quote(me, safe='')}"
+    with silent:
+        raw.request("DELETE", path)
+        answer = raw.getresponse()
+        assert (answer.status, answer.read()) == (204, b"")
+        for method in ("POST", "DELETE"):
+            raw.request(method, path, body=b"late")
+            answer = raw.getresponse()
+            assert (method, answer.status) == (method, 410)
+            answer.read()
+        gone = services.wait_for(lambda e: e["type"] == "disconnect" and e["id"] == me)
+    assert (gone["code"], gone["reason"]) == (1000, "")
+
+
+def test_another_method_is_405(server: DevServer, raw: http.client.HTTPConnection) -> None:
+    with connect(url(server, "local-lab")) as ws:
+        me = whoami(ws)
+        raw.request("PUT", f"/__ws/local-lab/@connections/{quote(me, safe='')}", body=b"x")
+        answer = raw.getresponse()
+        assert (answer.status, answer.getheader("x-amzn-ErrorType")) == (405, "MethodNotAllowed")
+        assert json.loads(answer.read()) == {
+            "message": "PUT is not a management API method: POST, GET or DELETE"
+        }

@@ -16,12 +16,17 @@ from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
 from eventual.local import DevServer
-from eventual.local.limits import MAX_FRAME_BYTES
-from eventual.payload import MAX_PAYLOAD_BYTES
 from tests.local import services
 from tests.local.conftest import url, whoami
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
+
+# API Gateway's quotas (apigateway-execution-service-websocket-limits-table), written out here:
+# a test never reads the limit it checks from the code under test.
+MESSAGE_QUOTA = 131_072
+"""WebSocket message payload size: 128 KB."""
+FRAME_QUOTA = 32_768
+"""WebSocket frame size: 32 KB."""
 
 
 def closed_with(ws: ClientConnection) -> tuple[int, str]:
@@ -170,20 +175,20 @@ def test_pings_are_answered(server: DevServer) -> None:
 
 def in_frames(text: str) -> list[str]:
     """``text`` in fragments of at most 32 KB, as API Gateway's frame quota requires."""
-    return [text[i : i + MAX_FRAME_BYTES] for i in range(0, len(text), MAX_FRAME_BYTES)]
+    return [text[i : i + FRAME_QUOTA] for i in range(0, len(text), FRAME_QUOTA)]
 
 
 def test_message_of_128_kb_passes_and_one_byte_more_closes_1009(server: DevServer) -> None:
     """API Gateway's quotas: 128 KB a message, in frames of at most 32 KB; "if a larger message
     (or larger frame size) is received, the connection is closed with code 1009"."""
+    with connect(url(server, "local-echo"), max_size=None) as echo:
+        exactly = "é" * (MESSAGE_QUOTA // 2)  # the quota counts bytes, not characters
+        echo.send([exactly[i : i + 16_384] for i in range(0, len(exactly), 16_384)])  # 32 KB frames
+        assert echo.recv(timeout=5) == exactly
     with connect(url(server, "local-lab"), max_size=None) as ws:
         me = whoami(ws)
-        limit = "x" * (MAX_PAYLOAD_BYTES - len("lab:"))
-        ws.send(in_frames(limit))
-        reply = ws.recv(timeout=5)
-        assert reply == "lab:" + limit
         with contextlib.suppress(ConnectionClosed):
-            ws.send(in_frames("x" * (MAX_PAYLOAD_BYTES + 1)))
+            ws.send(in_frames("x" * (MESSAGE_QUOTA + 1)))
         code, _ = closed_with(ws)
     assert code == 1009
     assert disconnect_of(me)["code"] == 1009
@@ -191,9 +196,9 @@ def test_message_of_128_kb_passes_and_one_byte_more_closes_1009(server: DevServe
 
 def test_frame_over_32_kb_closes_1009(server: DevServer) -> None:
     with connect(url(server, "local-echo")) as ws:
-        ws.send("y" * MAX_FRAME_BYTES)  # exactly the quota: fine
-        assert ws.recv(timeout=5) == "y" * MAX_FRAME_BYTES
-        ws.send("y" * (MAX_FRAME_BYTES + 1))
+        ws.send("y" * FRAME_QUOTA)  # exactly the quota: fine
+        assert ws.recv(timeout=5) == "y" * FRAME_QUOTA
+        ws.send("y" * (FRAME_QUOTA + 1))
         assert closed_with(ws)[0] == 1009
 
 
@@ -203,13 +208,13 @@ def test_replies_over_32_kb_arrive_in_frames_of_32_kb(server: DevServer) -> None
         ws.send(in_frames("z" * 100_000))
         fragments = list(ws.recv_streaming())
     assert "".join(map(str, fragments)) == "z" * 100_000
-    assert max(len(fragment) for fragment in fragments) == MAX_FRAME_BYTES
+    assert max(len(fragment) for fragment in fragments) == FRAME_QUOTA
 
 
 def test_oversize_fragmented_message_closes_1009(server: DevServer) -> None:
     with connect(url(server, "local-echo")) as ws:
         with contextlib.suppress(ConnectionClosed):  # the close may cut the last fragment's send
-            ws.send(["y" * (MAX_PAYLOAD_BYTES // 2)] * 3)
+            ws.send(["y" * (MESSAGE_QUOTA // 2)] * 3)
         assert closed_with(ws)[0] == 1009
 
 
@@ -218,8 +223,11 @@ def test_binary_frame_closes_1003(server: DevServer) -> None:
         me = whoami(ws)
         ws.send(b"\x00\x01binary")
         code, reason = closed_with(ws)
-    assert code == 1003 and "binary" in reason.lower()
-    assert disconnect_of(me)["code"] == 1003
+    assert (code, reason) == (1003, "Binary frames are not supported")
+    assert (disconnect_of(me)["code"], disconnect_of(me)["reason"]) == (
+        1003,
+        "Binary frames are not supported",
+    )
     assert not [e for e in services.events_of(me) if e["type"] == "message" and e["body"] != "whoami"]
 
 
@@ -229,7 +237,7 @@ def test_invalid_utf8_text_closes_1007(server: DevServer) -> None:
         with ws.protocol_mutex:  # a frame the library would never send itself
             ws.protocol.send_frame(Frame(Opcode.TEXT, b"\xff\xfe"))
             ws.send_data()
-        assert closed_with(ws)[0] == 1007
+        assert closed_with(ws) == (1007, "Invalid UTF-8 in a text frame")
     assert disconnect_of(me)["code"] == 1007
 
 
@@ -296,3 +304,21 @@ def test_web_directory_files_are_served_and_confined(tmp_path: Path) -> None:
         head = client.getresponse()
         assert (head.status, head.getheader("Content-Length"), head.read()) == (200, "14", b"")
         client.close()
+
+
+def test_a_message_in_two_fragments_arrives_whole(server: DevServer) -> None:
+    """Exactly two frames (the client library's own fragmenting ends with an empty third)."""
+    with connect(url(server, "local-echo")) as ws:
+        with ws.protocol_mutex:
+            ws.protocol.send_text(b"first half, ", fin=False)
+            ws.protocol.send_continuation(b"second half", fin=True)
+            ws.send_data()
+        assert ws.recv(timeout=5) == "first half, second half"
+
+
+def test_a_long_reply_arrives_whole_and_in_order(server: DevServer) -> None:
+    """Split into 32 KB frames, every frame in its place: the content tells them apart."""
+    text = "".join(f"{n:07d}," for n in range(12_500))  # 100,000 bytes, no two frames alike
+    with connect(url(server, "local-echo")) as ws:
+        ws.send(in_frames(text))
+        assert ws.recv(timeout=5) == text

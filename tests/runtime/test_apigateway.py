@@ -5,6 +5,7 @@ import copy
 import enum
 import json
 import time
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -92,6 +93,16 @@ def test_identity_comes_from_the_authorizer_context() -> None:
     event["requestContext"]["authorizer"] = {"principalId": "u1", "name": "Ada"}
     assert request_from_event(event).identity == {"principalId": "u1", "name": "Ada"}
     assert request_from_event(message_event("x")).identity is None
+
+
+@pytest.mark.parametrize("event", [connect_event(), message_event("x"), disconnect_event()])
+@pytest.mark.parametrize("context", [{}, None])
+def test_an_empty_authorizer_context_is_no_identity(event: dict[str, Any], context: object) -> None:
+    """``"authorizer": {}`` (or null) carries nothing an authorizer said: the request has no
+    identity, as when the key is absent, rather than an empty one that reads as authorized."""
+    request = request_from_event(with_(event, context, "requestContext", "authorizer"))
+    assert request.identity is None
+    assert request == request_from_event(event)
 
 
 @pytest.mark.parametrize(
@@ -386,3 +397,46 @@ def test_int_and_str_subclasses_pass_as_what_json_would_give() -> None:
     assert request_from_event(event).connection_id == "C1="
     with pytest.raises(MalformedEvent, match="disconnectStatusCode is bool True"):
         request_from_event(with_(disconnect_event(), True, "requestContext", "disconnectStatusCode"))
+
+
+# -- the edges the mutation run found (docs/mutation.md) ---------------------------------------
+
+
+def test_a_failed_integration_is_answered_with_api_gateways_own_500() -> None:
+    assert apigateway.error_response("C1=", "R1=") == {
+        "statusCode": 500,
+        "body": '{"message":"Internal server error","connectionId":"C1=","requestId":"R1="}',
+    }
+
+
+def test_events_may_be_any_mapping_not_only_dicts() -> None:
+    """What the dev server and tests hand over need not be a dict; any read-only mapping parses
+    the same, its requestContext too."""
+    event = message_event("hi", "C1=")
+    frozen = MappingProxyType({**event, "requestContext": MappingProxyType(event["requestContext"])})
+    assert request_from_event(frozen) == request_from_event(event)
+
+
+class _Id(str):
+    """A string of a subclass, as some JSON decoders or enums give."""
+
+
+def test_an_absent_request_id_is_empty_whatever_the_ids_types() -> None:
+    for connection_id in ("C1=", _Id("C1=")):
+        event = message_event("hi")
+        del event["requestContext"]["requestId"]
+        event["requestContext"]["connectionId"] = connection_id
+        request = request_from_event(event)
+        assert (request.connection_id, request.request_id) == ("C1=", "")
+
+
+def test_an_empty_body_carries_no_reply() -> None:
+    assert reply_of({"statusCode": 200, "body": ""}) is None
+    assert reply_of({"statusCode": 200}) is None
+    assert reply_of({"statusCode": 200, "body": "XXXX"}) == "XXXX"
+
+
+def test_an_unknown_attribute_is_named() -> None:
+    with pytest.raises(AttributeError) as missing:
+        _ = apigateway.nope  # type: ignore[attr-defined]
+    assert str(missing.value) == "module 'eventual.runtime.apigateway' has no attribute 'nope'"

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
 import eventual.runtime.connections as connections
 from eventual import ConfigurationError, ConnectionGone, Socket, socket
@@ -247,3 +248,72 @@ def test_items_written_in_seconds_read_as_milliseconds(table: Any) -> None:
     )
     [record] = connections.DynamoConnectionStore(TABLE).connections("room")
     assert record["connectedAt"] == now * 1000
+
+
+# -- the edges mutation testing found (docs/mutation.md) ----------------------------------------
+
+
+def test_expiry_is_strict_on_both_stores(store_at: Any) -> None:
+    """An item is gone from the second its TTL names (the table's filter is ``#ttl > :now``)."""
+    store = store_at(1_800_000_000.0)
+    store.put("room", "A=", None)
+    expires = 1_800_000_000 + 2 * 60 * 60 + 15 * 60  # API Gateway's 2 hours, and 15 minutes
+    assert list(store_at(expires - 1).connection_ids("room")) == ["A="]
+    assert list(store_at(expires).connection_ids("room")) == []
+
+
+def test_the_table_is_queried_by_socket_page_by_page_without_expired_items() -> None:
+    store = connections.DynamoConnectionStore(TABLE, page_size=7, clock=lambda: 1_800_000_000.5)
+    with Stubber(store._client) as stub:
+        stub.add_response(
+            "query",
+            {"Items": [{"socket": {"S": "room"}, "connectionId": {"S": "A="}}]},
+            {
+                "TableName": TABLE,
+                "KeyConditionExpression": "#socket = :socket",
+                "FilterExpression": "attribute_not_exists(#ttl) OR #ttl > :now",
+                "ExpressionAttributeNames": {"#socket": "socket", "#ttl": "expiresAt"},
+                "ExpressionAttributeValues": {":socket": {"S": "room"}, ":now": {"N": "1800000000"}},
+                "Limit": 7,
+            },
+        )
+        # An item without connectedAt (nothing eventual writes, yet a table may hold): time 0.
+        assert list(store.connections("room")) == [{"connectionId": "A=", "identity": None, "connectedAt": 0}]
+        stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        (99_999_999_999, 99_999_999_999_000),
+        (100_000_000_000, 100_000_000_000),
+        (1_700_000_000, 1_700_000_000_000),
+    ],
+)
+def test_connected_at_in_seconds_is_told_from_milliseconds(table: Any, stored: int, read: int) -> None:
+    """Below 10^11 (the year 5138 in seconds, 1973 in milliseconds) a time is seconds."""
+    table.put_item(
+        TableName=TABLE,
+        Item={"socket": {"S": "room"}, "connectionId": {"S": "A="}, "connectedAt": {"N": str(stored)}},
+    )
+    [record] = connections.DynamoConnectionStore(TABLE).connections("room")
+    assert record["connectedAt"] == read
+
+
+def test_identity_numbers_keep_their_kind(store_at: Any) -> None:
+    store = store_at(1_800_000_000.0)
+    store.put("room", "A=", {"n": -5, "big": 10, "ratio": -0.25, "flag": True, "name": "-5"})
+    [record] = store.connections("room")
+    identity = record["identity"]
+    assert identity == {"n": -5, "big": 10, "ratio": -0.25, "flag": True, "name": "-5"}
+    assert [type(identity[k]) for k in ("n", "big", "ratio", "flag", "name")] == [int, int, float, bool, str]
+    assert json.dumps(identity) == '{"n": -5, "big": 10, "ratio": -0.25, "flag": true, "name": "-5"}'
+
+
+def test_forgetting_an_unknown_connection_is_no_error(store_at: Any) -> None:
+    store = store_at(1_800_000_000.0)
+    store.delete("room", "Never=")
+    store.put("room", "A=", None)
+    store.delete("room", "A=")
+    store.delete("room", "A=")
+    assert list(store.connection_ids("room")) == []

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
 import pytest
 
-from eventual import socket
-from eventual.runtime.dispatch import dispatch
-from tests.apigw_events import connect_event, message_event
+from eventual import SocketResponse, socket
+from eventual.deployment import remaining_ms
+from eventual.runtime.apigateway import MalformedEvent
+from eventual.runtime.connections import InMemoryConnectionStore
+from eventual.runtime.dispatch import dispatch, dispatch_async, log_failure, refuse
+from tests.apigw_events import connect_event, disconnect_event, message_event
 from tests.deployments import bare_deployment
 
 DEPLOYMENT = bare_deployment("svc")
@@ -227,3 +231,90 @@ def test_dispatch_async_awaits_on_the_running_loop_like_dispatch(caplog: pytest.
     assert failed == dict(dispatch(fails, event, DEPLOYMENT))
     assert failed["statusCode"] == 500 and "async secret" in caplog.text
     assert plain == {"statusCode": 200, "body": "plain"}
+
+
+# -- tracking, Lambda's clock, the refusals: held to literal results (docs/mutation.md) ---------
+
+
+class _LambdaContext:
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 4_321
+
+
+def _tracked() -> tuple[Any, Any]:
+    def refuse_bob(request: Any, context: Any) -> Any:
+        refusals = {"bob": 403, "carol": 300}  # API Gateway accepts a 2xx only
+        status = refusals.get(request.query.get("user", ""))
+        return SocketResponse(status) if status else None
+
+    seen: list[list[str]] = []
+
+    def gone(request: Any, context: Any) -> None:
+        seen.append([r["connectionId"] for r in room.connections()])
+
+    room = socket("room", {"$connect": refuse_bob, "$disconnect": gone}, track_connections=True)
+    return room, seen
+
+
+def test_an_accepted_connect_is_tracked_with_its_identity_and_api_gateways_time() -> None:
+    room, seen = _tracked()
+    deployment = bare_deployment("svc", InMemoryConnectionStore())
+    accepted = connect_event("Ada=", query={"user": "ada"})
+    accepted["requestContext"]["authorizer"] = {"principalId": "ada", "integrationLatency": 12}
+    assert dispatch(room, accepted, deployment) == {"statusCode": 200}
+    assert dispatch(room, connect_event("Bob=", query={"user": "bob"}), deployment) == {"statusCode": 403}
+    assert dispatch(room, connect_event("Carol=", query={"user": "carol"}), deployment) == {"statusCode": 300}
+    assert dispatch(room, message_event("hi", "Cid="), deployment)["statusCode"] == 200
+    with deployment.activate():
+        assert list(room.connections()) == [
+            {"connectionId": "Ada=", "identity": {"principalId": "ada"}, "connectedAt": 1707502303419}
+        ]
+    dispatch(room, disconnect_event("Ada="), deployment)
+    assert seen == [[]]  # forgotten before its $disconnect handler ran
+
+
+def test_an_untracked_socket_touches_no_store() -> None:
+    plain = socket("plain", {})
+    assert dispatch(plain, connect_event("Ada="), DEPLOYMENT) == {"statusCode": 200}  # no store here
+    assert dispatch(plain, disconnect_event("Ada="), DEPLOYMENT) == {"statusCode": 200}
+
+
+def test_lambdas_clock_reaches_the_handler() -> None:
+    clock = socket("clock", {"$default": lambda request, context: str(remaining_ms()())})  # type: ignore[misc]
+    reply = dispatch(clock, message_event("x"), DEPLOYMENT, lambda_context=_LambdaContext())
+    assert reply == {"statusCode": 200, "body": "4321"}
+    unclocked = socket("unclocked", {"$default": lambda request, context: str(remaining_ms())})
+    assert dispatch(unclocked, message_event("x"), DEPLOYMENT) == {"statusCode": 200, "body": "None"}
+
+
+@pytest.mark.parametrize(("routes", "named"), [({}, "none"), ({"a": boom, "b": boom}, "a, b")])
+def test_an_undeclared_route_is_refused_naming_the_routes(
+    routes: dict[str, Any], named: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sock = socket("routed", routes)
+    event = message_event("x", "Conn1=", route_key="nope", request_id="Req9=")
+    with caplog.at_level(logging.ERROR, logger="eventual.runtime"):
+        answer = dispatch(sock, event, DEPLOYMENT)
+        answered_async = asyncio.run(dispatch_async(sock, event, DEPLOYMENT))
+    expected_body = {"message": "Internal server error", "connectionId": "Conn1=", "requestId": "Req9="}
+    assert answer == answered_async
+    assert json.loads(answer["body"]) == expected_body
+    problems = [json.loads(r.getMessage()) for r in caplog.records]
+    assert [(p["connectionId"], p["requestId"]) for p in problems] == [("Conn1=", "Req9=")] * 2
+    assert problems[0]["problem"] == (
+        f"routeKey 'nope' is not a route of socket 'routed' (its message routes: {named}): the "
+        "deployed API and this code differ; deploy again"
+    )
+
+
+def test_refuse_and_log_failure_pass_on_what_the_caller_says(caplog: pytest.LogCaptureFixture) -> None:
+    sock = socket("said", {})
+    answer = {"statusCode": 500, "body": '{"message":null}'}
+    with caplog.at_level(logging.ERROR, logger="eventual.runtime"):
+        assert refuse(sock, {}, MalformedEvent("bad"), response=answer) is answer
+        log_failure(sock, connect_event(), RuntimeError("no"), what="authorizer")
+    refused, failed = (json.loads(r.getMessage()) for r in caplog.records)
+    assert refused["response"] == answer
+    assert (failed["failed"], failed["message"]) == ("authorizer", "said authorizer failed: RuntimeError: no")

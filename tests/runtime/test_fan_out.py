@@ -4,6 +4,7 @@ API (moto's never answers GoneException), and its partial batch response."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,7 @@ from eventual.runtime.environment import (
     fan_out_concurrency_from,
 )
 from eventual.runtime.sqs import SqsFanOutQueue, message_groups
+from tests import sqs_events
 from tests.apigw_events import connect_event, message_event
 from tests.loopback_api import LoopbackApi
 
@@ -40,15 +42,12 @@ def queue_url(table: Any, environ: dict[str, str]) -> str:
 def received(queue_url: str) -> list[dict[str, Any]]:
     """Every message on the queue, as SQS events give them to the worker."""
     sqs, records = boto3.client("sqs"), []
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
+        if not answer.get("Messages"):
             return records
-        records += [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]
-
-
-def sqs_event(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"Records": [{**r, "eventSource": "aws:sqs", "attributes": {}} for r in records]}
+        records += sqs_events.records_of(answer["Messages"], arn)
 
 
 class FakeContext:
@@ -86,7 +85,7 @@ def test_a_room_above_the_threshold_reaches_everyone_once_through_sqs_and_the_wo
     for name, value in {**environ, FANOUT_CONCURRENCY_ENV: "4"}.items():
         monkeypatch.setenv(name, value)  # the worker function's environment
     monkeypatch.setattr(worker, "_loaded", None)  # its cold start
-    assert worker.handle(sqs_event(records), FakeContext(60_000)) == {"batchItemFailures": []}
+    assert worker.handle(sqs_events.event(records), FakeContext(60_000)) == {"batchItemFailures": []}
     posts = [cid for method, cid, _ in loopback.requests if method == "POST"]
     assert sorted(posts) == [f"C{n:02}=" for n in range(1, 40)]  # each once, the sender never
     ids = {r["connectionId"] for r in room.connections()}
@@ -110,20 +109,35 @@ def test_a_broadcast_that_runs_out_of_time_queues_the_rest(
 
 
 def test_the_worker_reports_only_the_failed_messages_for_sqs_to_retry(
-    table: Any, loopback: LoopbackApi, deployment: Deployment
+    table: Any, loopback: LoopbackApi, deployment: Deployment, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Records as Lambda sends them, every field present: the failed ones are named by their
+    ``messageId`` (not the receipt handle, nor anything else a record holds)."""
     body = encode_batch(FanOutBatch("room", b"hi", ["A=", "B="]), "b1")
     loopback.script = [403]  # the first post is refused: its message must come back
+    m1, m2, m3, m4 = (sqs_events.message_id(n) for n in range(4))
     records = [
-        {"messageId": "m1", "body": body},
-        {"messageId": "m2", "body": "not a batch"},
-        {"messageId": "m3", "body": encode_batch(FanOutBatch("room", b"ok", ["C="]), "b1")},
-        {"messageId": "m4", "body": encode_batch(FanOutBatch("nope", b"x", ["D="]), "b1")},
+        sqs_events.record(m1, body, receive_count=2),
+        sqs_events.record(m2, "not a batch"),
+        sqs_events.record(m3, encode_batch(FanOutBatch("room", b"ok", ["C="]), "b1")),
+        sqs_events.record(m4, encode_batch(FanOutBatch("nope", b"x", ["D="]), "b1")),
     ]
-    response = worker.process(records, deployment, concurrency=1)
+    with caplog.at_level(logging.ERROR, logger="eventual"):
+        response = worker.process(records, deployment, concurrency=1)
     assert response == {
-        "batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}, {"itemIdentifier": "m4"}]
+        "batchItemFailures": [
+            {"itemIdentifier": "059f36b4-87a3-44ab-83d2-661975830a7d"},
+            {"itemIdentifier": "2e1424d4-f796-459a-8184-9c92662be6da"},
+            {"itemIdentifier": m4},
+        ]
     }
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "eventual"]
+    assert [(line["eventual"], line["messageId"], line["receiveCount"]) for line in logged] == [
+        ("fan-out batch failed", m1, "2"),
+        ("fan-out batch failed", m2, "1"),
+        ("fan-out batch failed", m4, "1"),
+    ]
+    assert logged[1]["error"].startswith("ValueError: not a fan-out message")
     # A= was refused, B= still posted (the batch goes on), C= in its own message; no post for D=.
     assert [(method, cid) for method, cid, _ in loopback.requests] == [
         ("POST", "A="),
@@ -133,12 +147,22 @@ def test_the_worker_reports_only_the_failed_messages_for_sqs_to_retry(
 
 
 def test_a_gone_connection_the_worker_cannot_forget_does_not_fail_its_batch(
-    loopback: LoopbackApi, deployment: Deployment
+    loopback: LoopbackApi, deployment: Deployment, caplog: pytest.LogCaptureFixture
 ) -> None:
     loopback.gone = {"A="}  # and this deployment has no table at all
     body = encode_batch(FanOutBatch("room", b"hi", ["A=", "B="]), "b1")
-    assert worker.process([{"messageId": "m1", "body": body}], deployment, 2) == {"batchItemFailures": []}
+    records = [sqs_events.record(sqs_events.message_id(0), body)]
+    with caplog.at_level(logging.WARNING, logger="eventual"):
+        assert worker.process(records, deployment, 2) == {"batchItemFailures": []}
     assert loopback.delivered() == {"B=": [b"hi"]}
+    with pytest.raises(ConfigurationError) as no_table:
+        _ = deployment.connections
+    [warning] = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert warning == (
+        "eventual",
+        "WARNING",
+        f"socket 'room': could not forget gone connection A=: {no_table.value}",
+    )
 
 
 def test_enqueue_groups_messages_within_sqs_limits_and_they_arrive_intact(queue_url: str) -> None:
