@@ -59,9 +59,28 @@ to and send on any socket of its service (``presence.connections()`` from an ``a
 under ``eventual local``; a role per kind of socket would make that fail only once deployed."""
 
 _RESERVED_ENV = re.compile(r"EVENTUAL_")
-_NOT_FOR_AUTHORIZER = frozenset({"role", "events", "initial_policy"})
+NOT_FOR_AUTHORIZER = frozenset(
+    {
+        "role",
+        "events",
+        "initial_policy",
+        "reserved_concurrent_executions",
+        "retry_attempts",
+        "max_event_age",
+        "on_failure",
+        "on_success",
+        "dead_letter_queue",
+        "dead_letter_queue_enabled",
+        "dead_letter_topic",
+    }
+)
 """Socket function options the authorizer function does not share: its role (least privilege), the
-socket function's event sources and extra policy statements. It has a name of its own, too."""
+socket function's event sources and extra policy statements; its reserved concurrency (the cap the
+user set for the socket would be reserved twice from the account's pool, and an account with less
+headroom fails to deploy); and the asynchronous-invocation settings (retries, event age,
+destinations, dead-letter queue), since API Gateway invokes an authorizer synchronously: they
+would only create queues, invoke configurations and grants that never act. It has a name and a
+description of its own, too."""
 
 
 class Seconds(Protocol):
@@ -346,7 +365,7 @@ def _authorizer_plan(socket: str, function: FunctionPlan, options: ServiceOption
         description=f"{function.description}: $connect authorizer",
         handler=AUTHORIZER_HANDLER,
         role="authorizer",
-        options=MappingProxyType({k: v for k, v in function.options.items() if k not in _NOT_FOR_AUTHORIZER}),
+        options=MappingProxyType({k: v for k, v in function.options.items() if k not in NOT_FOR_AUTHORIZER}),
     )
     return AuthorizerPlan(
         name=authorizer_name(socket, fields),

@@ -75,7 +75,7 @@ class Service(Construct):
 
     Such a service also fans large broadcasts out (:mod:`eventual.constructs.fanout`): an SQS queue
     (``fan_out_queue``) every socket function may send to (``EVENTUAL_FANOUT_QUEUE_URL``), its
-    dead-letter queue (``fan_out_dead_letter_queue``: a batch lands there after 3 failed deliveries;
+    dead-letter queue (``fan_out_dead_letter_queue``: a batch lands there after 5 failed deliveries;
     alarm on ``metric_fan_out_failures()`` above 0) and the worker ``fan_out_function``
     (``eventual.runtime.fanout_worker.handle``, 1,769 MB, up to 50 at once, one batch each) under
     ``fan_out_role``: ``POST @connections`` on every stage, ``DeleteItem`` on the table, its logs.
@@ -95,8 +95,9 @@ class Service(Construct):
     :param function_options: ``aws_lambda.FunctionOptions`` for every socket's function.
     :param socket_function_options: per socket name, ``FunctionOptions`` that win over all else
         (memory, timeout, environment, reserved concurrency, tracing...). A socket's authorizer
-        function shares them, except ``function_name``, ``description``, ``role``, ``events`` and
-        ``initial_policy``.
+        function shares them, except ``function_name``, ``description``, ``role``, ``events``,
+        ``initial_policy``, ``reserved_concurrent_executions`` and the asynchronous-invocation
+        settings (:data:`eventual.constructs.plan.NOT_FOR_AUTHORIZER` says why).
     :param socket_authorizer_options: per name of a socket declared with ``authorizer=``,
         ``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its fields:
         ``identity_source`` (default: none, so the authorizer runs on every ``$connect``; see

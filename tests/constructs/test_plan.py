@@ -145,6 +145,33 @@ def test_an_authorizer_shares_its_sockets_options_but_not_its_identity_role_or_e
     assert list(planned.functions()) == [door.function, guard, planned.http_function]
 
 
+def test_an_authorizer_takes_no_share_of_its_sockets_reserved_concurrency_or_async_settings() -> None:
+    """Issue 19 item 10: ``reserved_concurrent_executions`` set for a socket was copied onto its
+    authorizer, which took as much again from the account. API Gateway invokes an authorizer
+    synchronously, so the asynchronous-invocation settings (retries, event age, destinations,
+    dead-letter queue) would only create resources and grants that never act."""
+    declared = sockets(plain("door", authorizer=lambda request: {}))
+    socket_only = {
+        "reserved_concurrent_executions": 50,
+        "retry_attempts": 0,
+        "max_event_age": "1h",
+        "on_failure": "destination",
+        "on_success": "destination",
+        "dead_letter_queue_enabled": True,
+        "dead_letter_queue": "queue",
+        "dead_letter_topic": "topic",
+    }
+    planned = plan(
+        declared,
+        socket_function_options={"door": {**socket_only, "tracing": "Active", "memory_size": 1024}},
+    )
+    door = planned.sockets["door"]
+    assert door.function.options == {**socket_only, "tracing": "Active"}
+    assert door.authorizer is not None
+    guard = door.authorizer.function
+    assert guard.options == {"tracing": "Active"} and guard.memory_size == 1024
+
+
 def test_roles_every_socket_function_shares_one_role_tracked_or_not() -> None:
     some = plan(sockets(plain("a", track_connections=True), plain("b")))
     assert some.tracked == ("a",)
@@ -288,7 +315,7 @@ def test_a_tracked_service_plans_its_fan_out_worker_and_queues() -> None:
     assert (worker.memory_size, worker.timeout_seconds) == (1769, 60)
     assert worker.environment == {"EVENTUAL_SERVICE_NAME": "svc"}  # the runtime's 32 posts in flight
     assert worker.options == {}
-    assert (fan_out.batch_size, fan_out.max_concurrency, fan_out.max_receive_count) == (1, 50, 3)
+    assert (fan_out.batch_size, fan_out.max_concurrency, fan_out.max_receive_count) == (1, 50, 5)
     assert fan_out.visibility_timeout_seconds == 6 * 60
     assert fan_out.dead_letter_retention_days == 14
     assert fan_out.fan_out_above is None and fan_out.socket_environment == {}
