@@ -21,6 +21,7 @@ from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
 from eventual.constructs.authorizer import authorizer_name, identity_source
 from eventual.constructs.checks import check_environments, check_sockets, requirements_file
 from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.limits import check_routes
 from eventual.constructs.names import (
     EVENT_BUS_NAME_MAX,
     api_name,
@@ -306,6 +307,8 @@ def _socket_plan(socket: Socket, options: ServiceOptions) -> SocketPlan:
     if socket.options.authorizer is not None:
         authorizer = _authorizer_plan(socket.name, function, options)
     throttle = {**options.throttle, **options.socket_throttle.get(socket.name, {})}
+    keys = route_keys(socket)
+    check_routes(socket.name, keys)
     return SocketPlan(
         service=options.name,
         stage=options.stage,
@@ -318,7 +321,7 @@ def _socket_plan(socket: Socket, options: ServiceOptions) -> SocketPlan:
         tracked=tracked,
         function=function,
         authorizer=authorizer,
-        route_keys=route_keys(socket),
+        route_keys=keys,
         route_selection=socket.options.route_selection,
     )
 

@@ -270,6 +270,34 @@ def test_routes_are_the_predefined_ones_until_a_socket_declares_its_own() -> Non
     assert planned["strict"].route_keys == ("$connect", "$disconnect", "ping")
 
 
+def routed(name: str, routes: int, *, key_length: int = 8, default: bool = True) -> Socket:
+    """A socket with ``routes`` message routes (keys ``key_length`` characters long) and, with
+    ``default``, a ``$default`` handler."""
+    noop = lambda r, c: None  # noqa: E731
+    keys = [f"{i:0{key_length}d}" for i in range(routes)]
+    return Socket(name, {**dict.fromkeys(keys, noop), **({"$default": noop} if default else {})})
+
+
+@pytest.mark.parametrize("default", [True, False])
+def test_an_api_may_have_300_routes_and_not_one_more(default: bool) -> None:
+    """Issue 19 item 9: API Gateway's "Routes per API" quota is 300 ("Quotas for configuring and
+    running a WebSocket API"), counting $connect and $disconnect (and $default when there is one)."""
+    predefined = 3 if default else 2
+    at_quota = plan(sockets(routed("wide", 300 - predefined, default=default)))
+    assert len(at_quota.sockets["wide"].route_keys) == 300
+    with pytest.raises(ServiceDefinitionError, match=r"socket 'wide' has 301 routes; API Gateway allows 300"):
+        plan(sockets(routed("wide", 301 - predefined, default=default)))
+
+
+def test_a_route_key_may_have_128_characters_and_not_one_more() -> None:
+    """Issue 19 item 9: AWS documents no length for a WebSocket route key; the plan holds keys to
+    the 128 characters API Gateway's API model gives its other names and keys (see
+    ``eventual.constructs.limits.ROUTE_KEY_MAX``)."""
+    assert plan(sockets(routed("long", 1, key_length=128))).sockets["long"].route_keys[-1] == "0" * 128
+    with pytest.raises(ServiceDefinitionError, match=r"socket 'long': route key '0{20}'\.\.\. has 129"):
+        plan(sockets(routed("long", 1, key_length=129)))
+
+
 def test_a_stage_other_than_the_default_carries_its_name_in_every_physical_name() -> None:
     default, dev = plan(name="my-service"), plan(name="my-service", stage="dev")
     assert (default.stage, default.stage_name) == ("default", "prod")
