@@ -118,7 +118,8 @@ class Service(Construct):
         ``<name>-execution-logs`` is a fixed name a retained group would block on redeploy.
     :param cloud_watch_role: make sure API Gateway's account-level CloudWatch role is set
         (WebSocket access logs need it): a custom resource sets one only where the account has
-        none, and never overwrites or deletes one (:mod:`eventual.constructs.logging_role`);
+        none (or names a role of its own that no longer exists, which it says in its log), and
+        never overwrites or deletes one (:mod:`eventual.constructs.logging_role`);
         ``False`` leaves the account setting alone entirely.
     """
 
