@@ -220,6 +220,7 @@ def test_what_cannot_deploy_fails_the_plan(
     [
         ({"identity_source": ["$request.header.Authorization"]}, "is not one API Gateway accepts"),
         ({"identity_source": "route.request.header.Auth"}, "a list of sources"),
+        ({"identity_source": []}, r"identity_source is empty; .* route.request.header.Host"),
         ({"authorizer_name": "x" * 129}, "API Gateway allows 128"),
     ],
 )

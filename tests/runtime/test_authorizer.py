@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 import eventual.runtime.handler as handler
-from eventual import ConnectRequest, Forbidden, Unauthorized, socket
+from eventual import ConnectRequest, Forbidden, Socket, Unauthorized, socket
 from eventual.deployment import Deployment
-from eventual.runtime.authorizer import authorize
+from eventual.runtime.authorizer import GatewayRefusal, authorize, gateway_context, missing_identity_source
 from eventual.runtime.management import ManagementClient
+from eventual.sockets import SocketOptions
 from tests.apigw_events import authorizer_event
 
 pytestmark = pytest.mark.usefixtures("socket_registry")
@@ -132,3 +133,77 @@ def test_a_malformed_authorizer_event_is_one_log_line_and_a_500(
     logged = json.loads(record.getMessage())
     assert problem in logged["problem"]
     assert logged["response"] == {"statusCode": 500, "body": '{"message":null}'}
+
+
+# -- identity sources: what API Gateway checks before it invokes the authorizer -------------------
+
+
+def counting_socket(name: str) -> tuple[Socket, list[str]]:
+    """A socket whose authorizer allows everyone and records each call."""
+    calls: list[str] = []
+
+    def allow(request: ConnectRequest) -> dict[str, Any]:
+        calls.append(request.connection_id)
+        return {"principalId": "anyone"}
+
+    return Socket(name, {}, options=SocketOptions(authorizer=allow)), calls
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({}, True),  # the documented example's Host
+        ({"Host": "ws.example.com"}, True),  # a custom domain's
+        ({"Host": ""}, False),
+    ],
+)
+def test_by_default_the_authorizer_runs_on_every_handshake_with_a_host(
+    headers: dict[str, str], allowed: bool
+) -> None:
+    """Issue 19 item 13: the default identity source is ``route.request.header.Host``, which every
+    handshake carries; one without it is refused 401 before the authorizer runs, as in the cloud."""
+    guarded, calls = counting_socket("guarded")
+    event = authorizer_event(headers=headers)
+    if allowed:
+        assert gateway_context(guarded, event)["principalId"] == "anyone"
+        assert calls == ["Ab1Cd2Ef3Gh="]
+        return
+    with pytest.raises(GatewayRefusal) as refused:
+        gateway_context(guarded, event)
+    assert (refused.value.status, refused.value.body) == (401, {"message": "Unauthorized"})
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("sources", "headers", "query", "missing"),
+    [
+        (["route.request.querystring.token"], {}, {"token": "t"}, None),
+        (["route.request.querystring.token"], {}, {}, "route.request.querystring.token"),
+        (["route.request.querystring.token"], {}, {"token": ""}, "route.request.querystring.token"),
+        (["route.request.querystring.token"], {}, {"Token": "t"}, "route.request.querystring.token"),
+        (["route.request.header.X-Key"], {"x-key": "k"}, {}, None),  # header names: any case
+        (
+            ["route.request.header.X-Key", "route.request.querystring.t"],
+            {"X-Key": "k"},
+            {},
+            "route.request.querystring.t",
+        ),
+        (["context.connectionId"], {}, {}, None),
+        (["context.identity.sourceIp"], {}, {}, None),
+        (["context.nope"], {}, {}, "context.nope"),
+        (["stageVariables.v"], {}, {}, "stageVariables.v"),
+    ],
+)
+def test_an_event_without_one_of_the_identity_sources_names_it(
+    sources: list[str], headers: dict[str, str], query: dict[str, str], missing: str | None
+) -> None:
+    event = authorizer_event(headers=headers, query=query)
+    assert missing_identity_source(sources, event) == missing
+    guarded, calls = counting_socket("guarded")
+    if missing is None:
+        gateway_context(guarded, event, sources)
+        assert len(calls) == 1
+    else:
+        with pytest.raises(GatewayRefusal):
+            gateway_context(guarded, event, sources)
+        assert calls == []
