@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "eventual.project": 1,
     "eventual.outputs": 1,
     "eventual.checks": 1,
+    "eventual.stages": 1,
     # 2: what runs in Lambda
     "eventual.runtime": 2,
     # 3: the dev server and the CDK constructs, side by side

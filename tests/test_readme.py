@@ -198,9 +198,9 @@ def test_the_construct_example_takes_its_stage_from_the_context(monkeypatch: pyt
     app = aws_cdk.App
     monkeypatch.setattr(aws_cdk, "App", lambda: app(context={"stage": "dev"}))
     example = run(block("from eventual.constructs import Service"))
-    assert example["stack"].stack_name == "my-service-dev"
-    assert example["service"].plan.event_bus_name == "my-service-dev"
-    assert example["service"].plan.log_group_name == "my-service-dev-execution-logs"
+    assert example["stack"].stack_name == "my-service--dev"
+    assert example["service"].plan.event_bus_name == "my-service--dev"
+    assert example["service"].plan.log_group_name == "my-service--dev-execution-logs"
 
 
 def deploy_blocks(text: str) -> list[list[str]]:

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from eventual.constructs.errors import ServiceDefinitionError
-from eventual.constructs.names import function_name, name_prefix
+from eventual.constructs.names import function_name
 from eventual.constructs.plan import FunctionPlan, ServiceOptions, SocketPlan
 from eventual.runtime.environment import (
     FANOUT_ABOVE_ENV,
@@ -24,6 +24,7 @@ from eventual.runtime.environment import (
     FANOUT_QUEUE_ENV,
     SERVICE_ENV,
 )
+from eventual.stages import name_prefix
 
 HANDLER = "eventual.runtime.fanout_worker.handle"
 FUNCTION = "fan-out"

@@ -23,18 +23,17 @@ from eventual.constructs.checks import check_environments, check_sockets, requir
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.limits import check_routes
 from eventual.constructs.names import (
-    EVENT_BUS_NAME_MAX,
     api_name,
     check_service_name,
     check_stage,
     check_stage_name,
     function_name,
-    name_prefix,
     require_unique,
 )
 from eventual.constructs.throttle import Throttle, throttle_of
 from eventual.outputs import DEFAULT_STAGE
 from eventual.sockets import Socket
+from eventual.stages import name_prefix
 
 if TYPE_CHECKING:
     from eventual.constructs.fanout_plan import FanOutPlan
@@ -239,11 +238,6 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
     name = check_service_name(options.name)
     options = _with_stage_name(options)
     prefix = name_prefix(name, check_stage(options.stage))
-    if len(prefix) > EVENT_BUS_NAME_MAX:
-        raise ServiceDefinitionError(
-            f"stage {options.stage!r} of service {name!r}: the event bus {prefix[:40]!r}... would have "
-            f"{len(prefix)} characters; AWS allows {EVENT_BUS_NAME_MAX}"
-        )
     check_sockets(sockets, options)
     from eventual.constructs import fanout_plan  # here, not above: it builds on this module's plans
 
@@ -264,7 +258,7 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
         requirements=requirements_file(options.entry, options.requirements),
         event_bus_name=prefix,
         log_group_name=f"{prefix}-execution-logs",
-        http_api_name=prefix,
+        http_api_name=api_name(prefix),
         http_throttle=throttle_of("throttle", options.throttle),
         http_function=http_function,
         description=description,

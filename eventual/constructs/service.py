@@ -55,9 +55,11 @@ class Service(Construct):
     one function role (no AWS managed policies; ``@connections`` on the service's own stages,
     writes to its log group) and the CloudFormation outputs ``eventual get service`` reads.
 
-    Stages: ``stage="dev"`` names everything ``<name>-dev...`` (``<name>-dev``,
-    ``<name>-dev-execution-logs``, ``<name>-dev-<socket>``), so stages deploy side by side in
-    one account and region; the default stage keeps ``<name>``. Named resources take logical ids
+    Stages: ``stage="dev"`` names everything ``<name>--dev...`` (``<name>--dev``,
+    ``<name>--dev-execution-logs``, ``<name>--dev--<socket>``), so stages deploy side by side in
+    one account and region; the default stage keeps ``<name>`` (``<name>--<socket>``). ``--``
+    joins the parts of every name and no part may contain it, so no two services, stages or
+    sockets share a name (:mod:`eventual.stages`). Named resources take logical ids
     from their names, so renaming or moving the construct never replaces them.
 
     A socket declared with ``authorizer=fn`` also gets a Lambda REQUEST authorizer on ``$connect``
@@ -83,12 +85,15 @@ class Service(Construct):
     What to build is decided first, without the CDK: ``service.plan``
     (:func:`eventual.constructs.plan.plan_service`) holds every name and function setting.
 
-    :param name: the service's name: names the bus, the log group and the functions.
+    :param name: the service's name: names the bus, the log group and the functions (letters and
+        digits, single ``-`` between them, starting with a letter, at most 63:
+        :func:`eventual.stages.service_name_problem`).
     :param entry: the module declaring the sockets (``"examples.service"``), imported from
         ``project_root``; its top-level package (or the single module) ships in the asset.
     :param project_root: where ``entry`` is imported from; default: the working directory.
-    :param stage: the deployment stage (1-32 letters, digits, ``-``, ``_``); default: the one
-        named after the service alone (``"default"``, which a stage may not otherwise be called).
+    :param stage: the deployment stage (letters and digits, single ``-`` between them, at most 32:
+        :func:`eventual.stages.stage_problem`); default: the one named after the service alone
+        (``"default"``, which a stage may not otherwise be called).
     :param runtime: a Python Lambda runtime; default: ``PYTHON_RUNTIME``, pinned by this library.
     :param stage_name: every socket's API Gateway stage, the last segment of its ``wss://`` URL;
         default: ``prod`` for the default stage, else the stage's name.

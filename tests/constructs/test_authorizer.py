@@ -76,7 +76,7 @@ def test_the_authorizer_function_runs_authorize_from_the_same_asset_with_the_soc
         socket_function = gated.properties(endpoint.function)
         authorizer = gated.properties(endpoint.authorizer_function)
         assert authorizer["Handler"] == "eventual.runtime.handler.authorize"
-        assert authorizer["FunctionName"] == f"gated-{name}-authorizer"
+        assert authorizer["FunctionName"] == f"gated--{name}-authorizer"
         for same in ("Code", "Runtime", "Architectures", "MemorySize", "Timeout", "LoggingConfig"):
             assert authorizer[same] == socket_function[same], same
         env = authorizer["Environment"]["Variables"]

@@ -98,7 +98,7 @@ def test_the_worker_runs_the_fan_out_handler_from_the_socket_functions_asset(gat
     assert props["Timeout"] == 60
     for same in ("Code", "Runtime", "Architectures", "LoggingConfig"):
         assert props[same] == socket[same], same
-    assert props["FunctionName"] == "gated-fan-out"
+    assert props["FunctionName"] == "gated--fan-out"
     assert props["Role"] == {"Fn::GetAtt": [gated.logical_id(gated.service.fan_out_role), "Arn"]}
     assert props["Role"] != socket["Role"]
 

@@ -51,8 +51,8 @@ def test_the_example_plan_names_everything_after_the_service_and_socket() -> Non
     assert (example.event_bus_name, example.log_group_name) == ("my-service", "my-service-execution-logs")
     for name, socket_plan in example.sockets.items():
         function = socket_plan.function
-        assert function.function_name == f"my-service-{name}"
-        assert socket_plan.api_name == f"my-service-{name}"
+        assert function.function_name == f"my-service--{name}"
+        assert socket_plan.api_name == f"my-service--{name}"
         assert socket_plan.stage_name == "prod"
         assert function.handler == "eventual.runtime.handler.handle"
         assert (function.memory_size, function.timeout_seconds) == (
@@ -137,7 +137,7 @@ def test_an_authorizer_shares_its_sockets_options_but_not_its_identity_role_or_e
         "door-authorizer",
         ("route.request.querystring.token",),
     )
-    assert guard.function_name == "svc-door-authorizer" and guard.role == "authorizer"
+    assert guard.function_name == "svc--door-authorizer" and guard.role == "authorizer"
     assert guard.handler == "eventual.runtime.handler.authorize"
     assert guard.options == {"tracing": "Active"} and guard.memory_size == 256
     assert guard.environment == door.function.environment
@@ -192,11 +192,15 @@ def test_roles_every_socket_function_shares_one_role_tracked_or_not() -> None:
         (("chat",), {"socket_authorizer_options": {"chat": {}}}, r"'chat', declared without an authorizer"),
         (("chat",), {"function_options": {"environment": {"EVENTUAL_ENTRY": "x"}}}, "EVENTUAL_ENTRY"),
         (("chat",), {"name": "my service"}, "service name 'my service'"),
-        (("chat",), {"name": "x" * 257}, "allows at most 256"),
+        (("chat",), {"name": "x" * 64}, "at most 63 characters"),
+        (("chat",), {"name": "my_service"}, "service name 'my_service' is not valid"),
+        (("chat",), {"name": "my--service"}, "service name 'my--service' is not valid"),
         (("chat",), {"stage_name": "$default"}, "stage name"),
         (("chat",), {"name": "default"}, r"service name 'default' is reserved: EventBridge"),
         (("chat",), {"stage": "dev/1"}, r"stage 'dev/1' is not valid"),
-        (("chat",), {"stage": "x" * 33}, "1-32 letters"),
+        (("chat",), {"stage": "x" * 33}, "at most 32 characters"),
+        (("chat",), {"stage": "pr_1"}, r"stage 'pr_1' is not valid"),
+        (("chat",), {"stage": "pr--1"}, r"stage 'pr--1' is not valid"),
         (("chat",), {"stage": "local"}, r"stage 'local' is reserved: it names the dev server"),
         (("chat",), {"socket_throttle": {"chta": {}}}, r"socket_throttle names 'chta'"),
         (
@@ -252,7 +256,7 @@ def test_a_known_region_sizes_the_urls_exactly() -> None:
 def test_names_lambda_rejects_are_made_valid_and_stay_distinct() -> None:
     planned = plan(sockets(plain("beta.v2"), plain("beta-v2")))
     names = [p.function.function_name for p in planned.sockets.values()]
-    assert re.fullmatch(r"svc-beta-v2-[0-9a-f]{8}", names[0]) and names[1] == "svc-beta-v2"
+    assert re.fullmatch(r"svc--beta-v2-[0-9a-f]{8}", names[0]) and names[1] == "svc--beta-v2"
 
 
 def test_routes_are_the_predefined_ones_until_a_socket_declares_its_own() -> None:
@@ -303,9 +307,9 @@ def test_a_stage_other_than_the_default_carries_its_name_in_every_physical_name(
     default, dev = plan(name="my-service"), plan(name="my-service", stage="dev")
     assert (default.stage, default.stage_name) == ("default", "prod")
     assert (dev.stage, dev.stage_name) == ("dev", "dev")  # the API Gateway stage follows the stage
-    assert (dev.event_bus_name, dev.log_group_name) == ("my-service-dev", "my-service-dev-execution-logs")
+    assert (dev.event_bus_name, dev.log_group_name) == ("my-service--dev", "my-service--dev-execution-logs")
     assert all(
-        name.startswith("my-service-dev-") or name == "my-service-dev"
+        name.startswith("my-service--dev-") or name == "my-service--dev"
         for name in dev.physical_names().values()
     )
     assert set(default.physical_names().values()).isdisjoint(dev.physical_names().values())
@@ -314,8 +318,54 @@ def test_a_stage_other_than_the_default_carries_its_name_in_every_physical_name(
     assert all(p.stage == "dev" for p in dev.sockets.values())
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            {"name": "my-service", "socket": "dev-chat"},
+            {"name": "my-service", "stage": "dev", "socket": "chat"},
+        ),
+        (
+            {"name": "my-service-dev", "socket": "chat"},
+            {"name": "my-service", "stage": "dev", "socket": "chat"},
+        ),
+    ],
+)
+def test_a_socket_or_service_never_takes_the_names_of_another_stage(
+    first: dict[str, str], second: dict[str, str]
+) -> None:
+    """Issue 19 item 14: socket ``dev-chat`` of the default stage and socket ``chat`` of stage
+    ``dev`` both made ``my-service-dev-chat``; service ``my-service-dev`` and stage ``dev`` of
+    ``my-service`` shared every name, the stack's too. Two stacks, one account: the second
+    deploy failed on the first's names."""
+    one, two = ({**options} for options in (first, second))
+    planned = [plan(sockets(plain(o.pop("socket"))), **o).physical_names().values() for o in (one, two)]
+    assert set(planned[0]).isdisjoint(planned[1])
+
+
+def test_every_name_of_the_longest_service_stage_and_sockets_fits_what_aws_allows() -> None:
+    """The longest service (63) and stage (32) names and long socket names: every physical name
+    within its AWS limit (Lambda function 64, API 128, event bus 256, log group 512), the HTTP
+    API's included, which used to take the prefix unshortened (issue 19 item 14)."""
+    from eventual.stages import stack_name
+
+    declared = sockets(
+        plain("s" * 80),
+        plain("t" * 80, authorizer=lambda request: {}),
+        plain("u" * 80, track_connections=True),
+    )
+    longest = plan(declared, name="x" * 63, stage="y" * 32)
+    for what, name in longest.physical_names().items():
+        limit = 64 if what.endswith("function") else 128 if what.endswith("API") else 512
+        limit = 256 if what == "event bus" else limit
+        assert 0 < len(name) <= limit, (what, name)
+    functions = [n for what, n in longest.physical_names().items() if what.endswith("function")]
+    assert len(functions) == len(set(functions)) == 6  # 3 sockets, an authorizer, HTTP API, fan-out
+    assert len(stack_name("x" * 63, "y" * 32)) <= 128
+
+
 def test_the_http_api_function_takes_a_name_no_socket_may_take() -> None:
-    assert plan(name="my-service").http_function.function_name == "my-service-http-api"
+    assert plan(name="my-service").http_function.function_name == "my-service--http-api"
     with pytest.raises(ServiceDefinitionError, match=r"'http-api' and '\(HTTP API function\)'"):
         plan(sockets(plain("http-api")))
 
@@ -339,7 +389,7 @@ def test_a_tracked_service_plans_its_fan_out_worker_and_queues() -> None:
     fan_out = planned.fan_out
     assert isinstance(fan_out, FanOutPlan)
     worker = fan_out.function
-    assert worker.function_name == "svc-fan-out" and worker.role == "fan-out"
+    assert worker.function_name == "svc--fan-out" and worker.role == "fan-out"
     assert worker.handler == "eventual.runtime.fanout_worker.handle"
     assert (worker.memory_size, worker.timeout_seconds) == (1769, 60)
     assert worker.environment == {"EVENTUAL_SERVICE_NAME": "svc"}  # the runtime's 32 posts in flight
@@ -349,7 +399,7 @@ def test_a_tracked_service_plans_its_fan_out_worker_and_queues() -> None:
     assert fan_out.dead_letter_retention_days == 14
     assert fan_out.fan_out_above is None and fan_out.socket_environment == {}
     assert list(planned.functions())[-1] is worker
-    assert planned.physical_names()["fan-out worker: function"] == "svc-fan-out"
+    assert planned.physical_names()["fan-out worker: function"] == "svc--fan-out"
     with pytest.raises(FrozenInstanceError):
         fan_out.batch_size = 10  # type: ignore[misc]
 
@@ -365,7 +415,7 @@ def test_fan_out_options_reach_the_socket_functions_and_the_worker() -> None:
     assert planned.fan_out is not None
     assert planned.fan_out.socket_environment == {"EVENTUAL_FANOUT_ABOVE": "0"}
     worker = planned.fan_out.function
-    assert worker.function_name == "svc-dev-fan-out"
+    assert worker.function_name == "svc--dev--fan-out"
     assert worker.environment["EVENTUAL_FANOUT_CONCURRENCY"] == "8"
     assert worker.options == {"architecture": "x86_64"}  # the sockets' CPU, not their memory
     assert worker.memory_size == 1769

@@ -158,7 +158,7 @@ def test_functions_run_the_runtime_handler_on_the_pinned_python_for_arm64(exampl
         example.assertions.has_resource_properties(
             "AWS::Lambda::Function",
             {
-                "FunctionName": f"my-service-{name}",
+                "FunctionName": f"my-service--{name}",
                 "Handler": "eventual.runtime.handler.handle",
                 "Runtime": pinned,
                 "Architectures": ["arm64"],
