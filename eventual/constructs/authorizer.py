@@ -40,6 +40,28 @@ HANDLER = "eventual.runtime.handler.authorize"
 AUTHORIZER_NAME_MAX = 128
 CACHE_FIELDS = frozenset({"results_cache_ttl", "result_cache_ttl", "authorizer_result_ttl_in_seconds"})
 """Option names a user may reach for from REST or HTTP APIs; refused with the reason."""
+NOT_FOR_AUTHORIZER = frozenset(
+    {
+        "role",
+        "events",
+        "initial_policy",
+        "reserved_concurrent_executions",
+        "retry_attempts",
+        "max_event_age",
+        "on_failure",
+        "on_success",
+        "dead_letter_queue",
+        "dead_letter_queue_enabled",
+        "dead_letter_topic",
+    }
+)
+"""Socket function options the authorizer function does not share: its role (least privilege), the
+socket function's event sources and extra policy statements; its reserved concurrency (the cap the
+user set for the socket would be reserved twice from the account's pool, and an account with less
+headroom fails to deploy); and the asynchronous-invocation settings (retries, event age,
+destinations, dead-letter queue), since API Gateway invokes an authorizer synchronously: they
+would only create queues, invoke configurations and grants that never act. It has a name and a
+description of its own, too."""
 _IDENTITY_SOURCE = re.compile(
     r"route\.request\.(?:header|querystring)\.[A-Za-z0-9._-]+"
     r"|stageVariables\.[A-Za-z0-9._-]+"

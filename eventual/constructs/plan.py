@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
-from eventual.constructs.authorizer import authorizer_name, identity_source
+from eventual.constructs.authorizer import NOT_FOR_AUTHORIZER, authorizer_name, identity_source
 from eventual.constructs.checks import check_environments, check_sockets, requirements_file
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.limits import check_routes
@@ -59,28 +59,6 @@ to and send on any socket of its service (``presence.connections()`` from an ``a
 under ``eventual local``; a role per kind of socket would make that fail only once deployed."""
 
 _RESERVED_ENV = re.compile(r"EVENTUAL_")
-NOT_FOR_AUTHORIZER = frozenset(
-    {
-        "role",
-        "events",
-        "initial_policy",
-        "reserved_concurrent_executions",
-        "retry_attempts",
-        "max_event_age",
-        "on_failure",
-        "on_success",
-        "dead_letter_queue",
-        "dead_letter_queue_enabled",
-        "dead_letter_topic",
-    }
-)
-"""Socket function options the authorizer function does not share: its role (least privilege), the
-socket function's event sources and extra policy statements; its reserved concurrency (the cap the
-user set for the socket would be reserved twice from the account's pool, and an account with less
-headroom fails to deploy); and the asynchronous-invocation settings (retries, event age,
-destinations, dead-letter queue), since API Gateway invokes an authorizer synchronously: they
-would only create queues, invoke configurations and grants that never act. It has a name and a
-description of its own, too."""
 
 
 class Seconds(Protocol):

@@ -102,7 +102,7 @@ class Service(Construct):
         (memory, timeout, environment, reserved concurrency, tracing...). A socket's authorizer
         function shares them, except ``function_name``, ``description``, ``role``, ``events``,
         ``initial_policy``, ``reserved_concurrent_executions`` and the asynchronous-invocation
-        settings (:data:`eventual.constructs.plan.NOT_FOR_AUTHORIZER` says why).
+        settings (:data:`eventual.constructs.authorizer.NOT_FOR_AUTHORIZER` says why).
     :param socket_authorizer_options: per name of a socket declared with ``authorizer=``,
         ``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its fields:
         ``identity_source`` (default: none, so the authorizer runs on every ``$connect``; see

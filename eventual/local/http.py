@@ -27,6 +27,9 @@ class Request:
     query: str
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+    target: str = ""
+    """The request target as sent (``/path?query``)."""
+    http_version: str = "1.1"
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -68,7 +71,8 @@ def request_of(event: h11.Request, body: bytes) -> Request:
     headers = tuple(
         (name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers.raw_items()
     )
-    return Request(event.method.decode("latin-1"), path, query, headers, body)
+    version = event.http_version.decode("latin-1")
+    return Request(event.method.decode("latin-1"), path, query, headers, body, target, version)
 
 
 def h11_events(reply: Reply, method: str) -> list[h11.Request | h11.Response | h11.Data | h11.EndOfMessage]:

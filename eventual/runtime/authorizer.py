@@ -78,6 +78,31 @@ def policy(event: Mapping[str, Any], identity: Identity) -> dict[str, Any]:
     }
 
 
+RESULT_MAX_BYTES = 8 * 1024
+"""API Gateway's "AWS Lambda authorizer result size" quota for WebSocket APIs: 8 KB, which cannot be
+raised ("Quotas for configuring and running a WebSocket API in API Gateway")."""
+
+
+class AuthorizerResultTooLarge(Exception):
+    """The authorizer's answer passes API Gateway's 8 KB: it refuses the connection."""
+
+
+def check_result_size(answer: Mapping[str, Any]) -> None:
+    """Raise :class:`AuthorizerResultTooLarge` if ``answer`` passes the quota, measured as the
+    Lambda Python runtime puts it on the wire (``json.dumps``, UTF-8: awslambdaric's
+    ``lambda_runtime_marshaller.to_json``). AWS documents no answer for a result over the quota;
+    it is the authorizer's result API Gateway cannot take, so it fails as such: 500
+    (:func:`authorizer_failed`), logged where it runs."""
+    import json
+
+    size = len(json.dumps(answer, ensure_ascii=False).encode())
+    if size > RESULT_MAX_BYTES:
+        raise AuthorizerResultTooLarge(
+            f"its result (the policy and the identity as context) is {size} bytes; API Gateway takes "
+            f"{RESULT_MAX_BYTES} at most and refuses the connection with 500: return a smaller identity"
+        )
+
+
 def deny_policy(event: Mapping[str, Any], error: AuthorizationDenied) -> dict[str, Any]:
     """A Deny policy: API Gateway answers 403. (401 is signalled by raising ``Unauthorized``.)"""
     return {"principalId": "denied", "policyDocument": _policy_document(event, "Deny")}
@@ -180,12 +205,13 @@ def gateway_context(
     started = time.perf_counter()
     try:
         identity = authorize(sock, request_from_authorizer_event(event))
+        answer = policy(event, identity)
+        check_result_size(answer)
     except AuthorizationDenied as denied:
         raise GatewayRefusal(*(_FORBIDDEN if denied.status == 403 else _UNAUTHORIZED)) from None
     except Exception as error:  # a bug in the authorizer, or an identity API Gateway cannot pass
         log_failure(sock, event, error, what="authorizer")
         raise authorizer_failed() from None
-    answer = policy(event, identity)
     context = {key: v if isinstance(v, str) else json.dumps(v) for key, v in answer["context"].items()}
     latency_ms = round((time.perf_counter() - started) * 1000)
     return {**context, "principalId": answer["principalId"], "integrationLatency": latency_ms}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 from eventual.deployment import DEFAULT_FAN_OUT_ABOVE, Deployment, SocketUrls
 from eventual.errors import ConfigurationError, SocketNotDeployed
@@ -17,6 +19,7 @@ from eventual.runtime.apigateway import Caller, Stage, reply_of
 from eventual.runtime.connections import InMemoryConnectionStore
 from eventual.runtime.dispatch import dispatch
 from eventual.runtime.fanout_memory import InMemoryFanOutQueue
+from eventual.runtime.quotas import URL_TOO_LONG, URL_TOO_LONG_BODY, url_too_long
 from eventual.sockets import Socket, sockets_of
 from eventual.testing.authorizer import authorizer_context
 from eventual.testing.connection import Connection, Rejected
@@ -78,16 +81,20 @@ class SocketTestClient:
         source_ip: str = "198.51.100.7",
         user_agent: str = "eventual-testing",
     ) -> Connection:
-        """Open a connection: the authorizer, then ``$connect``; :class:`Rejected` if either refuses.
+        """Open a connection: the authorizer, then ``$connect``; :class:`Rejected` if either refuses,
+        or if API Gateway would refuse the handshake first (a URL over 4,096 characters: 414).
 
         Use it as a context manager (``with client.connect("chat") as ada:``) so that leaving the
         block runs ``$disconnect``; or call :meth:`Connection.close`.
         """
         sock = self._socket(socket)
         caller = Caller(_new_id(), source_ip, user_agent, _now_ms())
+        pairs = _pairs(query)
+        if url_too_long(_url(sock.name, pairs)):  # API Gateway's quota, before anything runs
+            raise Rejected(sock.name, URL_TOO_LONG, json.dumps(URL_TOO_LONG_BODY))
         handshake = {
             "headers": [*_handshake_headers(caller), *_pairs(headers)],
-            "query": _pairs(query),
+            "query": pairs,
             "request_id": _new_id(),
         }
         if sock.options.authorizer is not None:
@@ -184,6 +191,12 @@ def _sockets(target: str | Socket | Iterable[Socket] | Mapping[str, Socket]) -> 
     if isinstance(target, Mapping):
         return dict(target)
     return {sock.name: sock for sock in target}
+
+
+def _url(socket: str, query: list[tuple[str, str]]) -> str:
+    """The URL a client opens for ``socket`` with ``query``, percent-encoded as browsers do."""
+    base = f"ws://{HOST}/__ws/{socket}"
+    return f"{base}?{urlencode(query, quote_via=quote)}" if query else base
 
 
 def _pairs(pairs: Pairs | None) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from eventual.deployment import Deployment
 from eventual.runtime.authorizer import GatewayRefusal, authorize, gateway_context, missing_identity_source
 from eventual.runtime.management import ManagementClient
 from eventual.sockets import SocketOptions
-from tests.apigw_events import authorizer_event
+from tests.apigw_events import authorizer_event, sized_authorizer
 
 pytestmark = pytest.mark.usefixtures("socket_registry")
 
@@ -207,3 +207,48 @@ def test_an_event_without_one_of_the_identity_sources_names_it(
         with pytest.raises(GatewayRefusal):
             gateway_context(guarded, event, sources)
         assert calls == []
+
+
+# -- the authorizer's result: at most 8 KB -----------------------------------------------------
+
+
+@pytest.fixture
+def sized_lambda_authorizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    sized = Socket("sized", {}, options=SocketOptions(authorizer=sized_authorizer))
+    monkeypatch.setattr(handler, "_loaded", (sized, Deployment("svc", {}, management=ManagementClient)))
+
+
+@pytest.mark.usefixtures("sized_lambda_authorizer")
+def test_the_lambda_authorizer_answers_up_to_8_kb_and_fails_past_it_saying_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 19 item 8: "AWS Lambda authorizer result size: 8 KB" (WebSocket quotas). API Gateway
+    refuses a larger answer with 500 and logs nothing the user sees; the function now fails as it
+    would, with a log line that says why."""
+    answer = handler.authorize(authorizer_event(query={"size": "8192"}), None)
+    assert len(json.dumps(answer, ensure_ascii=False).encode()) == 8192
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert caplog.records == []
+    with pytest.raises(Exception, match=r"^Internal server error$"):
+        handler.authorize(authorizer_event(query={"size": "8193"}), None)
+    [record] = caplog.records
+    logged = json.loads(record.getMessage())
+    assert logged["message"].startswith("sized authorizer failed: AuthorizerResultTooLarge: its result")
+    assert "8193 bytes" in logged["message"] and "8192 at most" in logged["message"]
+
+
+@pytest.mark.parametrize(("size", "allowed"), [(8192, True), (8193, False)])
+def test_api_gateways_decision_takes_a_result_of_8_kb_and_refuses_a_larger_with_500(
+    size: int, allowed: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The decision the dev server and the test client make (:func:`gateway_context`)."""
+    sized = Socket("sized", {}, options=SocketOptions(authorizer=sized_authorizer))
+    event = authorizer_event(query={"size": str(size)})
+    if allowed:
+        assert gateway_context(sized, event)["principalId"] == "ada"
+        return
+    with pytest.raises(GatewayRefusal) as refused:
+        gateway_context(sized, event)
+    assert (refused.value.status, refused.value.body) == (500, {"message": None})
+    assert refused.value.error_type == "AuthorizerConfigurationException"
+    assert "AuthorizerResultTooLarge" in caplog.text
