@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventual.requests import ConnectRequest
 from eventual.runtime import apigateway
 from eventual.runtime.apigateway import Caller, Stage
 
@@ -101,3 +102,27 @@ def authorizer_event(
         request_id="ReqAuthorz1=",
     )
     return dict(event)
+
+
+def result_bytes(method_arn: str, identity: dict[str, Any]) -> int:
+    """The size of an Allow answer carrying ``identity``, in AWS's documented output format for a
+    Lambda authorizer (principalId, policyDocument, context), as the Lambda Python runtime writes it
+    (``json.dumps``, UTF-8): what the "AWS Lambda authorizer result size" quota (8 KB) measures."""
+    import json
+
+    answer = {
+        "principalId": identity["principalId"],
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": method_arn}],
+        },
+        "context": identity,
+    }
+    return len(json.dumps(answer, ensure_ascii=False).encode())
+
+
+def sized_authorizer(request: ConnectRequest) -> dict[str, Any]:
+    """An authorizer whose answer is exactly ``?size=N`` bytes: it pads its identity to fit."""
+    target, method_arn = int(request.query["size"]), request.event["methodArn"]
+    empty = result_bytes(method_arn, {"principalId": "ada", "pad": ""})
+    return {"principalId": "ada", "pad": "x" * (target - empty)}

@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "eventual.typed": 1,
     "eventual.subprotocols": 1,
     "eventual.asyncapi": 1,
+    "eventual.stages": 1,
     # 2: what runs in Lambda
     "eventual.runtime": 2,
     # 3: the dev server and the CDK constructs, side by side

@@ -15,7 +15,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -212,9 +212,9 @@ def test_the_construct_example_takes_its_stage_from_the_context(monkeypatch: pyt
     app = aws_cdk.App
     monkeypatch.setattr(aws_cdk, "App", lambda: app(context={"stage": "dev"}))
     example = run(block("from eventual.constructs import Service"))
-    assert example["stack"].stack_name == "my-service-dev"
-    assert example["service"].plan.event_bus_name == "my-service-dev"
-    assert example["service"].plan.log_group_name == "my-service-dev-execution-logs"
+    assert example["stack"].stack_name == "my-service--dev"
+    assert example["service"].plan.event_bus_name == "my-service--dev"
+    assert example["service"].plan.log_group_name == "my-service--dev-execution-logs"
 
 
 async def napping_echo(request: Any, context: Any) -> Any:
@@ -298,3 +298,35 @@ def test_the_readme_states_the_socket_name_rule_the_code_applies() -> None:
     assert accepted == listed
     assert socket_name_problem(".") is not None and socket_name_problem("..") is not None
     assert "with the message synth would give" in rule
+
+
+def deploy_blocks(text: str) -> list[list[str]]:
+    """The commands (comments dropped) of every bash block of ``text`` that runs ``cdk deploy``."""
+    found = []
+    for block_text in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        commands = [line.split("#")[0].strip() for line in block_text.splitlines()]
+        if any("cdk deploy" in command for command in commands):
+            found.append(commands)
+    return found
+
+
+def bootstraps_before_deploying(commands: list[str]) -> bool:
+    first_deploy = next(i for i, c in enumerate(commands) if "cdk deploy" in c)
+    return "npx cdk bootstrap" in commands[:first_deploy]
+
+
+def test_every_deploy_shown_bootstraps_the_account_first() -> None:
+    """Issue 19 item 11: the first ``cdk deploy`` into an account and region fails until
+    ``cdk bootstrap`` has made the CDK's staging resources there (the template checks the
+    bootstrap version), and neither README said so."""
+    from eventual.cli.scaffold import project_files
+
+    readmes = {
+        "README.md": README.read_text(),
+        "the README eventual init writes": project_files("my-app", "my_app")[PurePosixPath("README.md")],
+    }
+    for name, text in readmes.items():
+        blocks_found = deploy_blocks(text)
+        assert blocks_found, name
+        assert all(bootstraps_before_deploying(commands) for commands in blocks_found), name
+        assert "once per account and region" in text, name

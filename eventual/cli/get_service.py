@@ -15,12 +15,19 @@ from eventual.cli.aws_errors import aws_errors
 from eventual.cli.readiness import HEALTHY, not_ready, status_note
 from eventual.outputs import DEFAULT_STAGE, ServiceEndpoints, services_from_outputs
 from eventual.service_document import LOCAL_STAGE
+from eventual.stages import stage_problem
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
 DEFAULT_SERVICE_ENV = "EVENTUAL_DEFAULT_SERVICE"
 STAGE_ENV = "EVENTUAL_STAGE"
+
+
+class InvalidStage(click.ClickException):
+    """A stage name no deploy can have made (:func:`eventual.stages.stage_problem`)."""
+
+    exit_code = 2
 
 
 class ServiceChoiceNeeded(click.ClickException):
@@ -135,6 +142,9 @@ def _listing(
         return _local_listing(port, as_json)
     if port is not None:
         raise click.UsageError("--port only applies with --local")
+    if stage is not None and (problem := stage_problem(stage)) is not None:
+        # No deployed stage can bear it: say the rule rather than "no such stage" after a lookup.
+        raise InvalidStage(f"--stage ({STAGE_ENV}): {problem}")
     with aws_errors():
         client = _cloudformation(region, profile)
         found, unfinished = _find_services(client)

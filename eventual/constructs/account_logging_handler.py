@@ -1,6 +1,8 @@
 """Custom resource: give API Gateway's account a CloudWatch role only if it has none.
 
-Runs in Lambda as inline code (boto3 from the runtime). Never overwrites a role; never deletes.
+Inline code (boto3 from the runtime). Never overwrites a role that exists; never deletes. A role of
+this account that no longer exists counts as none (access logs would vanish without an error):
+ours replaces it, and the log and the "Replaced" attribute say so.
 """
 
 import contextlib
@@ -25,28 +27,46 @@ def handler(event: dict[str, Any], context: Any) -> None:
     status, data, reason = "SUCCESS", {}, ""
     try:
         if event["RequestType"] != "Delete":  # the setting serves every API: deleting leaves it
-            data = ensure_role(event["ResourceProperties"], context.invoked_function_arn.split(":")[1])
+            arn = context.invoked_function_arn.split(":")
+            data = ensure_role(event["ResourceProperties"], arn[1], arn[4])
     except Exception as error:  # reported to CloudFormation, which rolls back
         status, reason = "FAILED", f"{type(error).__name__}: {error}"
     respond(event, status, data, reason)
 
 
-def ensure_role(properties: dict[str, Any], partition: str) -> dict[str, str]:
+def ensure_role(properties: dict[str, Any], partition: str, account: str) -> dict[str, str]:
     apigateway = boto3.client("apigateway")
     current = apigateway.get_account().get("cloudwatchRoleArn")
-    if current:
+    if current and not gone(current, account):
         return {"RoleArn": current, "Set": "false"}
     arn = role_arn(properties["RoleName"], partition)
     patch = [{"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}]
     for attempt in range(ATTEMPTS):
         try:
             apigateway.update_account(patchOperations=patch)
-            return {"RoleArn": arn, "Set": "true"}
+            break
         except apigateway.exceptions.BadRequestException:
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(5)
-    raise AssertionError("unreachable")
+    if not current:
+        return {"RoleArn": arn, "Set": "true"}
+    print(f"WARNING: API Gateway's account CloudWatch role {current} no longer exists; set {arn}")
+    return {"RoleArn": arn, "Set": "true", "Replaced": current}
+
+
+def gone(arn: str, account: str) -> bool:
+    """Only a role of this account that IAM says does not exist: any doubt leaves the setting."""
+    if arn.split(":")[4:5] != [account]:
+        return False
+    iam = boto3.client("iam")
+    try:
+        iam.get_role(RoleName=arn.rsplit("/", 1)[-1])
+    except iam.exceptions.NoSuchEntityException:
+        return True
+    except Exception:  # access denied, throttled: not proof that it is gone
+        return False
+    return False
 
 
 def role_arn(name: str, partition: str) -> str:

@@ -7,10 +7,10 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.aws_apigatewayv2_authorizers import WebSocketLambdaAuthorizer
-from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
 from eventual.constructs.functions import FunctionParts, function_props
+from eventual.constructs.integration import LambdaProxyIntegration, grant_invoke_from_api
 from eventual.constructs.logical_ids import pin_logical_id
 from eventual.constructs.nag import CONNECT, acknowledge_unauthorized_routes
 from eventual.constructs.plan import AuthorizerPlan, SocketPlan
@@ -23,7 +23,8 @@ class SocketEndpoint(Construct):
     """A socket's function, ``WebSocketApi`` and stage.
 
     The API has a route per key the plan lists (``$connect``, ``$disconnect``, ``$default`` and
-    the socket's message routes), all integrated with the one function; every message route and
+    the socket's message routes), all integrated with the one function, which API Gateway may
+    invoke from any of them by one grant (:mod:`eventual.constructs.integration`); every message route and
     ``$default`` has a route response, so what the handler returns reaches the client. A socket
     declared with ``authorizer=`` also gets ``authorizer_function`` (running
     ``eventual.runtime.handler.authorize``) behind a Lambda REQUEST ``authorizer`` on ``$connect``.
@@ -61,7 +62,8 @@ class SocketEndpoint(Construct):
         self.authorizer: WebSocketLambdaAuthorizer | None = None
         if plan.authorizer is not None:
             self._add_authorizer(plan.authorizer, parts)
-        self.integration = WebSocketLambdaIntegration("Integration", self.function)
+        self.integration = LambdaProxyIntegration("Integration", self.function)
+        grant_invoke_from_api(self.function, self.api)
         self.routes: dict[str, apigwv2.WebSocketRoute] = {
             key: self.api.add_route(
                 key,

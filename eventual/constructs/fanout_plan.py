@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from eventual.constructs.errors import ServiceDefinitionError
-from eventual.constructs.names import function_name, name_prefix
+from eventual.constructs.names import function_name
 from eventual.constructs.plan import FunctionPlan, ServiceOptions, SocketPlan
 from eventual.runtime.environment import (
     FANOUT_ABOVE_ENV,
@@ -24,6 +24,7 @@ from eventual.runtime.environment import (
     FANOUT_QUEUE_ENV,
     SERVICE_ENV,
 )
+from eventual.stages import name_prefix
 
 HANDLER = "eventual.runtime.fanout_worker.handle"
 FUNCTION = "fan-out"
@@ -41,8 +42,12 @@ MAX_CONCURRENCY = 50
 event sources"): at most 50 workers at once, so a large broadcast leaves the account's concurrency
 (1,000 by default) to the socket functions. 50 workers x 32 posts in flight: ~1,600 connections
 in flight, 100,000 connections in about 7 s."""
-MAX_RECEIVE_COUNT = 3
-"""Deliveries of a message before SQS moves it to the dead-letter queue (its redrive policy)."""
+MAX_RECEIVE_COUNT = 5
+"""Deliveries of a message before SQS moves it to the dead-letter queue (its redrive policy). Lambda's
+"Understanding SQS retries" (https://docs.aws.amazon.com/lambda/latest/dg/sqs-retries.html): "Set
+the maxReceiveCount on the source queue's redrive policy to at least 5", because a message Lambda
+reads while the worker is throttled counts as a receive too: with fewer, a burst of throttling
+alone could dead-letter a batch no worker ever tried."""
 VISIBILITY_TIMEOUT_FACTOR = 6
 """The queue's visibility timeout is 6x the function's: "set the source queue's visibility timeout
 to at least six times the timeout that you configure on your function", so a message Lambda retries

@@ -6,7 +6,7 @@ Pure: the plan (:mod:`eventual.constructs.plan`) checks them before any construc
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from eventual.constructs.errors import ServiceDefinitionError
 
@@ -16,6 +16,17 @@ LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
 """Lambda measures a function's environment as its variables serialized as one JSON object."""
 TABLE_NAME_MAX = 255
 """DynamoDB's limit: the longest name CloudFormation can give the table (for environment estimates)."""
+
+ROUTES_PER_API_MAX = 300
+"""API Gateway's "Routes per API" quota for WebSocket APIs ("Quotas for configuring and running a
+WebSocket API in API Gateway"): 300 by default. It can be raised per API through Service Quotas,
+but a template past the default fails to deploy until it is."""
+ROUTE_KEY_MAX = 128
+"""AWS documents no length for a WebSocket route key (its quotas list routes per API; its API model
+types a route key as a plain string). The plan holds keys to 128 characters: the bound API
+Gateway's API model sets on the names and keys it does bound (an API's, an authorizer's, a stage's:
+``StringWithLengthBetween1And128``), so a key the cloud might refuse fails at synth, not minutes
+into a deploy. A key that long is a message property value, not a name anyone types."""
 
 _API_ID = "x" * 10
 _LONGEST_REGION = "x" * 14  # ap-southeast-5, us-isob-east-1, ...
@@ -57,3 +68,19 @@ def check_environment_size(
             "names and variables: split the sockets into several services"
         )
     return largest
+
+
+def check_routes(socket: str, route_keys: Sequence[str]) -> None:
+    """Raise if a socket's API would pass API Gateway's routes per API, or a key the length above."""
+    if len(route_keys) > ROUTES_PER_API_MAX:
+        raise ServiceDefinitionError(
+            f"socket {socket!r} has {len(route_keys)} routes; API Gateway allows {ROUTES_PER_API_MAX} per "
+            "WebSocket API by default ($connect, $disconnect and $default count): group message routes "
+            "under fewer keys, or split the socket"
+        )
+    for key in route_keys:
+        if len(key) > ROUTE_KEY_MAX:
+            raise ServiceDefinitionError(
+                f"socket {socket!r}: route key {key[:20]!r}... has {len(key)} characters; eventual holds "
+                f"route keys to {ROUTE_KEY_MAX}, as API Gateway bounds its other keys and names"
+            )

@@ -9,9 +9,12 @@ and leaves a retained role behind at each delete.
 So a custom resource reads the setting first and sets it only when it is empty
 (:mod:`eventual.constructs.account_logging_handler`): to the role ``eventual-apigateway-cloudwatch``
 with AWS's managed policy for it (``AmazonAPIGatewayPushToCloudWatchLogs``), created once per
-account if missing and shared by every region and stack after it. It never overwrites a role and
-never deletes one: when a stack goes, the setting keeps serving the account's other APIs, and no
-stack leaves a role of its own behind. CDK's own ``RestApi`` offers no better default: under the
+account if missing and shared by every region and stack after it. A setting that names a role of
+this account IAM no longer has counts as empty: API Gateway cannot assume it, so every stage's
+access logs would vanish without an error; ours replaces it, and the function's log says which role
+it replaced. It never overwrites a role that exists (or that it cannot see) and never deletes one:
+when a stack goes, the setting keeps serving the account's other APIs, and no stack leaves a role
+of its own behind. CDK's own ``RestApi`` offers no better default: under the
 recommended flag ``@aws-cdk/aws-apigateway:disableCloudWatchRole`` it sets no role at all (a
 WebSocket stage with access logs then fails on a fresh account), and with ``cloudWatchRole: true``
 it adds the ``CfnAccount`` every stack overwrites, its role retained at each delete
@@ -29,6 +32,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from eventual.constructs.functions import ARM_64, PYTHON_RUNTIME
+from eventual.constructs.nag import acknowledge_account_logging_handler
 
 ROLE_NAME = "eventual-apigateway-cloudwatch"
 """The role the handler creates, once per account, when an account region has none set."""
@@ -87,9 +91,11 @@ def _grant_handler(stack: Stack, role: iam.Role) -> None:
     role.add_to_policy(
         iam.PolicyStatement(actions=["apigateway:GET", "apigateway:PATCH"], resources=[account_setting])
     )
-    role.add_to_policy(
-        iam.PolicyStatement(actions=["iam:GetRole", "iam:CreateRole"], resources=[logging_role])
-    )
+    role.add_to_policy(iam.PolicyStatement(actions=["iam:CreateRole"], resources=[logging_role]))
+    # Whether the role the setting names still exists, whatever its name and path.
+    any_role = stack.format_arn(service="iam", region="", resource="role", resource_name="*")
+    role.add_to_policy(iam.PolicyStatement(actions=["iam:GetRole"], resources=[any_role]))
+    acknowledge_account_logging_handler(role)
     role.add_to_policy(
         iam.PolicyStatement(
             actions=["iam:AttachRolePolicy"],

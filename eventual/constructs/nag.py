@@ -103,14 +103,13 @@ def acknowledge_fan_out_role(worker_role: iam.IRole, endpoints: list[SocketEndpo
     )
 
 
-def acknowledge_logging_role(role: iam.Role) -> None:
-    """The account's API Gateway logging role writes to any log group, as AWS's own policy allows."""
+def acknowledge_account_logging_handler(role: iam.Role) -> None:
+    """The account-logging custom resource reads any role of the account: the one the setting names."""
     Validations.of(role).acknowledge(
         Acknowledgment(
-            id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-            "<AWS::AccountId>:log-group:*]",
-            reason="The account's API Gateway logging role serves every API in the account and region, "
-            "so it may write to any of their log groups (the scope of AWS's own managed policy).",
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
+            reason="iam:GetRole only: API Gateway's account setting may name any role of the account, and "
+            "the custom resource checks that it still exists before it leaves it in place.",
         )
     )
 

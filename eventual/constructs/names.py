@@ -1,6 +1,10 @@
-"""AWS names for a service's resources: validated early, shortened deterministically.
+"""AWS names for a service's resources: validated early, distinct by construction, shortened
+deterministically.
 
 A name AWS would reject fails ``cdk deploy`` minutes in; here it fails at synth, or is made to fit.
+Names join the service, the stage and the socket with ``--`` (:mod:`eventual.stages`), which no
+part contains, so two services, stages or sockets never share one; two resources of one service
+that would (socket ``chat-authorizer`` beside ``chat``'s authorizer) are refused at synth.
 """
 
 from __future__ import annotations
@@ -11,12 +15,10 @@ from collections.abc import Iterable
 
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.names import socket_name_problem
-from eventual.outputs import DEFAULT_STAGE
-from eventual.service_document import LOCAL_STAGE
+from eventual.stages import SEPARATOR, service_name_problem, stage_problem
 
 FUNCTION_NAME_MAX = 64
 API_NAME_MAX = 128
-EVENT_BUS_NAME_MAX = 256
 LOGICAL_ID_MAX = 255
 RESERVED_SERVICE_NAMES = {
     "default": "EventBridge reserves it for the account's default event bus (CreateEventBus: \"You can't "
@@ -24,29 +26,24 @@ RESERVED_SERVICE_NAMES = {
 }
 """Names AWS refuses for what a service name names, and why."""
 
-_SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
-_STAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _NOT_IN_LOGICAL_ID = re.compile(r"[^A-Za-z0-9]")
 _NOT_IN_FUNCTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
+_PART = re.compile(r"[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*")
+"""A name part that cannot blur into its neighbours: no ``--`` in it, no ``-`` at either end."""
+_NOT_IN_PART = re.compile(r"[^A-Za-z0-9_]+")
 _DIGEST_CHARS = 8
 
 
 def check_service_name(name: str) -> str:
-    """A service name becomes the event bus name, the log group name and part of every function's name."""
-    if not isinstance(name, str) or not _SERVICE_NAME.fullmatch(name):
-        raise ServiceDefinitionError(
-            f"service name {name!r} is not valid: use letters, digits, '-' and '_', starting with a "
-            "letter or digit (it names the event bus, the log group and the functions)"
-        )
+    """A service name names the stack, the event bus, the log group and every function
+    (:func:`eventual.stages.service_name_problem`)."""
+    problem = service_name_problem(name)
+    if problem is not None:
+        raise ServiceDefinitionError(problem)
     if name in RESERVED_SERVICE_NAMES:
         raise ServiceDefinitionError(
             f"service name {name!r} is reserved: {RESERVED_SERVICE_NAMES[name]}; choose another name"
-        )
-    if len(name) > EVENT_BUS_NAME_MAX:
-        raise ServiceDefinitionError(
-            f"service name {name[:40]!r}... is {len(name)} characters; the event bus named after it "
-            f"allows at most {EVENT_BUS_NAME_MAX}"
         )
     return name
 
@@ -68,24 +65,12 @@ def check_stage_name(name: str) -> str:
 
 
 def check_stage(stage: str) -> str:
-    """A deployment stage (``dev``, ``prod``, ``pr-123``) becomes part of every physical name."""
-    if stage == LOCAL_STAGE:
-        raise ServiceDefinitionError(
-            f"stage {stage!r} is reserved: it names the dev server (`eventual local`) in service documents"
-        )
-    if not isinstance(stage, str) or not _STAGE.fullmatch(stage):
-        raise ServiceDefinitionError(
-            f"stage {stage!r} is not valid: 1-32 letters, digits, '-' and '_', starting with a letter or "
-            f"digit (it is part of every name the stage's resources get); {DEFAULT_STAGE!r} is the stage "
-            "named after the service alone"
-        )
+    """A deployment stage (``dev``, ``pr-123``) is part of the stack's name and every resource's
+    (:func:`eventual.stages.stage_problem`, the rule ``app.py`` and ``eventual get service`` apply)."""
+    problem = stage_problem(stage)
+    if problem is not None:
+        raise ServiceDefinitionError(problem)
     return stage
-
-
-def name_prefix(service: str, stage: str) -> str:
-    """What every physical name of a stage starts with: ``<service>`` for the default stage, else
-    ``<service>-<stage>``, so stages deploy side by side in one account and region."""
-    return service if stage == DEFAULT_STAGE else f"{service}-{stage}"
 
 
 def stable_logical_id(kind: str, physical_name: str) -> str:
@@ -113,14 +98,28 @@ def fit(name: str, limit: int, *, invalid: re.Pattern[str] | None = None) -> str
     return f"{cleaned[: limit - _DIGEST_CHARS - 1]}-{digest}"
 
 
-def function_name(service: str, socket: str) -> str:
-    """``<service>-<socket>``, made to fit Lambda's 64 characters of ``[A-Za-z0-9_-]``."""
-    return fit(f"{service}-{socket}", FUNCTION_NAME_MAX, invalid=_NOT_IN_FUNCTION_NAME)
+def name_part(name: str) -> str:
+    """``name`` as the last part of a resource's name: itself if it is letters, digits and ``_``
+    with single ``-`` between them; otherwise its runs of those joined by ``-``, and a digest of the
+    whole, so that ``a.b`` and ``a-b`` stay apart and no part holds the ``--`` that separates parts."""
+    if _PART.fullmatch(name):
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:_DIGEST_CHARS]
+    cleaned = _NOT_IN_PART.sub("-", name).strip("-")
+    return f"{cleaned}-{digest}" if cleaned else digest
 
 
-def api_name(service: str, socket: str) -> str:
-    """``<service>-<socket>``, made to fit API Gateway's 128 characters."""
-    return fit(f"{service}-{socket}", API_NAME_MAX)
+def function_name(prefix: str, part: str) -> str:
+    """``<prefix>--<part>`` (``my-service--dev--chat``), made to fit Lambda's 64 characters of
+    ``[A-Za-z0-9_-]``; ``prefix`` is :func:`eventual.stages.name_prefix`'s."""
+    return fit(f"{prefix}{SEPARATOR}{name_part(part)}", FUNCTION_NAME_MAX, invalid=_NOT_IN_FUNCTION_NAME)
+
+
+def api_name(prefix: str, part: str | None = None) -> str:
+    """``<prefix>--<part>`` (a socket's WebSocket API), or the prefix alone (the service's HTTP
+    API), made to fit API Gateway's 128 characters."""
+    name = prefix if part is None else f"{prefix}{SEPARATOR}{name_part(part)}"
+    return fit(name, API_NAME_MAX)
 
 
 def require_unique(kind: str, names: Iterable[tuple[str, str]]) -> None:

@@ -18,22 +18,22 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
-from eventual.constructs.authorizer import authorizer_name, identity_source
+from eventual.constructs.authorizer import NOT_FOR_AUTHORIZER, authorizer_name, identity_source
 from eventual.constructs.checks import check_environments, check_sockets, requirements_file
 from eventual.constructs.errors import ServiceDefinitionError
+from eventual.constructs.limits import check_routes
 from eventual.constructs.names import (
-    EVENT_BUS_NAME_MAX,
     api_name,
     check_service_name,
     check_stage,
     check_stage_name,
     function_name,
-    name_prefix,
     require_unique,
 )
 from eventual.constructs.throttle import Throttle, throttle_of
 from eventual.outputs import DEFAULT_STAGE
 from eventual.sockets import Socket
+from eventual.stages import name_prefix
 
 if TYPE_CHECKING:
     from eventual.constructs.fanout_plan import FanOutPlan
@@ -59,9 +59,6 @@ to and send on any socket of its service (``presence.connections()`` from an ``a
 under ``eventual local``; a role per kind of socket would make that fail only once deployed."""
 
 _RESERVED_ENV = re.compile(r"EVENTUAL_")
-_NOT_FOR_AUTHORIZER = frozenset({"role", "events", "initial_policy"})
-"""Socket function options the authorizer function does not share: its role (least privilege), the
-socket function's event sources and extra policy statements. It has a name of its own, too."""
 
 
 class Seconds(Protocol):
@@ -219,11 +216,6 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
     name = check_service_name(options.name)
     options = _with_stage_name(options)
     prefix = name_prefix(name, check_stage(options.stage))
-    if len(prefix) > EVENT_BUS_NAME_MAX:
-        raise ServiceDefinitionError(
-            f"stage {options.stage!r} of service {name!r}: the event bus {prefix[:40]!r}... would have "
-            f"{len(prefix)} characters; AWS allows {EVENT_BUS_NAME_MAX}"
-        )
     check_sockets(sockets, options)
     from eventual.constructs import fanout_plan  # here, not above: it builds on this module's plans
 
@@ -244,7 +236,7 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
         requirements=requirements_file(options.entry, options.requirements),
         event_bus_name=prefix,
         log_group_name=f"{prefix}-execution-logs",
-        http_api_name=prefix,
+        http_api_name=api_name(prefix),
         http_throttle=throttle_of("throttle", options.throttle),
         http_function=http_function,
         description=description,
@@ -287,6 +279,8 @@ def _socket_plan(socket: Socket, options: ServiceOptions) -> SocketPlan:
     if socket.options.authorizer is not None:
         authorizer = _authorizer_plan(socket.name, function, options)
     throttle = {**options.throttle, **options.socket_throttle.get(socket.name, {})}
+    keys = route_keys(socket)
+    check_routes(socket.name, keys)
     return SocketPlan(
         service=options.name,
         stage=options.stage,
@@ -299,7 +293,7 @@ def _socket_plan(socket: Socket, options: ServiceOptions) -> SocketPlan:
         tracked=tracked,
         function=function,
         authorizer=authorizer,
-        route_keys=route_keys(socket),
+        route_keys=keys,
         route_selection=socket.options.route_selection,
     )
 
@@ -346,7 +340,7 @@ def _authorizer_plan(socket: str, function: FunctionPlan, options: ServiceOption
         description=f"{function.description}: $connect authorizer",
         handler=AUTHORIZER_HANDLER,
         role="authorizer",
-        options=MappingProxyType({k: v for k, v in function.options.items() if k not in _NOT_FOR_AUTHORIZER}),
+        options=MappingProxyType({k: v for k, v in function.options.items() if k not in NOT_FOR_AUTHORIZER}),
     )
     return AuthorizerPlan(
         name=authorizer_name(socket, fields),

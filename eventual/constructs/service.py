@@ -50,16 +50,16 @@ class Service(Construct):
     ``eventual.runtime.handler.handle`` (``PYTHON_RUNTIME``, arm64), a ``WebSocketApi`` whose
     ``$connect``, ``$disconnect`` and ``$default`` routes invoke it (``$default`` with a route
     response, so a handler's return value reaches the client) and an auto-deployed, throttled
-    stage with access logs. Per service: an HTTP API whose ``GET /__eventual/service`` and
-    ``GET /`` answer the service document (``service_document_function``), the EventBridge bus
-    ``<name>``, the log group ``<name>-execution-logs`` the functions log to, an access log group,
-    one function role (no AWS managed policies; ``@connections`` on the service's own stages,
-    writes to its log group) and the CloudFormation outputs ``eventual get service`` reads.
+    stage with access logs. Per service: an HTTP API answering the service document and its
+    AsyncAPI document (``service_document_function``), the EventBridge bus
+    ``<name>``, the log group ``<name>-execution-logs``, an access log group, one function role
+    (no AWS managed policies) and the CloudFormation outputs ``eventual get service`` reads.
 
-    Stages: ``stage="dev"`` names everything ``<name>-dev...`` (``<name>-dev``,
-    ``<name>-dev-execution-logs``, ``<name>-dev-<socket>``), so stages deploy side by side in
-    one account and region; the default stage keeps ``<name>``. Named resources take logical ids
-    from their names, so renaming or moving the construct never replaces them.
+    Stages: ``stage="dev"`` names everything ``<name>--dev...`` (``<name>--dev--<socket>``...),
+    so stages deploy side by side; the default stage keeps ``<name>`` (``<name>--<socket>``).
+    ``--`` joins the parts of every name and no part may contain it, so no two services, stages
+    or sockets share a name (:mod:`eventual.stages`). Named resources take logical ids from their
+    names, so renaming or moving the construct never replaces them.
 
     A socket declared with ``authorizer=fn`` also gets a Lambda REQUEST authorizer on ``$connect``
     (``sockets[name].authorizer``): a function of its own (``sockets[name].authorizer_function``,
@@ -76,7 +76,7 @@ class Service(Construct):
 
     Such a service also fans large broadcasts out (:mod:`eventual.constructs.fanout`): an SQS queue
     (``fan_out_queue``) every socket function may send to (``EVENTUAL_FANOUT_QUEUE_URL``), its
-    dead-letter queue (``fan_out_dead_letter_queue``: a batch lands there after 3 failed deliveries;
+    dead-letter queue (``fan_out_dead_letter_queue``: a batch lands there after 5 failed deliveries;
     alarm on ``metric_fan_out_failures()`` above 0) and the worker ``fan_out_function``
     (``eventual.runtime.fanout_worker.handle``, 1,769 MB, up to 50 at once, one batch each) under
     ``fan_out_role``: ``POST @connections`` on every stage, ``DeleteItem`` on the table, its logs.
@@ -84,23 +84,27 @@ class Service(Construct):
     What to build is decided first, without the CDK: ``service.plan``
     (:func:`eventual.constructs.plan.plan_service`) holds every name and function setting.
 
-    :param name: the service's name: names the bus, the log group and the functions.
+    :param name: the service's name: names the bus, the log group and the functions (letters and
+        digits, single ``-`` between them, starting with a letter, at most 63:
+        :func:`eventual.stages.service_name_problem`).
     :param entry: the module declaring the sockets (``"examples.service"``), imported from
         ``project_root``; its top-level package (or the single module) ships in the asset.
     :param project_root: where ``entry`` is imported from; default: the working directory.
-    :param stage: the deployment stage (1-32 letters, digits, ``-``, ``_``); default: the one
-        named after the service alone (``"default"``, which a stage may not otherwise be called).
+    :param stage: the deployment stage (letters and digits, single ``-`` between them, at most 32:
+        :func:`eventual.stages.stage_problem`); default: the one named after the service alone
+        (``"default"``, which a stage may not otherwise be called).
     :param runtime: a Python Lambda runtime; default: ``PYTHON_RUNTIME``, pinned by this library.
     :param stage_name: every socket's API Gateway stage, the last segment of its ``wss://`` URL;
         default: ``prod`` for the default stage, else the stage's name.
     :param function_options: ``aws_lambda.FunctionOptions`` for every socket's function.
     :param socket_function_options: per socket name, ``FunctionOptions`` that win over all else
         (memory, timeout, environment, reserved concurrency, tracing...). A socket's authorizer
-        function shares them, except ``function_name``, ``description``, ``role``, ``events`` and
-        ``initial_policy``.
+        function shares them, except ``function_name``, ``description``, ``role``, ``events``,
+        ``initial_policy``, ``reserved_concurrent_executions`` and the asynchronous-invocation
+        settings (:data:`eventual.constructs.authorizer.NOT_FOR_AUTHORIZER` says why).
     :param socket_authorizer_options: per name of a socket declared with ``authorizer=``,
         ``aws_apigatewayv2_authorizers.WebSocketLambdaAuthorizerProps`` or a dict of its fields:
-        ``identity_source`` (default: none, so the authorizer runs on every ``$connect``; see
+        ``identity_source`` (default: the ``Host`` header every handshake carries:
         :mod:`eventual.constructs.authorizer`) and ``authorizer_name``.
     :param throttle: ``aws_apigatewayv2.ThrottleSettings`` or a dict of its fields for every
         stage's routes; default: 100 requests per second, bursts of 200
@@ -118,7 +122,8 @@ class Service(Construct):
         ``<name>-execution-logs`` is a fixed name a retained group would block on redeploy.
     :param cloud_watch_role: make sure API Gateway's account-level CloudWatch role is set
         (WebSocket access logs need it): a custom resource sets one only where the account has
-        none, and never overwrites or deletes one (:mod:`eventual.constructs.logging_role`);
+        none (or names a role of its own that no longer exists, which it says in its log), and
+        never overwrites or deletes one (:mod:`eventual.constructs.logging_role`);
         ``False`` leaves the account setting alone entirely.
     """
 

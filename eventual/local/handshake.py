@@ -9,6 +9,7 @@ WebSocket protocol once the upgrade is done (a protocol violation there closes w
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from eventual.local.http import Reply, Request, response
 from eventual.payload import MAX_PAYLOAD_BYTES
 from eventual.runtime.apigateway import reply_of
 from eventual.runtime.integration import CONNECT_TIMED_OUT, integration_timeout
+from eventual.runtime.quotas import URL_TOO_LONG, URL_TOO_LONG_BODY, url_too_long
 
 if TYPE_CHECKING:
     from eventual.local.http_connection import HttpConnection
@@ -53,6 +55,10 @@ async def upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
 async def _upgrade(http: HttpConnection, request: Request, to: Upgrade) -> None:
     transport, hub = http.transport, http.hub
     assert transport is not None
+    refusal = _front_door(request)
+    if refusal is not None:
+        http.reply(refusal, "GET")
+        return
     handshake = ServerProtocol().accept(WsRequest(_target(request), Headers(request.headers)))
     if handshake.status_code != 101:  # websockets' own answer to a bad handshake
         transport.write(handshake.serialize())
@@ -145,6 +151,30 @@ def _open(http: HttpConnection, switching: bytes, peer: Caller, to: Upgrade) -> 
     transport.resume_reading()
     if hub.stopping:
         conn.close(CloseCode.GOING_AWAY, GOING_AWAY)
+
+
+def _front_door(request: Request) -> Reply | None:
+    """What API Gateway refuses before anything of the socket's runs: a URL over its quota
+    (:mod:`eventual.runtime.quotas`), an upgrade that is not HTTP/1.1."""
+    url = f"ws://{request.header('Host') or ''}{request.target}"
+    if url_too_long(url):
+        return response(
+            URL_TOO_LONG,
+            json.dumps(URL_TOO_LONG_BODY).encode(),
+            content_type="application/json",
+            keep_alive=False,
+        )
+    if request.http_version != "1.1":
+        # RFC 6455, 4.1: "The method of the request MUST be GET, and the HTTP version MUST be at
+        # least 1.1" (and a WebSocket upgrade is HTTP/1.1's alone). AWS documents no answer; 400
+        # is what a server answers a handshake it cannot accept, as websockets' own does.
+        return response(
+            400,
+            f"Failed to open a WebSocket connection: HTTP/{request.http_version} cannot upgrade; the "
+            "opening handshake needs HTTP/1.1 (RFC 6455, 4.1).\n".encode(),
+            keep_alive=False,
+        )
+    return None
 
 
 def _refusal(sock: Socket, result: LambdaResponse | None) -> Reply | None:

@@ -31,6 +31,9 @@ class Request:
     body: bytes = b""
     client: str = ""
     """The peer's IP address."""
+    target: str = ""
+    """The request target as sent (``/path?query``)."""
+    http_version: str = "1.1"
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -88,7 +91,8 @@ def request_of(event: h11.Request, body: bytes, client: str = "") -> Request:
     headers = tuple(
         (name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers.raw_items()
     )
-    return Request(event.method.decode("latin-1"), path, query, headers, body, client)
+    version = event.http_version.decode("latin-1")
+    return Request(event.method.decode("latin-1"), path, query, headers, body, client, target, version)
 
 
 def h11_events(reply: Reply, method: str) -> list[h11.Request | h11.Response | h11.Data | h11.EndOfMessage]:

@@ -2,10 +2,12 @@
 
 Every request is answered or the connection closed on purpose: malformed input gets h11's
 status (400, 431, ...), a whole request (head and body) must arrive within
-``Limits.request_timeout`` (408), a body over ``MAX_BODY_BYTES`` gets 413, and a bug in a route
-is a logged 500. A WebSocket upgrade hands the connection to :mod:`eventual.local.handshake`;
-a :class:`~eventual.local.http.Stream` (the console's live feed) takes it over; a
-:class:`~eventual.local.http.Later` is answered when its work is done, off the loop.
+``Limits.request_timeout`` (408), a body over its route's limit (:meth:`Routes.body_limit`: 128 KB
+for a management API ``POST``, else ``MAX_BODY_BYTES``) gets 413 as soon as its head declares it,
+or as soon as a chunked one passes it, and a bug in a route is a logged 500. A WebSocket upgrade
+hands the connection to :mod:`eventual.local.handshake`; a :class:`~eventual.local.http.Stream`
+(the console's live feed) takes it over; a :class:`~eventual.local.http.Later` is answered when
+its work is done, off the loop.
 """
 
 from __future__ import annotations
@@ -16,16 +18,7 @@ from typing import TYPE_CHECKING
 
 import h11
 
-from eventual.local.http import (
-    MAX_BODY_BYTES,
-    MAX_HEAD_BYTES,
-    Later,
-    Reply,
-    Stream,
-    h11_events,
-    request_of,
-    response,
-)
+from eventual.local.http import MAX_HEAD_BYTES, Later, Reply, Stream, h11_events, request_of, response
 
 if TYPE_CHECKING:
     from eventual.local.http import Request
@@ -47,6 +40,7 @@ class HttpConnection(asyncio.Protocol):
         self._request: h11.Request | None = None
         self._body = bytearray()
         self._received = 0
+        self._body_limit, self._too_large = routes.body_limit("GET", "/")
         self._timer: asyncio.TimerHandle | None = None
         self._later: asyncio.Task[None] | None = None
 
@@ -98,14 +92,19 @@ class HttpConnection(asyncio.Protocol):
                 if _head_size(event) > MAX_HEAD_BYTES:  # h11 bounds only a head still arriving
                     self._refuse(431, "Request header fields too large")
                     return
+                target = event.target.decode("latin-1").partition("?")[0]
+                self._body_limit, self._too_large = self.routes.body_limit(event.method.decode(), target)
+                if _declared_length(event) > self._body_limit:  # answered now, not once it arrives
+                    self._refuse_with(self._too_large)
+                    return
                 if (dict(event.headers).get(b"expect") or b"").lower() == b"100-continue":
                     self._write(
                         h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
                     )  # curl asks first
             elif isinstance(event, h11.Data):
                 self._body += event.data
-                if len(self._body) > MAX_BODY_BYTES:
-                    self._refuse(413, f"Request body over {MAX_BODY_BYTES} bytes")
+                if len(self._body) > self._body_limit:  # a chunked body, which declared nothing
+                    self._refuse_with(self._too_large)
                     return
             elif isinstance(event, h11.EndOfMessage):
                 self._cancel_timer()
@@ -181,10 +180,14 @@ class HttpConnection(asyncio.Protocol):
         return True
 
     def _refuse(self, status: int, message: str) -> None:
+        self._refuse_with(response(status, f"{message}\n".encode(), keep_alive=False))
+
+    def _refuse_with(self, reply: Reply) -> None:
+        """Answer ``reply`` if no answer has begun, then close: the rest of the request is unread."""
         assert self.transport is not None
         if self.h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             method = self._request.method.decode("latin-1") if self._request else "GET"
-            self.reply(response(status, f"{message}\n".encode(), keep_alive=False), method)
+            self.reply(reply, method)
         self.transport.close()
 
     def _timed_out(self) -> None:
@@ -205,6 +208,14 @@ class HttpConnection(asyncio.Protocol):
         """Shutdown: close a connection between requests."""
         if self.transport is not None:
             self.transport.close()
+
+
+def _declared_length(request: h11.Request) -> int:
+    """The body's ``Content-Length`` (h11 has checked it is a number); 0 when it declares none."""
+    for name, value in request.headers:
+        if name == b"content-length":
+            return int(value)
+    return 0
 
 
 def _head_size(request: h11.Request) -> int:

@@ -1,4 +1,6 @@
-"""API Gateway's limits, as the dev server applies them (each cites the quota it follows).
+"""API Gateway's limits, as the dev server applies them (each cites the quota it follows). The
+handshake's, which the test client applies too, are in :mod:`eventual.runtime.quotas` (the URL)
+and :mod:`eventual.runtime.authorizer` (the authorizer's result).
 
 The integration timeout is :mod:`eventual.runtime.integration`'s, which the test client applies too.
 

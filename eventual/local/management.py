@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 from websockets.frames import CloseCode
 
@@ -31,9 +32,7 @@ def handle(
         return _gone(connection_id)
     if method == "POST":
         if len(body) > MAX_PAYLOAD_BYTES:
-            return _error(
-                413, "PayloadTooLargeException", f"Message is over the {MAX_PAYLOAD_BYTES} byte limit"
-            )
+            return too_large()
         return response(200) if conn.send(body) else _gone(connection_id)
     if method == "GET":
         return _json(200, describe(conn))
@@ -57,6 +56,14 @@ def describe(conn: WebSocketConnection) -> dict[str, object]:
 def iso8601(epoch_ms: int) -> str:
     seconds, millis = divmod(epoch_ms, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def too_large() -> Reply:
+    """``PostToConnection``'s ``PayloadTooLargeException`` (413): a body over the 128 KB message
+    quota. Sent as soon as a request declares such a body (:meth:`Routes.body_limit`), and it
+    closes the connection, whose body was never read."""
+    reply = _error(413, "PayloadTooLargeException", f"Message is over the {MAX_PAYLOAD_BYTES} byte limit")
+    return replace(reply, close=True)
 
 
 def not_found(socket_name: str, known: list[str]) -> Reply:

@@ -24,9 +24,10 @@ from eventual.local.connection import WebSocketConnection
 from eventual.local.console import Console
 from eventual.local.docs import DOCS_PATH, docs_response
 from eventual.local.feed import EventRecord, Feed
-from eventual.local.http import Later, Reply, Request, Stream, response
+from eventual.local.http import MAX_BODY_BYTES, Later, Reply, Request, Stream, response
 from eventual.local.origins import Origins
 from eventual.local.static import static_response
+from eventual.payload import MAX_PAYLOAD_BYTES
 from eventual.service_document import ASYNCAPI_PATH, HEADERS, PATH
 from eventual.sockets import Socket
 
@@ -86,6 +87,17 @@ class Routes:
         if self.console.serves(request.path):
             return self.console.answer(request)
         return static_response(self.web_dir, request.path, request.method, self.index())
+
+    def body_limit(self, method: str, path: str) -> tuple[int, Reply]:
+        """The most body a request may carry to ``path``, and the answer to one that declares or
+        sends more, before its body is read: a management API ``POST`` carries a message, at most
+        API Gateway's 128 KB (``PayloadTooLargeException``); anything else the server's 1 MiB."""
+        parts = path.split("/")
+        if method == "POST" and len(parts) == 5 and parts[1] == WS_PREFIX and parts[3] == "@connections":
+            return MAX_PAYLOAD_BYTES, management.too_large()
+        return MAX_BODY_BYTES, response(
+            413, f"Request body over {MAX_BODY_BYTES} bytes\n".encode(), keep_alive=False
+        )
 
     def _document(self, request: Request, document: Callable[[], str]) -> Reply:
         """The same document and headers as the cloud's HTTP API function (GET routes only)."""

@@ -150,7 +150,7 @@ def _body(body: object, encoded: object) -> str | bytes:  # absent, base64 or ma
         return body
     try:
         return binascii.a2b_base64(body, strict_mode=True)
-    except binascii.Error as error:
+    except ValueError as error:  # binascii.Error, or a plain ValueError for non-ASCII text
         raise MalformedEvent(f"body is not valid base64 ({error}), yet isBase64Encoded is true") from None
 
 

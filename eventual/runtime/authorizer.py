@@ -9,7 +9,7 @@ on every later event, as API Gateway passes it: values as strings, plus ``princi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eventual.errors import AuthorizationDenied, Unauthorized
@@ -19,6 +19,12 @@ from eventual.runtime.apigateway import MalformedEvent, request_from_event
 from eventual.sockets import Socket
 
 Identity = dict[str, str | int | float | bool]
+
+DEFAULT_IDENTITY_SOURCE = ("route.request.header.Host",)
+"""The identity source of an authorizer that names none: a header every handshake carries, so API
+Gateway invokes the authorizer on every ``$connect`` and the socket's function alone decides (see
+:mod:`eventual.constructs.authorizer` for why not none at all). RFC 6455, 4.1: the opening handshake
+"MUST contain a |Host| header field"; RFC 9112, 3.2: so must every HTTP/1.1 request."""
 
 _CONTEXT_VALUE_TYPES = (str, int, float, bool)
 _INFINITY = float("inf")
@@ -79,6 +85,31 @@ def policy(event: Mapping[str, Any], identity: Identity) -> dict[str, Any]:
     }
 
 
+RESULT_MAX_BYTES = 8 * 1024
+"""API Gateway's "AWS Lambda authorizer result size" quota for WebSocket APIs: 8 KB, which cannot be
+raised ("Quotas for configuring and running a WebSocket API in API Gateway")."""
+
+
+class AuthorizerResultTooLarge(Exception):
+    """The authorizer's answer passes API Gateway's 8 KB: it refuses the connection."""
+
+
+def check_result_size(answer: Mapping[str, Any]) -> None:
+    """Raise :class:`AuthorizerResultTooLarge` if ``answer`` passes the quota, measured as the
+    Lambda Python runtime puts it on the wire (``json.dumps``, UTF-8: awslambdaric's
+    ``lambda_runtime_marshaller.to_json``). AWS documents no answer for a result over the quota;
+    it is the authorizer's result API Gateway cannot take, so it fails as such: 500
+    (:func:`authorizer_failed`), logged where it runs."""
+    import json
+
+    size = len(json.dumps(answer, ensure_ascii=False).encode())
+    if size > RESULT_MAX_BYTES:
+        raise AuthorizerResultTooLarge(
+            f"its result (the policy and the identity as context) is {size} bytes; API Gateway takes "
+            f"{RESULT_MAX_BYTES} at most and refuses the connection with 500: return a smaller identity"
+        )
+
+
 def deny_policy(event: Mapping[str, Any], error: AuthorizationDenied) -> dict[str, Any]:
     """A Deny policy: API Gateway answers 403. (401 is signalled by raising ``Unauthorized``.)"""
     return {"principalId": "denied", "policyDocument": _policy_document(event, "Deny")}
@@ -120,10 +151,53 @@ def authorizer_failed() -> GatewayRefusal:
     return GatewayRefusal(*_FAILED)
 
 
-def gateway_context(sock: Socket, event: Mapping[str, Any]) -> dict[str, Any]:
+def missing_identity_source(sources: Sequence[str], event: Mapping[str, Any]) -> str | None:
+    """The first of an authorizer's identity ``sources`` that ``event`` lacks or has empty, if any.
+
+    API Gateway checks them before it invokes a REQUEST authorizer: "These parameters are used to
+    perform runtime validation for Lambda-based authorizers by verifying all of the identity-related
+    request parameters are present in the request, not null, and non-empty. Only when this is true
+    does the authorizer invoke the authorizer Lambda function. Otherwise, it returns a 401
+    Unauthorized response without calling the Lambda function" (API Gateway V2 API reference,
+    Authorizer, ``identitySource``). Header names match whatever their case (RFC 9110, 5.1).
+    """
+    for source in sources:
+        kind, _, name = source.partition(".")
+        if kind == "route":  # route.request.header.<name> or route.request.querystring.<name>
+            _, place, name = name.split(".", 2)
+            found = (
+                _header(event, name) if place == "header" else _field(event, "queryStringParameters", name)
+            )
+        elif kind == "stageVariables":
+            found = _field(event, "stageVariables", name)
+        else:  # context.<name>, possibly dotted (context.identity.sourceIp)
+            found = event.get("requestContext")
+            for part in name.split("."):
+                found = found.get(part) if isinstance(found, Mapping) else None
+        if found is None or found == "":
+            return source
+    return None
+
+
+def _header(event: Mapping[str, Any], name: str) -> Any:
+    lowered = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def _field(event: Mapping[str, Any], where: str, name: str) -> Any:
+    return (event.get(where) or {}).get(name)
+
+
+def gateway_context(
+    sock: Socket, event: Mapping[str, Any], identity_source: Sequence[str] = DEFAULT_IDENTITY_SOURCE
+) -> dict[str, Any]:
     """Run ``sock``'s authorizer on a REQUEST authorizer ``event`` as API Gateway does: the
-    connection's ``requestContext.authorizer``, or :class:`GatewayRefusal` (401, 403, or 500 when
-    the authorizer fails, which is logged).
+    connection's ``requestContext.authorizer``, or :class:`GatewayRefusal` (401 without running
+    the authorizer when the event lacks one of its ``identity_source``, 401, 403, or 500 when the
+    authorizer fails, which is logged).
 
     The context as API Gateway passes it: the identity's values stringified (``True`` ->
     ``"true"``, ``3`` -> ``"3"``), plus ``principalId`` and ``integrationLatency`` (milliseconds).
@@ -133,15 +207,18 @@ def gateway_context(sock: Socket, event: Mapping[str, Any]) -> dict[str, Any]:
 
     from eventual.runtime.dispatch import log_failure
 
+    if missing_identity_source(identity_source, event) is not None:
+        raise GatewayRefusal(*_UNAUTHORIZED)
     started = time.perf_counter()
     try:
         identity = authorize(sock, request_from_authorizer_event(event))
+        answer = policy(event, identity)
+        check_result_size(answer)
     except AuthorizationDenied as denied:
         raise GatewayRefusal(*(_FORBIDDEN if denied.status == 403 else _UNAUTHORIZED)) from None
     except Exception as error:  # a bug in the authorizer, or an identity API Gateway cannot pass
         log_failure(sock, event, error, what="authorizer")
         raise authorizer_failed() from None
-    answer = policy(event, identity)
     context = {key: v if isinstance(v, str) else json.dumps(v) for key, v in answer["context"].items()}
     latency_ms = round((time.perf_counter() - started) * 1000)
     return {**context, "principalId": answer["principalId"], "integrationLatency": latency_ms}

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from eventual.deployment import Deployment
     from eventual.fanout import FanOutBatch
 
-MAX_RECEIVES = 3
+MAX_RECEIVES = 5
 """Deliveries of a failing message before it moves to :attr:`InMemoryFanOutQueue.dead_letters`
-(the redrive policy's ``maxReceiveCount`` the constructs set)."""
+(the redrive policy's ``maxReceiveCount`` the constructs set: 5, as Lambda's SQS guide asks)."""
 
 
 class Delivery(NamedTuple):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from eventual.deployment import Deployment, set_process_default
 from eventual.errors import AuthorizationDenied, ConfigurationError
 from eventual.runtime.apigateway import MalformedEvent
-from eventual.runtime.dispatch import dispatch, refuse
+from eventual.runtime.dispatch import dispatch, log_failure, refuse
 from eventual.runtime.environment import FunctionConfiguration, configuration_from
 from eventual.sockets import Socket, set_declaration_checks, sockets_of
 
@@ -42,8 +42,14 @@ def authorize(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     Unauthorized: the ``Unauthorized`` error API Gateway turns into 401.
     """
     # Only the authorizer's own function pays for importing it.
+    from eventual.runtime.authorizer import (
+        AuthorizerResultTooLarge,
+        check_result_size,
+        deny_policy,
+        policy,
+        request_from_authorizer_event,
+    )
     from eventual.runtime.authorizer import authorize as run_authorizer
-    from eventual.runtime.authorizer import deny_policy, policy, request_from_authorizer_event
 
     sock, deployment = _loaded or _cold_start()
     try:
@@ -60,7 +66,14 @@ def authorize(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
             return deny_policy(event, denied)
         # API Gateway answers 401 exactly when the authorizer fails with this message.
         raise Exception("Unauthorized") from None
-    return policy(event, identity)
+    answer = policy(event, identity)
+    try:
+        check_result_size(answer)
+    except AuthorizerResultTooLarge as error:
+        # API Gateway would refuse it with 500 and say nothing: say why here, and fail as it would.
+        log_failure(sock, event, error, context, what="authorizer")
+        raise Exception("Internal server error") from None
+    return answer
 
 
 def _cold_start() -> tuple[Socket, Deployment]:

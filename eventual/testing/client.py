@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 from eventual.deployment import DEFAULT_FAN_OUT_ABOVE, Deployment, SocketUrls
 from eventual.errors import SocketNotDeployed
@@ -17,6 +19,7 @@ from eventual.runtime.apigateway import Caller, Stage, reply_of
 from eventual.runtime.connections import InMemoryConnectionStore
 from eventual.runtime.fanout_memory import InMemoryFanOutQueue
 from eventual.runtime.integration import CONNECT_TIMED_OUT, timed_out_message
+from eventual.runtime.quotas import URL_TOO_LONG, URL_TOO_LONG_BODY, url_too_long
 from eventual.sockets import Socket, named_sockets, sockets_of
 from eventual.testing import integration
 from eventual.testing.authorizer import authorizer_context
@@ -84,7 +87,8 @@ class SocketTestClient:
         source_ip: str = "198.51.100.7",
         user_agent: str = "eventual-testing",
     ) -> Connection:
-        """Open a connection: the authorizer, then ``$connect``; :class:`Rejected` if either refuses.
+        """Open a connection: the authorizer, then ``$connect``; :class:`Rejected` if either refuses,
+        or if API Gateway would refuse the handshake first (a URL over 4,096 characters: 414).
 
         ``query`` and ``headers`` are a mapping of ``str`` to ``str`` or ``(name, value)`` pairs
         (a name may repeat), as a client's handshake carries them; anything else is a
@@ -94,6 +98,8 @@ class SocketTestClient:
         sock = self._socket(socket)
         extra_headers, query_pairs = _pairs("headers", headers), _pairs("query", query)
         caller = Caller(_new_id(), source_ip, user_agent, _now_ms())
+        if url_too_long(_url(sock.name, query_pairs)):  # API Gateway's quota, before anything runs
+            raise Rejected(sock.name, URL_TOO_LONG, json.dumps(URL_TOO_LONG_BODY))
         handshake = {
             "headers": [*_handshake_headers(caller), *extra_headers],
             "query": query_pairs,
@@ -201,6 +207,12 @@ def _sockets(target: str | Socket | Iterable[Socket] | Mapping[str, Socket]) -> 
     if strays:
         raise TypeError(f"SocketTestClient takes sockets or an entry module's name, not {strays[0]!r}")
     return named_sockets(((f"sockets[{key!r}]", sock) for key, sock in given), "this test client")
+
+
+def _url(socket: str, query: list[tuple[str, str]]) -> str:
+    """The URL a client opens for ``socket`` with ``query``, percent-encoded as browsers do."""
+    base = f"ws://{HOST}/__ws/{socket}"
+    return f"{base}?{urlencode(query, quote_via=quote)}" if query else base
 
 
 def _pairs(argument: str, pairs: Pairs | None) -> list[tuple[str, str]]:

@@ -204,7 +204,7 @@ def two_stages(deploy: Deploy) -> None:
     """The example's default stage and its stage ``dev``, side by side, as `cdk deploy` and
     `cdk deploy -c stage=dev` leave them."""
     deploy("my-service", example_service_template())
-    deploy("my-service-dev", example_service_template(stage="dev"))
+    deploy("my-service--dev", example_service_template(stage="dev"))
 
 
 @pytest.mark.usefixtures("two_stages")
@@ -218,7 +218,7 @@ def test_several_stages_and_no_choice_lists_them_and_exits_2() -> None:
 @pytest.mark.usefixtures("two_stages")
 @pytest.mark.parametrize("stage", ["default", "dev"])
 def test_stage_chosen_by_option_or_env_says_which_it_shows(stage: str, cloudformation: Any) -> None:
-    stack = "my-service" if stage == "default" else "my-service-dev"
+    stack = "my-service" if stage == "default" else "my-service--dev"
     for result in (run("--stage", stage), run(env={"EVENTUAL_STAGE": stage})):
         assert result.exit_code == 0, result.output
         lines = result.stdout.splitlines()
@@ -232,10 +232,10 @@ def test_stage_chosen_by_option_or_env_says_which_it_shows(stage: str, cloudform
 def test_two_stages_share_no_endpoint_bus_or_log_group() -> None:
     default, dev = (json.loads(run("--stage", stage, "--json").stdout) for stage in ("default", "dev"))
     assert default["event_bus_arn"].endswith(":event-bus/my-service")
-    assert dev["event_bus_arn"].endswith(":event-bus/my-service-dev")
+    assert dev["event_bus_arn"].endswith(":event-bus/my-service--dev")
     assert (default["log_group"], dev["log_group"]) == (
         "my-service-execution-logs",
-        "my-service-dev-execution-logs",
+        "my-service--dev-execution-logs",
     )
     assert set(default["sockets"]) == set(dev["sockets"]) == set(SOCKETS)
     assert set(default["sockets"].values()).isdisjoint(dev["sockets"].values())
@@ -248,6 +248,22 @@ def test_unknown_stage_says_so_and_lists_the_deployed_ones() -> None:
     assert_one_line_error(
         run("--stage", "prod"), 1, "no stage 'prod' of service 'my-service'", "default, dev"
     )
+
+
+@pytest.mark.parametrize("how", ["option", "env", "json"])
+def test_a_stage_no_deploy_could_have_made_is_refused_with_the_rule(how: str, cloudformation: Any) -> None:
+    """Issue 19 item 14: one rule for stage names, in the CLI as at synth: 'pr_1' cannot be a
+    stage (no stack may be named after it), so the answer is the rule, not a lookup's miss."""
+    result = {
+        "option": lambda: run("--stage", "pr_1"),
+        "env": lambda: run(env={"EVENTUAL_STAGE": "pr_1"}),
+        "json": lambda: run("--stage", "pr_1", "--json"),
+    }[how]()
+    if how == "json":
+        assert result.exit_code == 2
+        assert "stage 'pr_1' is not valid: use letters and digits" in json.loads(result.stdout)["error"]
+        return
+    assert_one_line_error(result, 2, "--stage (EVENTUAL_STAGE): stage 'pr_1' is not valid")
 
 
 def test_no_service_deployed(cloudformation: Any) -> None:

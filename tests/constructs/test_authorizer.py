@@ -53,15 +53,18 @@ def test_an_authorizer_guards_connect_and_only_connect_of_sockets_that_declare_o
         )
 
 
-def test_identity_sources_default_to_none_and_take_what_the_user_sets(gated: Synth) -> None:
+def test_identity_sources_default_to_the_host_header_and_take_what_the_user_sets(gated: Synth) -> None:
+    """Issue 19 item 13: the default was ``IdentitySource: []``, which no AWS document says a
+    WebSocket authorizer accepts (the API's model requires the field). ``Host`` is in every
+    handshake, so API Gateway still invokes the authorizer on every $connect, query-string
+    credentials included."""
     by_api = {
         a["Properties"]["ApiId"]["Ref"]: a["Properties"]
         for a in gated.resources("AWS::ApiGatewayV2::Authorizer").values()
     }
     door = by_api[gated.logical_id(gated.service.sockets["gated-door"].api)]
     room = by_api[gated.logical_id(gated.service.sockets["gated-room"].api)]
-    # None: API Gateway invokes the authorizer on every $connect, query-string credentials included.
-    assert door["IdentitySource"] == []
+    assert door["IdentitySource"] == ["route.request.header.Host"]
     assert room["IdentitySource"] == GATED_IDENTITY_SOURCE
 
 
@@ -73,7 +76,7 @@ def test_the_authorizer_function_runs_authorize_from_the_same_asset_with_the_soc
         socket_function = gated.properties(endpoint.function)
         authorizer = gated.properties(endpoint.authorizer_function)
         assert authorizer["Handler"] == "eventual.runtime.handler.authorize"
-        assert authorizer["FunctionName"] == f"gated-{name}-authorizer"
+        assert authorizer["FunctionName"] == f"gated--{name}-authorizer"
         for same in ("Code", "Runtime", "Architectures", "MemorySize", "Timeout", "LoggingConfig"):
             assert authorizer[same] == socket_function[same], same
         env = authorizer["Environment"]["Variables"]

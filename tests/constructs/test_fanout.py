@@ -57,12 +57,14 @@ def test_both_queues_are_encrypted_by_sqs_and_refuse_requests_without_tls(gated:
         assert deny["Resource"] == {"Fn::GetAtt": [gated.logical_id(queue), "Arn"]}
 
 
-def test_a_batch_is_delivered_three_times_then_kept_14_days_in_the_dead_letter_queue(gated: Synth) -> None:
+def test_a_batch_is_delivered_five_times_then_kept_14_days_in_the_dead_letter_queue(gated: Synth) -> None:
+    """Issue 19 item 12: Lambda's "Understanding SQS retries" asks for a ``maxReceiveCount`` of at
+    least 5, so that throttling alone (Lambda returning a batch unprocessed) never dead-letters one."""
     queue, dead_letter = queues(gated)
     dead_letter_id = gated.logical_id(gated.service.fan_out_dead_letter_queue)
     assert queue["Properties"]["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dead_letter_id, "Arn"]},
-        "maxReceiveCount": 3,
+        "maxReceiveCount": 5,
     }
     assert dead_letter["Properties"]["MessageRetentionPeriod"] == FOURTEEN_DAYS
     assert "RedrivePolicy" not in dead_letter["Properties"]
@@ -96,7 +98,7 @@ def test_the_worker_runs_the_fan_out_handler_from_the_socket_functions_asset(gat
     assert props["Timeout"] == 60
     for same in ("Code", "Runtime", "Architectures", "LoggingConfig"):
         assert props[same] == socket[same], same
-    assert props["FunctionName"] == "gated-fan-out"
+    assert props["FunctionName"] == "gated--fan-out"
     assert props["Role"] == {"Fn::GetAtt": [gated.logical_id(gated.service.fan_out_role), "Arn"]}
     assert props["Role"] != socket["Role"]
 

@@ -36,7 +36,7 @@ def test_get_service_document_and_root_route_to_one_small_function(example: Synt
     function = document_function(example)
     assert function["Handler"] == "eventual.runtime.handler.service_document"
     assert (function["MemorySize"], function["Timeout"]) == (128, 3)
-    assert function["FunctionName"] == "my-service-http-api"
+    assert function["FunctionName"] == "my-service--http-api"
     sockets = [example.properties(e.function) for e in example.service.sockets.values()]
     assert function["Code"] == sockets[0]["Code"]  # the service's own asset
 

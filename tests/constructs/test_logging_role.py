@@ -90,22 +90,58 @@ def test_an_account_without_a_role_gets_one_made_once_and_shared(
     assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == [ROLE_NAME]
 
 
+def set_account_role(arn: str) -> None:
+    import boto3
+
+    boto3.client("apigateway").update_account(
+        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}]
+    )
+
+
+@pytest.mark.parametrize(
+    "baseline",
+    [
+        f"arn:aws:iam::{ACCOUNT}:role/organisation/baseline",  # this account's, and it exists
+        "arn:aws:iam::210987654321:role/central-logging",  # another account's: not ours to judge
+    ],
+)
 def test_a_role_set_elsewhere_is_never_overwritten_and_delete_changes_nothing(
-    handler: tuple[ModuleType, list[dict[str, Any]]],
+    handler: tuple[ModuleType, list[dict[str, Any]]], baseline: str
 ) -> None:
     import boto3
 
     module, sent = handler
-    baseline = f"arn:aws:iam::{ACCOUNT}:role/organisation-baseline"
-    boto3.client("apigateway").update_account(
-        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": baseline}]
-    )
+    iam = boto3.client("iam")
+    if f":{ACCOUNT}:" in baseline:
+        iam.create_role(RoleName="baseline", Path="/organisation/", AssumeRolePolicyDocument="{}")
+    set_account_role(baseline)
+    roles_before = iam.list_roles()["Roles"]
     for request_type in ("Create", "Update", "Delete"):
         module.handler(event(request_type), Context())
         assert account_role() == baseline
     assert [s["Status"] for s in sent] == ["SUCCESS"] * 3
+    assert sent[0]["Data"] == {"RoleArn": baseline, "Set": "false"}
     assert sent[-1]["Data"] == {}  # Delete: nothing done
-    assert boto3.client("iam").list_roles()["Roles"] == []
+    assert iam.list_roles()["Roles"] == roles_before
+
+
+def test_a_role_of_this_account_that_no_longer_exists_is_replaced_by_ours_and_the_log_says_so(
+    handler: tuple[ModuleType, list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19 item 15: the setting named a deleted role and was left alone, so API Gateway
+    could assume no role and every stage's access logs vanished without an error."""
+    module, sent = handler
+    stale = f"arn:aws:iam::{ACCOUNT}:role/deleted-by-someone"
+    set_account_role(stale)
+    module.handler(event("Update"), Context())
+    ours = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
+    assert sent == [
+        {"Status": "SUCCESS", "Data": {"RoleArn": ours, "Set": "true", "Replaced": stale}, "Reason": ""}
+    ]
+    assert account_role() == ours
+    assert capsys.readouterr().out == (
+        f"WARNING: API Gateway's account CloudWatch role {stale} no longer exists; set {ours}\n"
+    )
 
 
 def test_a_failure_is_reported_to_cloudformation_not_raised(
@@ -113,7 +149,7 @@ def test_a_failure_is_reported_to_cloudformation_not_raised(
 ) -> None:
     module, sent = handler
 
-    def broken(properties: Any, partition: str) -> Any:
+    def broken(*args: Any) -> Any:
         raise RuntimeError("no")
 
     monkeypatch.setattr(module, "ensure_role", broken)
@@ -153,8 +189,10 @@ def test_the_handler_may_read_and_set_the_setting_and_make_and_pass_only_its_rol
     role_arn = json.dumps(f"arn:aws:iam::123456789012:role/{ROLE_NAME}")
     account = json.dumps("arn:aws:apigateway:us-east-1::/account")
     assert granted["apigateway:GET"] == granted["apigateway:PATCH"] == [account]
-    for action in ("iam:GetRole", "iam:CreateRole", "iam:AttachRolePolicy", "iam:PassRole"):
+    for action in ("iam:CreateRole", "iam:AttachRolePolicy", "iam:PassRole"):
         assert granted[action] == [role_arn], action
+    # Read only, any role of the account: the one the setting names may have any name and path.
+    assert granted["iam:GetRole"] == [json.dumps("arn:aws:iam::123456789012:role/*")]
     assert set(granted) - {"logs:CreateLogStream", "logs:PutLogEvents"} == {
         "apigateway:GET",
         "apigateway:PATCH",

@@ -95,8 +95,8 @@ def test_environment_merges_user_variables_under_eventuals_own(two_services: Syn
 
 def test_names_lambda_rejects_are_made_valid_and_stay_distinct(two_services: Synth) -> None:
     names = {s: function_of(two_services, s)["FunctionName"] for s in ("alpha", "beta.v2", "gamma")}
-    assert names["alpha"] == "tuned-alpha" and names["gamma"] == "tuned-gamma"
-    assert re.fullmatch(r"tuned-beta-v2-[0-9a-f]{8}", names["beta.v2"])
+    assert names["alpha"] == "tuned--alpha" and names["gamma"] == "tuned--gamma"
+    assert re.fullmatch(r"tuned--beta-v2-[0-9a-f]{8}", names["beta.v2"])
 
 
 def test_two_services_share_one_stack_with_distinct_outputs_and_one_account_role(two_services: Synth) -> None:

@@ -51,8 +51,8 @@ def test_the_example_plan_names_everything_after_the_service_and_socket() -> Non
     assert (example.event_bus_name, example.log_group_name) == ("my-service", "my-service-execution-logs")
     for name, socket_plan in example.sockets.items():
         function = socket_plan.function
-        assert function.function_name == f"my-service-{name}"
-        assert socket_plan.api_name == f"my-service-{name}"
+        assert function.function_name == f"my-service--{name}"
+        assert socket_plan.api_name == f"my-service--{name}"
         assert socket_plan.stage_name == "prod"
         assert function.handler == "eventual.runtime.handler.handle"
         assert (function.memory_size, function.timeout_seconds) == (
@@ -137,12 +137,39 @@ def test_an_authorizer_shares_its_sockets_options_but_not_its_identity_role_or_e
         "door-authorizer",
         ("route.request.querystring.token",),
     )
-    assert guard.function_name == "svc-door-authorizer" and guard.role == "authorizer"
+    assert guard.function_name == "svc--door-authorizer" and guard.role == "authorizer"
     assert guard.handler == "eventual.runtime.handler.authorize"
     assert guard.options == {"tracing": "Active"} and guard.memory_size == 256
     assert guard.environment == door.function.environment
     assert door.function.options["role"] == "user-role"  # the socket's function keeps the user's role
     assert list(planned.functions()) == [door.function, guard, planned.http_function]
+
+
+def test_an_authorizer_takes_no_share_of_its_sockets_reserved_concurrency_or_async_settings() -> None:
+    """Issue 19 item 10: ``reserved_concurrent_executions`` set for a socket was copied onto its
+    authorizer, which took as much again from the account. API Gateway invokes an authorizer
+    synchronously, so the asynchronous-invocation settings (retries, event age, destinations,
+    dead-letter queue) would only create resources and grants that never act."""
+    declared = sockets(plain("door", authorizer=lambda request: {}))
+    socket_only = {
+        "reserved_concurrent_executions": 50,
+        "retry_attempts": 0,
+        "max_event_age": "1h",
+        "on_failure": "destination",
+        "on_success": "destination",
+        "dead_letter_queue_enabled": True,
+        "dead_letter_queue": "queue",
+        "dead_letter_topic": "topic",
+    }
+    planned = plan(
+        declared,
+        socket_function_options={"door": {**socket_only, "tracing": "Active", "memory_size": 1024}},
+    )
+    door = planned.sockets["door"]
+    assert door.function.options == {**socket_only, "tracing": "Active"}
+    assert door.authorizer is not None
+    guard = door.authorizer.function
+    assert guard.options == {"tracing": "Active"} and guard.memory_size == 1024
 
 
 def test_roles_every_socket_function_shares_one_role_tracked_or_not() -> None:
@@ -165,11 +192,15 @@ def test_roles_every_socket_function_shares_one_role_tracked_or_not() -> None:
         (("chat",), {"socket_authorizer_options": {"chat": {}}}, r"'chat', declared without an authorizer"),
         (("chat",), {"function_options": {"environment": {"EVENTUAL_ENTRY": "x"}}}, "EVENTUAL_ENTRY"),
         (("chat",), {"name": "my service"}, "service name 'my service'"),
-        (("chat",), {"name": "x" * 257}, "allows at most 256"),
+        (("chat",), {"name": "x" * 64}, "at most 63 characters"),
+        (("chat",), {"name": "my_service"}, "service name 'my_service' is not valid"),
+        (("chat",), {"name": "my--service"}, "service name 'my--service' is not valid"),
         (("chat",), {"stage_name": "$default"}, "stage name"),
         (("chat",), {"name": "default"}, r"service name 'default' is reserved: EventBridge"),
         (("chat",), {"stage": "dev/1"}, r"stage 'dev/1' is not valid"),
-        (("chat",), {"stage": "x" * 33}, "1-32 letters"),
+        (("chat",), {"stage": "x" * 33}, "at most 32 characters"),
+        (("chat",), {"stage": "pr_1"}, r"stage 'pr_1' is not valid"),
+        (("chat",), {"stage": "pr--1"}, r"stage 'pr--1' is not valid"),
         (("chat",), {"stage": "local"}, r"stage 'local' is reserved: it names the dev server"),
         (("chat",), {"socket_throttle": {"chta": {}}}, r"socket_throttle names 'chta'"),
         (
@@ -193,6 +224,7 @@ def test_what_cannot_deploy_fails_the_plan(
     [
         ({"identity_source": ["$request.header.Authorization"]}, "is not one API Gateway accepts"),
         ({"identity_source": "route.request.header.Auth"}, "a list of sources"),
+        ({"identity_source": []}, r"identity_source is empty; .* route.request.header.Host"),
         ({"authorizer_name": "x" * 129}, "API Gateway allows 128"),
     ],
 )
@@ -224,7 +256,7 @@ def test_a_known_region_sizes_the_urls_exactly() -> None:
 def test_names_lambda_rejects_are_made_valid_and_stay_distinct() -> None:
     planned = plan(sockets(plain("beta.v2"), plain("beta-v2")))
     names = [p.function.function_name for p in planned.sockets.values()]
-    assert re.fullmatch(r"svc-beta-v2-[0-9a-f]{8}", names[0]) and names[1] == "svc-beta-v2"
+    assert re.fullmatch(r"svc--beta-v2-[0-9a-f]{8}", names[0]) and names[1] == "svc--beta-v2"
 
 
 def test_routes_are_the_predefined_ones_until_a_socket_declares_its_own() -> None:
@@ -243,13 +275,41 @@ def test_routes_are_the_predefined_ones_until_a_socket_declares_its_own() -> Non
     assert planned["strict"].route_keys == ("$connect", "$disconnect", "ping")
 
 
+def routed(name: str, routes: int, *, key_length: int = 8, default: bool = True) -> Socket:
+    """A socket with ``routes`` message routes (keys ``key_length`` characters long) and, with
+    ``default``, a ``$default`` handler."""
+    noop = lambda r, c: None  # noqa: E731
+    keys = [f"{i:0{key_length}d}" for i in range(routes)]
+    return Socket(name, {**dict.fromkeys(keys, noop), **({"$default": noop} if default else {})})
+
+
+@pytest.mark.parametrize("default", [True, False])
+def test_an_api_may_have_300_routes_and_not_one_more(default: bool) -> None:
+    """Issue 19 item 9: API Gateway's "Routes per API" quota is 300 ("Quotas for configuring and
+    running a WebSocket API"), counting $connect and $disconnect (and $default when there is one)."""
+    predefined = 3 if default else 2
+    at_quota = plan(sockets(routed("wide", 300 - predefined, default=default)))
+    assert len(at_quota.sockets["wide"].route_keys) == 300
+    with pytest.raises(ServiceDefinitionError, match=r"socket 'wide' has 301 routes; API Gateway allows 300"):
+        plan(sockets(routed("wide", 301 - predefined, default=default)))
+
+
+def test_a_route_key_may_have_128_characters_and_not_one_more() -> None:
+    """Issue 19 item 9: AWS documents no length for a WebSocket route key; the plan holds keys to
+    the 128 characters API Gateway's API model gives its other names and keys (see
+    ``eventual.constructs.limits.ROUTE_KEY_MAX``)."""
+    assert plan(sockets(routed("long", 1, key_length=128))).sockets["long"].route_keys[-1] == "0" * 128
+    with pytest.raises(ServiceDefinitionError, match=r"socket 'long': route key '0{20}'\.\.\. has 129"):
+        plan(sockets(routed("long", 1, key_length=129)))
+
+
 def test_a_stage_other_than_the_default_carries_its_name_in_every_physical_name() -> None:
     default, dev = plan(name="my-service"), plan(name="my-service", stage="dev")
     assert (default.stage, default.stage_name) == ("default", "prod")
     assert (dev.stage, dev.stage_name) == ("dev", "dev")  # the API Gateway stage follows the stage
-    assert (dev.event_bus_name, dev.log_group_name) == ("my-service-dev", "my-service-dev-execution-logs")
+    assert (dev.event_bus_name, dev.log_group_name) == ("my-service--dev", "my-service--dev-execution-logs")
     assert all(
-        name.startswith("my-service-dev-") or name == "my-service-dev"
+        name.startswith("my-service--dev-") or name == "my-service--dev"
         for name in dev.physical_names().values()
     )
     assert set(default.physical_names().values()).isdisjoint(dev.physical_names().values())
@@ -258,8 +318,54 @@ def test_a_stage_other_than_the_default_carries_its_name_in_every_physical_name(
     assert all(p.stage == "dev" for p in dev.sockets.values())
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            {"name": "my-service", "socket": "dev-chat"},
+            {"name": "my-service", "stage": "dev", "socket": "chat"},
+        ),
+        (
+            {"name": "my-service-dev", "socket": "chat"},
+            {"name": "my-service", "stage": "dev", "socket": "chat"},
+        ),
+    ],
+)
+def test_a_socket_or_service_never_takes_the_names_of_another_stage(
+    first: dict[str, str], second: dict[str, str]
+) -> None:
+    """Issue 19 item 14: socket ``dev-chat`` of the default stage and socket ``chat`` of stage
+    ``dev`` both made ``my-service-dev-chat``; service ``my-service-dev`` and stage ``dev`` of
+    ``my-service`` shared every name, the stack's too. Two stacks, one account: the second
+    deploy failed on the first's names."""
+    one, two = ({**options} for options in (first, second))
+    planned = [plan(sockets(plain(o.pop("socket"))), **o).physical_names().values() for o in (one, two)]
+    assert set(planned[0]).isdisjoint(planned[1])
+
+
+def test_every_name_of_the_longest_service_stage_and_sockets_fits_what_aws_allows() -> None:
+    """The longest service (63) and stage (32) names and long socket names: every physical name
+    within its AWS limit (Lambda function 64, API 128, event bus 256, log group 512), the HTTP
+    API's included, which used to take the prefix unshortened (issue 19 item 14)."""
+    from eventual.stages import stack_name
+
+    declared = sockets(
+        plain("s" * 80),
+        plain("t" * 80, authorizer=lambda request: {}),
+        plain("u" * 80, track_connections=True),
+    )
+    longest = plan(declared, name="x" * 63, stage="y" * 32)
+    for what, name in longest.physical_names().items():
+        limit = 64 if what.endswith("function") else 128 if what.endswith("API") else 512
+        limit = 256 if what == "event bus" else limit
+        assert 0 < len(name) <= limit, (what, name)
+    functions = [n for what, n in longest.physical_names().items() if what.endswith("function")]
+    assert len(functions) == len(set(functions)) == 6  # 3 sockets, an authorizer, HTTP API, fan-out
+    assert len(stack_name("x" * 63, "y" * 32)) <= 128
+
+
 def test_the_http_api_function_takes_a_name_no_socket_may_take() -> None:
-    assert plan(name="my-service").http_function.function_name == "my-service-http-api"
+    assert plan(name="my-service").http_function.function_name == "my-service--http-api"
     with pytest.raises(ServiceDefinitionError, match=r"'http-api' and '\(HTTP API function\)'"):
         plan(sockets(plain("http-api")))
 
@@ -283,17 +389,17 @@ def test_a_tracked_service_plans_its_fan_out_worker_and_queues() -> None:
     fan_out = planned.fan_out
     assert isinstance(fan_out, FanOutPlan)
     worker = fan_out.function
-    assert worker.function_name == "svc-fan-out" and worker.role == "fan-out"
+    assert worker.function_name == "svc--fan-out" and worker.role == "fan-out"
     assert worker.handler == "eventual.runtime.fanout_worker.handle"
     assert (worker.memory_size, worker.timeout_seconds) == (1769, 60)
     assert worker.environment == {"EVENTUAL_SERVICE_NAME": "svc"}  # the runtime's 32 posts in flight
     assert worker.options == {}
-    assert (fan_out.batch_size, fan_out.max_concurrency, fan_out.max_receive_count) == (1, 50, 3)
+    assert (fan_out.batch_size, fan_out.max_concurrency, fan_out.max_receive_count) == (1, 50, 5)
     assert fan_out.visibility_timeout_seconds == 6 * 60
     assert fan_out.dead_letter_retention_days == 14
     assert fan_out.fan_out_above is None and fan_out.socket_environment == {}
     assert list(planned.functions())[-1] is worker
-    assert planned.physical_names()["fan-out worker: function"] == "svc-fan-out"
+    assert planned.physical_names()["fan-out worker: function"] == "svc--fan-out"
     with pytest.raises(FrozenInstanceError):
         fan_out.batch_size = 10  # type: ignore[misc]
 
@@ -309,7 +415,7 @@ def test_fan_out_options_reach_the_socket_functions_and_the_worker() -> None:
     assert planned.fan_out is not None
     assert planned.fan_out.socket_environment == {"EVENTUAL_FANOUT_ABOVE": "0"}
     worker = planned.fan_out.function
-    assert worker.function_name == "svc-dev-fan-out"
+    assert worker.function_name == "svc--dev--fan-out"
     assert worker.environment["EVENTUAL_FANOUT_CONCURRENCY"] == "8"
     assert worker.options == {"architecture": "x86_64"}  # the sockets' CPU, not their memory
     assert worker.memory_size == 1769

@@ -25,11 +25,11 @@ def test_a_module_of_the_entrys_package_that_the_entry_never_imports_is_not_depl
         api["Properties"]["Name"] for api in apis if api["Properties"]["ProtocolType"] == "WEBSOCKET"
     )
     assert websocket_apis == [
-        "presence-admin",
-        "presence-gate",
-        "presence-guarded",
-        "presence-orders",
-        "presence-presence",
+        "presence--admin",
+        "presence--gate",
+        "presence--guarded",
+        "presence--orders",
+        "presence--presence",
     ]
 
 

@@ -53,12 +53,12 @@ def stages(tmp_path_factory: pytest.TempPathFactory) -> Stages:
             project_root=REPO,
             stage=stage,
         )
-        for stage, name in (("default", "my-service"), ("dev", "my-service-dev"))
+        for stage, name in (("default", "my-service"), ("dev", "my-service--dev"))
     }
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     assembly = app.synth()  # raises if cdk-nag reports an unacknowledged finding
     report = json.loads((outdir / "validation-report.json").read_text())
-    templates = [assembly.get_stack_by_name(name).template for name in ("my-service", "my-service-dev")]
+    templates = [assembly.get_stack_by_name(name).template for name in ("my-service", "my-service--dev")]
     return Stages(*templates, services, outdir, report)
 
 
@@ -77,11 +77,14 @@ def physical_names(template: dict[str, Any]) -> set[str]:
 
 def test_the_default_stage_keeps_the_seeds_names_and_dev_carries_its_stage(stages: Stages) -> None:
     default, dev = physical_names(stages.default), physical_names(stages.dev)
-    assert {"my-service", "my-service-execution-logs", "my-service-mySocket", "my-service-rtc-socket"} <= set(
-        default
-    )
-    assert {"my-service-dev", "my-service-dev-execution-logs", "my-service-dev-mySocket"} <= set(dev)
-    assert all(name.startswith("my-service-dev") for name in dev)
+    assert {
+        "my-service",
+        "my-service-execution-logs",
+        "my-service--mySocket",
+        "my-service--rtc-socket",
+    } <= set(default)
+    assert {"my-service--dev", "my-service--dev-execution-logs", "my-service--dev--mySocket"} <= set(dev)
+    assert all(name.startswith("my-service--dev") for name in dev)
     assert set(default) == set(stages.services["default"].plan.physical_names().values())
     assert set(dev) == set(stages.services["dev"].plan.physical_names().values())
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from typing import Any
@@ -138,3 +141,23 @@ def test_an_authorizer_past_its_integration_timeout_is_refused_500(
     with connect(url(server, "local-slow")) as ws:  # the server carries on
         ws.send("hello")
         assert ws.recv(timeout=5) == "slow:hello"
+
+
+@pytest.mark.parametrize("host_field", ["Host", "host", "HOST"])
+def test_the_default_identity_source_the_host_header_is_in_every_handshake_whatever_its_case(
+    server: DevServer, host_field: str
+) -> None:
+    """Issue 19 item 13: an authorizer's default identity source is ``route.request.header.Host``.
+    HTTP field names are case-insensitive (RFC 9110, 5.1), and HTTP/1.1 requires the field (h11
+    refuses a request without one with 400 before any route runs), so every handshake the dev
+    server reaches has it and the authorizer decides; a handshake is never 401 for lack of it."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    head = (
+        f"GET /__ws/local-room?user=ada HTTP/1.1\r\n{host_field}: 127.0.0.1:{server.port}\r\n"
+        f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head)
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 101 "), answer

@@ -321,6 +321,11 @@ MALFORMED = [
         with_(message_event(b"\x00"), "not base64!", "body"),
         "body is not valid base64 (Only base64 data is allowed), yet isBase64Encoded is true",
     ),
+    (  # Hypothesis found it: a2b_base64 raises a plain ValueError for non-ASCII text
+        with_(message_event(b"\x00"), "\x80", "body"),
+        "body is not valid base64 (string argument should contain only ASCII characters), yet "
+        "isBase64Encoded is true",
+    ),
     (
         with_(connect_event(), ["a"], "headers"),
         "headers is list ['a']; API Gateway sends an object of strings",

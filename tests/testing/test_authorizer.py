@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from eventual import ConnectRequest, Context, Forbidden, MessageRequest, socket
+from eventual import ConnectRequest, Context, Forbidden, MessageRequest, Socket, socket
+from eventual.sockets import SocketOptions
 from eventual.testing import Rejected, SocketTestClient
 
 
@@ -57,3 +58,21 @@ def test_the_identity_reaches_every_event_as_api_gateway_passes_it(client: Socke
     assert seen.pop("integrationLatency") >= 0
     assert seen == {"principalId": "ada", "admin": "true", "level": "3"}
     assert ada.identity is not None and ada.identity["principalId"] == "ada"
+
+
+def test_a_handshake_without_the_default_identity_source_is_401_before_the_authorizer_runs() -> None:
+    """Issue 19 item 13: an authorizer's default identity source is the ``Host`` header, so, as
+    in the cloud, a handshake whose ``Host`` is empty is refused 401 and the authorizer never runs;
+    with it (the test client sends one, as every client does), the authorizer decides."""
+    calls: list[str] = []
+
+    def allow(request: ConnectRequest) -> dict[str, Any]:
+        calls.append(request.headers["host"])
+        return {"principalId": "anyone"}
+
+    client = SocketTestClient(Socket("guarded", {}, options=SocketOptions(authorizer=allow)))
+    with pytest.raises(Rejected) as refused:
+        client.connect("guarded", headers={"Host": ""})
+    assert (refused.value.status, refused.value.json(), calls) == (401, {"message": "Unauthorized"}, [])
+    with client.connect("guarded"):
+        assert calls == ["testserver"]

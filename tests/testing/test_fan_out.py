@@ -86,9 +86,10 @@ def test_a_batch_that_keeps_failing_is_retried_then_dead_lettered_not_dropped(wo
 
     api = Failing("B=")
     deployment = Deployment("svc", {"room": SocketUrls("wss://x", "https://x")}, management=lambda url: api)
-    queue = InMemoryFanOutQueue(deployment, workers=workers, concurrency=1, max_receives=3)
+    queue = InMemoryFanOutQueue(deployment, workers=workers, concurrency=1)
     queue.enqueue([FanOutBatch("room", b"x", ["A=", "B="]), FanOutBatch("room", b"y", ["C="])])
     queue.join()
     queue.close()
     assert [decode_batch(m)[1].connection_ids for m in queue.dead_letters] == [("A=", "B=")]
-    assert sorted(api.posts) == sorted(["A=", "B="] * 3 + ["C="])  # three receives, then the DLQ
+    # Five receives, as the cloud's redrive policy allows (issue 19 item 12), then the DLQ.
+    assert sorted(api.posts) == sorted(["A=", "B="] * 5 + ["C="])
