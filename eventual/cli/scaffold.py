@@ -18,24 +18,25 @@ from importlib.resources.abc import Traversable
 from pathlib import PurePosixPath
 
 from eventual.errors import ConfigurationError
+from eventual.stages import SERVICE_NAME_MAX, service_name_problem
 
 TEMPLATES = files("eventual.cli") / "templates"
 SUFFIX = ".tmpl"
 RESERVED_PACKAGES = frozenset({"eventual", "tests", "web", "app", "examples"})
-_SERVICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,62}")
-"""The service name is also the CloudFormation stack's name: letters, digits and '-'."""
 
 
 def service_name(name: str) -> str:
-    """``name`` if a service may bear it, else :class:`ConfigurationError` saying why: the stack
-    name's rule, then synth's own (:func:`eventual.constructs.names.check_service_name`, which
-    refuses the names AWS reserves), so that a project ``init`` writes always synthesizes."""
-    if not _SERVICE_NAME.fullmatch(name):
+    """``name`` if a service may bear it, else :class:`ConfigurationError` saying why: synth's own
+    rule (:func:`eventual.constructs.names.check_service_name`: the characters of
+    :func:`eventual.stages.service_name_problem`, and the names AWS reserves), so that a project
+    ``init`` writes always synthesizes; a name that breaks the characters' rule gets a suggestion."""
+    if service_name_problem(name) is not None:
         suggestion = _slug(_ascii(name))
-        instead = f"; try --name {suggestion}" if _SERVICE_NAME.fullmatch(suggestion) else ""
+        instead = f"; try --name {suggestion}" if service_name_problem(suggestion) is None else ""
         raise ConfigurationError(
-            f"{name!r} cannot name a service: use a letter, then letters, digits and '-' "
-            f"(at most 63; it names the CloudFormation stack){instead}"
+            f"{name!r} cannot name a service: use letters and digits, with single '-' between them, "
+            f"starting with a letter, at most {SERVICE_NAME_MAX} characters (it names the "
+            f"CloudFormation stack){instead}"
         )
     from eventual.constructs.errors import ServiceDefinitionError
     from eventual.constructs.names import check_service_name  # the construct's rule, not a copy
@@ -55,7 +56,7 @@ def default_name(directory_name: str) -> str:
     lost = sorted({c for c in directory_name if c.isalnum() and not c.isascii()})
     if lost:
         suggestion = _slug(_ascii(directory_name))
-        instead = f"--name {suggestion}" if _SERVICE_NAME.fullmatch(suggestion) else "--name NAME"
+        instead = f"--name {suggestion}" if service_name_problem(suggestion) is None else "--name NAME"
         raise ConfigurationError(
             f"the folder name {directory_name!r} would make the service name "
             f"{_slug(directory_name)!r}, without {', '.join(map(repr, lost))}: service names take "

@@ -58,6 +58,12 @@ def test_name_option_and_names_that_cannot_be_services(tmp_path: Path) -> None:
     assert find_project(tmp_path / "x").entry == "presence.service"
     code, output = run_init(str(tmp_path / "y"), "--name", "9lives")
     assert code == 1 and "'9lives' cannot name a service" in output
+    # What synth refuses since '--' joins service, stage and socket (eventual/stages.py).
+    for refused, suggestion in (("a--b", "a-b"), ("chat-", "chat"), ("my_app", "my-app")):
+        code, output = run_init(str(tmp_path / "z"), "--name", refused)
+        assert code == 1 and f"{refused!r} cannot name a service" in output
+        assert output.strip().endswith(f"; try --name {suggestion}")
+        assert not (tmp_path / "z").exists()
     code, output = run_init(str(tmp_path / "json"))
     assert code == 1 and "clashes with an existing module" in output and "--name" in output
     assert default_name("  Hello, World! ") == "hello-world"
