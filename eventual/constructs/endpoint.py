@@ -12,6 +12,7 @@ from constructs import Construct
 
 from eventual.constructs.functions import FunctionParts, function_props
 from eventual.constructs.logical_ids import pin_logical_id
+from eventual.constructs.metrics import SocketMetrics
 from eventual.constructs.nag import CONNECT, acknowledge_unauthorized_routes
 from eventual.constructs.plan import AuthorizerPlan, SocketPlan
 from eventual.constructs.throttle import Throttle
@@ -19,7 +20,7 @@ from eventual.outputs import output_description
 from eventual.routes import event_type_of
 
 
-class SocketEndpoint(Construct):
+class SocketEndpoint(SocketMetrics, Construct):
     """A socket's function, ``WebSocketApi`` and stage.
 
     The API has a route per key the plan lists (``$connect``, ``$disconnect``, ``$default`` and
@@ -28,11 +29,13 @@ class SocketEndpoint(Construct):
     declared with ``authorizer=`` also gets ``authorizer_function`` (running
     ``eventual.runtime.handler.authorize``) behind a Lambda REQUEST ``authorizer`` on ``$connect``.
     Created by :class:`~eventual.constructs.Service` from the socket's ``plan``, one per declared
-    socket; its parts are attributes.
+    socket; its parts are attributes, its metrics ``metric_*()`` methods (:mod:`eventual.constructs.metrics`).
 
     :param plan: what to build (:class:`eventual.constructs.plan.SocketPlan`).
     :param parts: the roles, log group, runtime and code the service's functions share.
     :param access_logs: the stage's access logging.
+    :param domain_url: the socket's URL on the stage's custom domain (mapped by
+        :mod:`eventual.constructs.domain`); ``None``: the stage's execute-api URL.
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class SocketEndpoint(Construct):
         plan: SocketPlan,
         parts: FunctionParts,
         access_logs: apigwv2.IAccessLogSettings,
+        domain_url: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.plan = plan
@@ -81,7 +85,7 @@ class SocketEndpoint(Construct):
             throttle=throttle_settings(plan.throttle),
         )
         # Read once: every property read is a round trip to the jsii kernel.
-        self._url = self.stage.url
+        self._url = domain_url or self.stage.url
         self.url_output = CfnOutput(
             self,
             "Url",
@@ -104,7 +108,8 @@ class SocketEndpoint(Construct):
 
     @property
     def url(self) -> str:
-        """The ``wss://`` URL clients connect to (a token until deploy)."""
+        """The ``wss://`` URL clients connect to: on the custom domain if the stage has one, else the
+        stage's (a token until deploy)."""
         return self._url
 
     @property
