@@ -17,6 +17,7 @@ from eventual.outputs import DEFAULT_STAGE, ServiceEndpoints, services_from_outp
 from eventual.service_document import LOCAL_STAGE
 
 if TYPE_CHECKING:
+    import boto3
     from mypy_boto3_cloudformation import CloudFormationClient
 
 DEFAULT_SERVICE_ENV = "EVENTUAL_DEFAULT_SERVICE"
@@ -47,7 +48,7 @@ class DeployedService:
         return self.endpoints.stage
 
 
-_SERVICE = click.option(
+SERVICE_OPTION = click.option(
     "--service",
     "service_name",
     metavar="NAME",
@@ -55,14 +56,14 @@ _SERVICE = click.option(
     help="The service to show; needed when several are deployed, unless run inside a project "
     f"([tool.eventual] service in pyproject.toml). [env: {DEFAULT_SERVICE_ENV}]",
 )
-_STAGE = click.option(
+STAGE_OPTION = click.option(
     "--stage",
     metavar="NAME",
     envvar=STAGE_ENV,
     help=f"The stage to show (`{DEFAULT_STAGE}`: the one named after the service alone); needed when "
     f"several stages of the service are deployed. [env: {STAGE_ENV}]",
 )
-_REGION = click.option(
+REGION_OPTION = click.option(
     "--region",
     metavar="REGION",
     envvar="AWS_REGION",
@@ -82,12 +83,17 @@ _PORT = click.option(
 )
 
 
+PROFILE_OPTION = click.option(
+    "--profile", metavar="PROFILE", help="AWS profile to use. [default: AWS_PROFILE]"
+)
+
+
 @click.command("service", short_help="Print a deployed service's endpoints.")
-@_SERVICE
-@_STAGE
+@SERVICE_OPTION
+@STAGE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for scripts.")
-@_REGION
-@click.option("--profile", metavar="PROFILE", help="AWS profile to use. [default: AWS_PROFILE]")
+@REGION_OPTION
+@PROFILE_OPTION
 @_LOCAL
 @_PORT
 def service(
@@ -135,13 +141,21 @@ def _listing(
         return _local_listing(port, as_json)
     if port is not None:
         raise click.UsageError("--port only applies with --local")
+    chosen = find_deployed(service_name, stage, region, profile)
+    return _render_json(chosen) if as_json else _render_text(chosen)
+
+
+def find_deployed(
+    service_name: str | None, stage: str | None, region: str | None, profile: str | None
+) -> DeployedService:
+    """The deployed service the options (or the project) choose: the one lookup ``get service``,
+    ``logs`` and ``connect`` share. Errors are one line (``click.ClickException``)."""
     with aws_errors():
         client = _cloudformation(region, profile)
         found, unfinished = _find_services(client)
         region_name = client.meta.region_name
     name, origin = (service_name, None) if service_name else _project_service()
-    chosen = _choose(found, unfinished, name, stage, region_name, origin)
-    return _render_json(chosen) if as_json else _render_text(chosen)
+    return _choose(found, unfinished, name, stage, region_name, origin)
 
 
 def _json_error(error: click.ClickException) -> NoReturn:
@@ -168,12 +182,21 @@ def _project_service() -> tuple[str | None, str | None]:
 # -- finding services -------------------------------------------------------------------------
 
 
-def _cloudformation(region: str | None, profile: str | None) -> CloudFormationClient:
+def aws_session(region: str | None, profile: str | None) -> boto3.Session:
+    """A boto3 session for ``--region``/``--profile`` (else the environment's and the profile's)."""
     import boto3
 
-    session = boto3.Session(profile_name=profile or None, region_name=region or None)
+    return boto3.Session(profile_name=profile or None, region_name=region or None)
+
+
+def _cloudformation(region: str | None, profile: str | None) -> CloudFormationClient:
+    return aws_client(aws_session(region, profile), "cloudformation")  # type: ignore[no-any-return]
+
+
+def aws_client(session: boto3.Session, service: str) -> Any:
+    """``session.client(service)``, with a malformed endpoint URL reported in one line."""
     try:
-        return session.client("cloudformation")
+        return session.client(service)  # type: ignore[call-overload]
     except ValueError as error:  # botocore's word for a malformed endpoint URL
         raise click.ClickException(
             f"{error}; check AWS_ENDPOINT_URL or the profile's endpoint_url"
@@ -270,8 +293,10 @@ def _render_text(service: DeployedService) -> str:
     note = status_note(service.stack_status)
     if note:
         lines.append(f"Stack Status: {service.stack_status} - stack {service.stack}: {note}")
+    lines.append(f"Stage: {endpoints.stage}")
+    if endpoints.domain:
+        lines.append(f"Custom Domain: {endpoints.domain}")
     lines += [
-        f"Stage: {endpoints.stage}",
         f"API Gateway: {_marked(endpoints.api, unready.get('api_endpoint'))}",
         f"Event Bus Arn: {endpoints.event_bus_arn or '(none)'}",
         f"Service Log Group: {endpoints.log_group or '(none)'}",
@@ -312,11 +337,13 @@ def _json_object(
 ) -> str:
     """The one JSON shape, for deployed and local services alike: every key always present.
 
-    ``not_ready``: the endpoints not usable yet, and why (``{}`` when all are)."""
+    ``domain``: the stage's WebSocket custom domain (``null`` without one; ``sockets`` then hold
+    execute-api URLs). ``not_ready``: the endpoints not usable yet, and why (``{}`` when all are)."""
     return json.dumps(
         {
             "service": endpoints.name,
             "stage": stage,
+            "domain": endpoints.domain,
             "api_endpoint": endpoints.api,
             "event_bus_arn": endpoints.event_bus_arn,
             "log_group": endpoints.log_group,
