@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import queue
 import sys
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -29,6 +27,8 @@ from eventual.cli.get_service import (
 from eventual.cli.readiness import url_problem
 
 if TYPE_CHECKING:
+    import queue
+
     from websockets.sync.client import ClientConnection
 
 OPEN_TIMEOUT_SECONDS = 10.0
@@ -184,6 +184,9 @@ def _open(url: str, headers: list[tuple[str, str]], subprotocols: list[str], loc
 def _session(connection: ClientConnection, wait: float | None) -> int:
     """Send stdin's lines and print what arrives, until the server closes, Ctrl-C, or the input ends
     and ``wait`` passes. Returns the exit code."""
+    import queue
+    import threading
+
     events: queue.Queue[str] = queue.Queue()
     pretty = sys.stdout.isatty()
     receiver = threading.Thread(target=_receive, args=(connection, pretty, events), daemon=True)

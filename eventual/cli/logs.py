@@ -30,12 +30,13 @@ from eventual.cli.get_service import (
     aws_session,
     find_deployed,
 )
-from eventual.cli.log_lines import Attributor, LogLine, parse_since, render_json, render_text
 from eventual.outputs import FunctionOwner
 
 if TYPE_CHECKING:
     from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_logs.type_defs import FilteredLogEventTypeDef
+
+    from eventual.cli.log_lines import LogLine
 
 POLL_MIN_SECONDS = 1.0
 POLL_MAX_SECONDS = 10.0
@@ -93,6 +94,8 @@ def logs(
       eventual logs --socket chat --follow
       eventual logs --filter ERROR --json
     """
+    from eventual.cli.log_lines import parse_since  # here: `eventual --help` never compiles it
+
     try:
         start = parse_since(since, datetime.now(UTC))
     except ValueError as error:
@@ -144,6 +147,8 @@ class _Printer:
     def __init__(
         self, owners: Mapping[str, FunctionOwner], socket: str | None, as_json: bool, verbose: bool
     ) -> None:
+        from eventual.cli.log_lines import Attributor
+
         self._attributor = Attributor(owners)
         self._socket = socket
         self._as_json = as_json
@@ -157,7 +162,7 @@ class _Printer:
         for event in ordered:
             line = self._attributor.line(event)
             if self._shown(line):
-                click.echo(render_json(line) if self._as_json else self._text(line))
+                click.echo(self._json(line) if self._as_json else self._text(line))
         return len(ordered)
 
     def _shown(self, line: LogLine) -> bool:
@@ -166,7 +171,14 @@ class _Printer:
         return self._verbose or self._as_json or not line.hidden
 
     def _text(self, line: LogLine) -> str:
+        from eventual.cli.log_lines import render_text
+
         return render_text(line, label_width=self._width, verbose=self._verbose)
+
+    def _json(self, line: LogLine) -> str:
+        from eventual.cli.log_lines import render_json
+
+        return render_json(line)
 
 
 def _pages(
