@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aws_cdk import CfnOutput
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_route53 as route53
@@ -45,7 +46,8 @@ class Domain:
         (``aws_certificatemanager.ICertificate``, or its ARN).
     :param hosted_zone: the Route 53 zone ``name`` is in. Without ``certificate``, a certificate
         validated by DNS is made there; either way the alias record to the domain is written there.
-        Without a zone, point DNS at ``service.domain.domain_name.regional_domain_name`` yourself.
+        Without a zone, point DNS at the domain's regional domain name yourself (the stack's output
+        ``...DnsTarget`` says it).
     """
 
     name: str
@@ -72,7 +74,17 @@ class CustomDomain(Construct):
             security_policy=apigwv2.SecurityPolicy.TLS_1_2,
         )
         self.record: route53.ARecord | None = None
-        if plan.hosted_zone is not None:
+        self.target_output: CfnOutput | None = None
+        if plan.hosted_zone is None:
+            # No zone of ours to write to: say where the user's DNS must point the name.
+            self.target_output = CfnOutput(
+                self,
+                "DnsTarget",
+                value=self.domain_name.regional_domain_name,
+                description=f"Point {plan.name} here: a CNAME (or your DNS host's alias) to API Gateway's "
+                "regional domain name",
+            )
+        else:
             self.record = route53.ARecord(
                 self,
                 "AliasRecord",

@@ -137,6 +137,11 @@ def test_a_certificate_of_the_users_makes_no_certificate_and_no_record(operated:
     assert resources(template, "AWS::Route53::RecordSet") == {}
     assert len(resources(template, "AWS::ApiGatewayV2::ApiMapping")) == len(SOCKETS)
     assert operated.extra["certified"].http_domain is None
+    # Where the user's own DNS must point the name: an output, which eventual's CLI does not read.
+    [target] = [o for o in template["Outputs"].values() if o["Description"].startswith("Point ")]
+    assert target["Value"] == {"Fn::GetAtt": [domain["id"], "RegionalDomainName"]}
+    assert target["Description"].startswith(f"Point {OPERATED_DOMAIN} here: a CNAME")
+    assert not [o for o in operated.template["Outputs"].values() if o["Description"].startswith("Point ")]
 
 
 def test_a_stage_without_a_domain_keeps_its_execute_api_urls(example: Synth) -> None:
