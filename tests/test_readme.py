@@ -210,11 +210,11 @@ def test_the_operating_example_maps_the_sockets_under_the_domain_with_alarms(
     monkeypatch.chdir(REPO)  # the entry is imported from the working directory
     example = run(block("alarms=Alarms(topic=alerts"))
     service = example["service"]
-    assert service.plan.domain.url("chat") == "wss://ws.example.com/chat"
-    assert service.plan.http_domain.https_url == "https://api.example.com/"
+    assert service.plan.operating.domain.url("chat") == "wss://ws.example.com/chat"
+    assert service.plan.operating.http_domain.https_url == "https://api.example.com/"
     assert sorted(service.domain.mappings) == sorted(service.sockets)
     assert service.alarms["chat/latency"].node.default_child is not None
-    assert service.plan.monitoring.alarms.thresholds.latency_p99_ms == 2000
+    assert service.plan.operating.alarms.thresholds.latency_p99_ms == 2000
     assert example["connects"].metric_name == "ConnectCount"
     assert service.dashboard is not None
 

@@ -46,26 +46,33 @@ its timestamp, and one poll must not step past it."""
 _NEEDS = "reading the service's logs needs logs:FilterLogEvents on its log group"
 
 
-@click.command("logs", short_help="Print a deployed service's log lines.")
-@click.option("--socket", "socket_name", metavar="NAME", help="Only the lines of this socket's functions.")
-@SERVICE_OPTION
-@STAGE_OPTION
-@click.option(
+_SINCE = click.option(
     "--since",
     default="10m",
     show_default=True,
     metavar="WHEN",
     help="From when: an age (30s, 10m, 1h, 2d, 1w) or an ISO 8601 time (UTC unless it names a zone).",
 )
-@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
-@click.option(
+_FILTER = click.option(
     "--filter",
     "pattern",
     metavar="PATTERN",
     help='A CloudWatch Logs filter pattern: ERROR, "some text", { $.level = "ERROR" }.',
 )
+_VERBOSE = click.option(
+    "--verbose", "-v", is_flag=True, help="Tracebacks, whole request ids, each invocation's start."
+)
+
+
+@click.command("logs", short_help="Print a deployed service's log lines.")
+@click.option("--socket", "socket_name", metavar="NAME", help="Only the lines of this socket's functions.")
+@SERVICE_OPTION
+@STAGE_OPTION
+@_SINCE
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl-C.")
+@_FILTER
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line, for scripts.")
-@click.option("--verbose", "-v", is_flag=True, help="Tracebacks, whole request ids, each invocation's start.")
+@_VERBOSE
 @REGION_OPTION
 @PROFILE_OPTION
 def logs(
@@ -107,7 +114,12 @@ def logs(
     owners = _owners(service, socket_name)
     with aws_errors("CloudWatch Logs", _NEEDS):
         client: CloudWatchLogsClient = aws_client(aws_session(region or service.region, profile), "logs")
-    printer = _Printer(owners, socket_name, as_json, verbose)
+    _print(client, group, start, pattern, follow, _Printer(owners, socket_name, as_json, verbose))
+
+
+def _print(
+    client: CloudWatchLogsClient, group: str, start: int, pattern: str | None, follow: bool, printer: _Printer
+) -> None:
     try:
         if follow:
             _follow(client, group, start, pattern, printer)

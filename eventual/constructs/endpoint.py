@@ -34,8 +34,6 @@ class SocketEndpoint(SocketMetrics, Construct):
     :param plan: what to build (:class:`eventual.constructs.plan.SocketPlan`).
     :param parts: the roles, log group, runtime and code the service's functions share.
     :param access_logs: the stage's access logging.
-    :param domain_url: the socket's URL on the stage's custom domain (mapped by
-        :mod:`eventual.constructs.domain`); ``None``: the stage's execute-api URL.
     """
 
     def __init__(
@@ -46,7 +44,6 @@ class SocketEndpoint(SocketMetrics, Construct):
         plan: SocketPlan,
         parts: FunctionParts,
         access_logs: apigwv2.IAccessLogSettings,
-        domain_url: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.plan = plan
@@ -85,7 +82,7 @@ class SocketEndpoint(SocketMetrics, Construct):
             throttle=throttle_settings(plan.throttle),
         )
         # Read once: every property read is a round trip to the jsii kernel.
-        self._url = domain_url or self.stage.url
+        self._url = self.stage.url
         self.url_output = CfnOutput(
             self,
             "Url",
@@ -111,6 +108,12 @@ class SocketEndpoint(SocketMetrics, Construct):
         """The ``wss://`` URL clients connect to: on the custom domain if the stage has one, else the
         stage's (a token until deploy)."""
         return self._url
+
+    def serve_on(self, url: str) -> None:
+        """Hand out ``url``, the socket's path on the stage's custom domain, instead of the stage's
+        execute-api URL (:mod:`eventual.constructs.domain`); ``callback_url`` stays the stage's."""
+        self._url = url
+        self.url_output.value = url
 
     @property
     def callback_url(self) -> str:

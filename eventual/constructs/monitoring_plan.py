@@ -1,11 +1,12 @@
-"""A stage's dashboard and alarms, decided without the CDK: :class:`MonitoringPlan`.
+"""What a stage's dashboard shows and when its alarms fire: :class:`AlarmThresholds`.
 
 The metrics are API Gateway's for WebSocket APIs (namespace ``AWS/ApiGateway``, dimensions
 ``ApiId`` and ``Stage``: ``ConnectCount``, ``MessageCount``, ``IntegrationError``, ``ClientError``,
 ``ExecutionError``, ``IntegrationLatency``, as "Monitor WebSocket API execution with CloudWatch
 metrics" lists them), Lambda's per function (``Errors``, ``Throttles``, ``Duration``,
 ``ConcurrentExecutions``), the fan-out dead-letter queue's and the connections table's.
-:mod:`eventual.constructs.dashboard` and :mod:`eventual.constructs.alarms` build what the plan says.
+:mod:`eventual.constructs.dashboard` and :mod:`eventual.constructs.alarms` build them, as
+:mod:`eventual.constructs.operating_plan` decides.
 Imports nothing from aws_cdk, like :mod:`eventual.constructs.plan`.
 """
 
@@ -71,19 +72,3 @@ class AlarmsOptions:
     topic: Any
     """The user's ``aws_sns.ITopic``: every alarm notifies it when it fires and when it clears."""
     thresholds: AlarmThresholds
-
-
-@dataclass(frozen=True)
-class MonitoringPlan:
-    """The dashboard (its name's prefix; the Region is added, dashboards being per account) and the
-    alarms, if asked for."""
-
-    dashboard_name: str | None
-    alarms: AlarmsOptions | None
-
-
-def plan_monitoring(prefix: str, *, dashboard: bool, alarms: AlarmsOptions | None) -> MonitoringPlan:
-    """What the stage named ``prefix`` (``my-service``, ``my-service-dev``) gets."""
-    if alarms is not None and alarms.topic is None:
-        raise ServiceDefinitionError("alarms: give the SNS topic the alarms notify (topic=...)")
-    return MonitoringPlan(dashboard_name=prefix if dashboard else None, alarms=alarms)

@@ -22,6 +22,7 @@ from eventual.constructs.domain import Domain
 from eventual.constructs.domain_plan import DomainOptions
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.monitoring_plan import AlarmsOptions, AlarmThresholds
+from eventual.constructs.operating_plan import OperatingOptions
 from eventual.constructs.plan import ServiceOptions
 from eventual.constructs.props import struct_fields
 
@@ -150,8 +151,10 @@ def service_options(
         fan_out_above=fan_out_above,
         fan_out_concurrency=fan_out_concurrency,
         region=region,
-        domain=domain_fields("domain", domain) if domain is not None else None,
-        http_domain=domain_fields("http_domain", http_domain) if http_domain is not None else None,
-        dashboard=dashboard,
-        alarms=alarms_fields(alarms) if alarms is not None else None,
+        operating=OperatingOptions(
+            domain=domain_fields("domain", domain) if domain is not None else None,
+            http_domain=domain_fields("http_domain", http_domain) if http_domain is not None else None,
+            dashboard=dashboard,
+            alarms=alarms_fields(alarms) if alarms is not None else None,
+        ),
     )

@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 from eventual.constructs.authorizer import HANDLER as AUTHORIZER_HANDLER
 from eventual.constructs.authorizer import authorizer_name, identity_source
 from eventual.constructs.checks import check_environments, check_sockets, requirements_file
-from eventual.constructs.domain_plan import DomainOptions, DomainPlan, plan_domains
 from eventual.constructs.errors import ServiceDefinitionError
-from eventual.constructs.monitoring_plan import AlarmsOptions, MonitoringPlan, plan_monitoring
 from eventual.constructs.names import (
     EVENT_BUS_NAME_MAX,
     api_name,
@@ -33,6 +31,7 @@ from eventual.constructs.names import (
     name_prefix,
     require_unique,
 )
+from eventual.constructs.operating_plan import OperatingOptions, OperatingPlan, plan_operating
 from eventual.constructs.throttle import Throttle, throttle_of
 from eventual.outputs import DEFAULT_STAGE
 from eventual.sockets import Socket
@@ -100,14 +99,7 @@ class ServiceOptions:
     """The service's fan-out threshold; ``None``: the runtime's (1,000)."""
     fan_out_concurrency: int | None = None
     """The fan-out worker's posts in flight per batch; ``None``: the runtime's (32)."""
-    domain: DomainOptions | None = None
-    """The custom domain every socket of the stage is mapped under (``domain_plan``)."""
-    http_domain: DomainOptions | None = None
-    """The HTTP API's own custom domain."""
-    dashboard: bool = True
-    """Whether the stage gets its CloudWatch dashboard."""
-    alarms: AlarmsOptions | None = None
-    """The alarms' topic and thresholds (``monitoring_plan``); ``None``: no alarms."""
+    operating: OperatingOptions = field(default_factory=OperatingOptions)  # see operating_plan
 
 
 @dataclass(frozen=True)
@@ -185,12 +177,7 @@ class ServicePlan:
     """``eventual service <name>``, with `` (stage <stage>)`` for another than the default stage."""
     fan_out: FanOutPlan | None = None
     """The fan-out queue and worker of a service that tracks connections (``fanout_plan``)."""
-    domain: DomainPlan | None = None
-    """The custom domain the sockets are mapped under; ``None``: their execute-api URLs."""
-    http_domain: DomainPlan | None = None
-    """The HTTP API's custom domain, if any."""
-    monitoring: MonitoringPlan | None = None
-    """The dashboard and alarms (``monitoring_plan``)."""
+    operating: OperatingPlan = field(default_factory=OperatingPlan)  # see operating_plan
 
     @property
     def tracked(self) -> tuple[str, ...]:
@@ -250,7 +237,6 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
     functions = [*_function_names(plans), ("(HTTP API function)", http_function.function_name)]
     require_unique("function name", [*functions, *fanout_plan.fan_out_function_names(fan_out)])
     require_unique("API name", ((s, p.api_name) for s, p in plans.items()))
-    domain, http_domain = plan_domains(plans, options.domain, options.http_domain, options.region)
     check_environments(plans, options, fanout_plan.socket_environment_estimate(fan_out))
     return ServicePlan(
         name=name,
@@ -266,9 +252,7 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
         http_function=http_function,
         description=description,
         fan_out=fan_out,
-        domain=domain,
-        http_domain=http_domain,
-        monitoring=plan_monitoring(prefix, dashboard=options.dashboard, alarms=options.alarms),
+        operating=plan_operating(plans, options.operating, prefix, options.region),
     )
 
 

@@ -7,19 +7,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack, Token
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from eventual.constructs import operating
 from eventual.constructs.access_logs import WEBSOCKET_ACCESS_LOG_FORMAT, AccessLogs
-from eventual.constructs.alarms import AlarmFactory
 from eventual.constructs.asset import LambdaAsset, build_asset
 from eventual.constructs.connections import connections_table, grant_connections, share_connections
-from eventual.constructs.dashboard import ServiceDashboard
-from eventual.constructs.domain import CustomDomain
 from eventual.constructs.endpoint import SocketEndpoint
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.fanout import FanOut
@@ -34,17 +31,10 @@ from eventual.constructs.http_api import create_http_api, serve_service_document
 from eventual.constructs.logging_role import account_logging_role
 from eventual.constructs.logical_ids import pin_logical_id
 from eventual.constructs.nag import acknowledge_service_roles, distinct
-from eventual.constructs.options import (
-    AlarmsArgument,
-    AuthorizerOptions,
-    DomainArgument,
-    FunctionOptions,
-    ThrottleOptions,
-    service_options,
-)
+from eventual.constructs.options import AuthorizerOptions, FunctionOptions, ThrottleOptions, service_options
 from eventual.constructs.plan import API_GATEWAY_TIMEOUT_SECONDS, RoleChoice, ServicePlan, plan_service
 from eventual.constructs.resource_limit import ResourceLimit
-from eventual.outputs import DEFAULT_STAGE, OutputKind, functions_value, output_description
+from eventual.outputs import DEFAULT_STAGE, OutputKind, output_description
 from eventual.project import Project, load_sockets
 from eventual.runtime.environment import URLS_ENV
 from eventual.sockets import Socket
@@ -52,7 +42,7 @@ from eventual.sockets import Socket
 __all__ = ["PYTHON_RUNTIME", "FunctionOptions", "Service", "newest_python_runtime"]
 
 
-class Service(Construct):
+class Service(operating.ServiceMetrics, Construct):
     """An eventual service: one WebSocket API with a Lambda function per socket ``entry`` declares.
 
     Per socket (``service.sockets[name]``): a Lambda function running
@@ -90,11 +80,8 @@ class Service(Construct):
     (``eventual.runtime.fanout_worker.handle``, 1,769 MB, up to 50 at once, one batch each) under
     ``fan_out_role``: ``POST @connections`` on every stage, ``DeleteItem`` on the table, its logs.
 
-    Custom domains (:mod:`eventual.constructs.domain`): ``domain=Domain("ws.example.com", ...)``
-    maps every socket of the stage under it (``wss://ws.example.com/<socket>``, ``service.domain``),
-    ``http_domain=`` gives the HTTP API its own. Operating it: ``service.dashboard`` (a CloudWatch
-    dashboard per service and stage), ``metric_*()`` on each socket, and with ``alarms=Alarms(topic=
-    ...)`` alarms on your SNS topic (``service.alarms``). Functions log in Lambda's JSON format.
+    Operating it (:mod:`eventual.constructs.operating`): ``service.domain``, ``service.dashboard``,
+    ``service.alarms``, ``metric_*()`` on each socket; functions log in Lambda's JSON format.
 
     What to build is decided first, without the CDK: ``service.plan``
     (:func:`eventual.constructs.plan.plan_service`) holds every name and function setting.
@@ -135,15 +122,11 @@ class Service(Construct):
         (WebSocket access logs need it): a custom resource sets one only where the account has
         none, and never overwrites or deletes one (:mod:`eventual.constructs.logging_role`);
         ``False`` leaves the account setting alone entirely.
-    :param domain: the stage's custom domain, :class:`eventual.constructs.Domain` or a dict of its
-        fields (``name``, and a ``certificate`` or a ``hosted_zone``); every socket is mapped under it
-        at its name. Default: none (the execute-api URLs).
-    :param http_domain: the HTTP API's custom domain (another name: API Gateway cannot put a
-        WebSocket API and an HTTP API on one).
-    :param dashboard: create ``service.dashboard``; default ``True`` (CloudWatch bills dashboards
-        past the account's first three).
-    :param alarms: :class:`eventual.constructs.Alarms` (the SNS ``topic``, and thresholds where the
-        defaults do not suit) or a dict of its fields; default: no alarms.
+    :param domain: :class:`eventual.constructs.Domain` (or a dict of its fields): every socket of
+        the stage mapped under it at its name. Default: none (the execute-api URLs).
+    :param http_domain: the HTTP API's own custom domain.
+    :param dashboard: create ``service.dashboard`` (CloudWatch bills past an account's first three).
+    :param alarms: :class:`eventual.constructs.Alarms` (your SNS ``topic``, thresholds); default: none.
     """
 
     def __init__(
@@ -168,10 +151,10 @@ class Service(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         cloud_watch_role: bool = True,
-        domain: DomainArgument | None = None,
-        http_domain: DomainArgument | None = None,
+        domain: operating.DomainArgument | None = None,
+        http_domain: operating.DomainArgument | None = None,
         dashboard: bool = True,
-        alarms: AlarmsArgument | None = None,
+        alarms: operating.AlarmsArgument | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.project_root = Path(project_root or Path.cwd()).resolve()
@@ -195,12 +178,18 @@ class Service(Construct):
             alarms=alarms,
         )
         self._take_plan(plan_service(_load(self.project_root, name, entry), options), runtime)
-        self._create_log_groups(log_retention, log_removal_policy)
+        self._build(log_retention, log_removal_policy, cloud_watch_role)
+
+    def _build(
+        self, log_retention: logs.RetentionDays, log_removal: RemovalPolicy, cloud_watch_role: bool
+    ) -> None:
+        """Every resource the plan says, each step after those it needs."""
+        self._create_log_groups(log_retention, log_removal)
         self._create_roles_and_table()
         self._create_bus_and_http_api()
         self._parts = FunctionParts(self._roles(), self.log_group, self.runtime, self.code_for)
         self.sockets = self._create_endpoints()
-        self._create_domains()
+        self.domain, self.http_domain = operating.map_domains(self)
         self._wire_sockets()
         self._create_fan_out()
         self.service_document_function = serve_service_document(
@@ -212,7 +201,7 @@ class Service(Construct):
         if cloud_watch_role:
             self._after_account_logging_role()
         self._outputs()
-        self._create_monitoring()
+        self.dashboard, self.alarms = operating.monitor(self)
         self.node.add_validation(ResourceLimit(self))
 
     # -- steps ------------------------------------------------------------------------------------
@@ -279,64 +268,10 @@ class Service(Construct):
     def _create_endpoints(self) -> dict[str, SocketEndpoint]:
         # One for every stage: each instance costs jsii round trips.
         access_logs = AccessLogs(self.access_log_group, WEBSOCKET_ACCESS_LOG_FORMAT)
-        domain = self.plan.domain
         return {
-            name: SocketEndpoint(
-                self,
-                name,
-                plan=plan,
-                parts=self._parts,
-                access_logs=access_logs,
-                domain_url=domain.url(name) if domain is not None else None,
-            )
+            name: SocketEndpoint(self, name, plan=plan, parts=self._parts, access_logs=access_logs)
             for name, plan in self.plan.sockets.items()
         }
-
-    def _create_domains(self) -> None:
-        """The stage's custom domain, with every socket mapped under it, and the HTTP API's."""
-        self.domain: CustomDomain | None = None
-        self.http_domain: CustomDomain | None = None
-        if self.plan.domain is not None:
-            self.domain = CustomDomain(self, "Domain", plan=self.plan.domain)
-            self.domain.map_sockets(self.sockets)
-        if self.plan.http_domain is not None:
-            self.http_domain = CustomDomain(self, "HttpDomain", plan=self.plan.http_domain)
-            self.http_domain.map("Mapping", self.http_api, self.http_stage, None)
-
-    def _service_functions(self) -> dict[str, lambda_.IFunction]:
-        """The functions that serve the service rather than one socket, by the label logs give them."""
-        functions: dict[str, lambda_.IFunction] = {"http-api": self.service_document_function}
-        if self.fan_out_function is not None:
-            functions["fan-out"] = self.fan_out_function
-        return functions
-
-    def _create_monitoring(self) -> None:
-        """``dashboard`` and ``alarms``, as the plan says (:mod:`eventual.constructs.monitoring_plan`)."""
-        monitoring = self.plan.monitoring
-        assert monitoring is not None  # plan_service always decides it
-        self.dashboard: cloudwatch.Dashboard | None = None
-        if monitoring.dashboard_name is not None:
-            self.dashboard = ServiceDashboard(
-                self,
-                "Dashboard",
-                name=monitoring.dashboard_name,
-                title=self.plan.description,
-                endpoints=self.sockets,
-                functions=self._service_functions(),
-                dead_letter_queue=self.fan_out_dead_letter_queue,
-                table=self.connections_table,
-            ).dashboard
-        self.alarms: dict[str, cloudwatch.Alarm] = {}
-        if monitoring.alarms is not None:
-            factory = AlarmFactory(
-                monitoring.alarms.topic, monitoring.alarms.thresholds, self.plan.description
-            )
-            for name, endpoint in self.sockets.items():
-                factory.socket(name, endpoint)
-            factory.shared(
-                Construct(self, "Alarms"), self._service_functions(), self.fan_out, self.connections_table
-            )
-            self.alarms = factory.alarms
 
     def _wire_sockets(self) -> None:
         """Every socket function gets every socket's URLs."""
@@ -401,38 +336,14 @@ class Service(Construct):
             endpoint.stage.node.add_dependency(setting)
 
     def _outputs(self) -> None:
-        http_domain = self.plan.http_domain
-        api_url = http_domain.https_url if http_domain is not None else self.http_stage.url
-        self.api_output = self._output("ApiUrl", api_url, "api")
+        self.api_output = self._output("ApiUrl", operating.api_url(self), "api")
         self.event_bus_output = self._output("EventBusArn", self.event_bus.event_bus_arn, "event-bus-arn")
         self.log_group_output = self._output("LogGroupName", self.log_group.log_group_name, "log-group")
-        if self.plan.domain is not None:
-            self._output("DomainName", self.plan.domain.name, "domain")
-        self._function_outputs()
+        operating.operating_outputs(self)
 
-    def _function_outputs(self) -> None:
-        """Which function serves what: ``eventual logs`` reads it to name each log stream's socket."""
-        for name, plan in self.plan.sockets.items():
-            roles = {"socket": plan.function.function_name}
-            if plan.authorizer is not None:
-                roles["authorizer"] = plan.authorizer.function.function_name
-            self._output("Functions", functions_value(roles), "functions", name, scope=self.sockets[name])
-        own = {"http-api": self.plan.http_function.function_name}
-        if self.plan.fan_out is not None:
-            own["fan-out"] = self.plan.fan_out.function.function_name
-        self._output("Functions", functions_value(own), "functions")
-
-    def _output(
-        self,
-        id: str,
-        value: str,
-        kind: OutputKind,
-        socket: str | None = None,
-        *,
-        scope: Construct | None = None,
-    ) -> CfnOutput:
-        description = output_description(self.name, kind, socket, stage=self.stage)
-        return CfnOutput(scope or self, id, value=value, description=description)
+    def _output(self, id: str, value: str, kind: OutputKind) -> CfnOutput:
+        description = output_description(self.name, kind, stage=self.stage)
+        return CfnOutput(self, id, value=value, description=description)
 
     # -- code -------------------------------------------------------------------------------------
 
@@ -478,25 +389,6 @@ class Service(Construct):
     def grant_put_events(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put events on the service's bus."""
         return self.event_bus.grant_put_events_to(grantee)
-
-    # -- metrics ----------------------------------------------------------------------------------
-
-    def metric_fan_out_failures(self) -> cloudwatch.Metric:
-        """Broadcast batches the fan-out worker failed to post after every delivery: messages in the
-        dead-letter queue, the maximum per minute. Alarm when it is above 0 (each message held up
-        to 500 connections that got nothing)::
-
-            service.metric_fan_out_failures().create_alarm(
-                stack, "FanOutFailures", threshold=0, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            )
-        """
-        if self.fan_out is None:
-            raise ServiceDefinitionError(
-                f"service {self.name!r} tracks no connections, so it has no fan-out queue: declare a "
-                "socket with socket(..., track_connections=True)"
-            )
-        return self.fan_out.metric_failures()
 
 
 def _load(project_root: Path, service: str, entry: str) -> dict[str, Socket]:

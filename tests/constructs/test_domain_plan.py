@@ -17,6 +17,8 @@ import examples.service  # noqa: F401  (the plan looks for a requirements.txt be
 from eventual.constructs.domain_plan import DomainOptions, _mapping_key, check_domain_name, plan_domains
 from eventual.constructs.errors import ServiceDefinitionError
 from eventual.constructs.limits import check_environment_size
+from eventual.constructs.monitoring_plan import AlarmsOptions, AlarmThresholds
+from eventual.constructs.operating_plan import OperatingOptions, OperatingPlan
 from eventual.constructs.plan import ServiceOptions, plan_service
 from eventual.sockets import Socket
 
@@ -124,16 +126,26 @@ def test_a_socket_name_an_api_mapping_cannot_hold_is_refused_at_synth() -> None:
         _mapping_key("x" * 301)
 
 
-def test_the_service_plan_carries_both_domains() -> None:
+def test_the_service_plan_carries_the_domains_dashboard_and_alarms() -> None:
     declared = {name: Socket(name, {}) for name in ("chat", "lobby")}
-    options = ServiceOptions(
-        name="svc", entry="examples.service", domain=domain(), http_domain=domain("api.example.com")
+    operating = OperatingOptions(domain=domain(), http_domain=domain("api.example.com"), dashboard=False)
+    plan = plan_service(
+        declared, ServiceOptions(name="svc", entry="examples.service", stage="dev", operating=operating)
     )
-    plan = plan_service(declared, options)
-    assert plan.domain is not None and plan.http_domain is not None
-    assert plan.domain.url("lobby") == "wss://ws.example.com/lobby"
-    without = plan_service(declared, ServiceOptions(name="svc", entry="examples.service"))
-    assert (without.domain, without.http_domain) == (None, None)
+    assert plan.operating.domain is not None and plan.operating.http_domain is not None
+    assert plan.operating.domain.url("lobby") == "wss://ws.example.com/lobby"
+    assert (plan.operating.dashboard_name, plan.operating.alarms) == (None, None)
+    without = plan_service(declared, ServiceOptions(name="svc", entry="examples.service", stage="dev"))
+    assert without.operating == OperatingPlan(dashboard_name="svc-dev")  # a dashboard, by default
+    with pytest.raises(ServiceDefinitionError, match=r"give the SNS topic the alarms notify"):
+        plan_service(
+            declared,
+            ServiceOptions(
+                name="svc",
+                entry="examples.service",
+                operating=OperatingOptions(alarms=AlarmsOptions(topic=None, thresholds=AlarmThresholds())),
+            ),
+        )
 
 
 def test_a_long_domain_counts_in_lambdas_4_kb_environment() -> None:
