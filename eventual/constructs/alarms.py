@@ -13,7 +13,7 @@ with it (:mod:`eventual.constructs.resource_limit`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,38 +60,29 @@ class AlarmFactory:
 
     def socket(self, name: str, endpoint: SocketEndpoint) -> None:
         """A socket's alarms, in its endpoint."""
-        t = self.thresholds
-        if t.integration_errors is not None:
-            self._alarm(
-                endpoint,
-                "IntegrationErrorsAlarm",
-                f"{name}/integration-errors",
-                endpoint.metric_integration_error(period=PERIOD),
-                t.integration_errors,
-                f"socket {name}: {t.integration_errors:g} or more requests answered 4XX/5XX by the function "
-                f"in {PERIOD_MINUTES} minutes (IntegrationError)",
-            )
-        if t.execution_errors is not None:
-            self._alarm(
-                endpoint,
-                "ExecutionErrorsAlarm",
-                f"{name}/execution-errors",
-                endpoint.metric_execution_error(period=PERIOD),
-                t.execution_errors,
-                f"socket {name}: {t.execution_errors:g} or more requests API Gateway could not deliver to "
-                f"the function in {PERIOD_MINUTES} minutes (ExecutionError); the clients got 500",
-            )
-        if t.latency_p99_ms is not None:
-            self._alarm(
-                endpoint,
-                "LatencyAlarm",
-                f"{name}/latency",
-                endpoint.metric_integration_latency(statistic="p99", period=PERIOD),
-                t.latency_p99_ms,
-                f"socket {name}: IntegrationLatency p99 at {t.latency_p99_ms:g} ms or more for "
-                f"{LATENCY_PERIODS * PERIOD_MINUTES} minutes",
-                periods=LATENCY_PERIODS,
-            )
+        t, minutes = self.thresholds, PERIOD_MINUTES
+        self._alarm(
+            endpoint,
+            ("IntegrationErrorsAlarm", f"{name}/integration-errors", t.integration_errors),
+            lambda: endpoint.metric_integration_error(period=PERIOD),
+            f"socket {name}: {{}} or more requests answered 4XX/5XX by the function in {minutes} minutes "
+            "(IntegrationError)",
+        )
+        self._alarm(
+            endpoint,
+            ("ExecutionErrorsAlarm", f"{name}/execution-errors", t.execution_errors),
+            lambda: endpoint.metric_execution_error(period=PERIOD),
+            f"socket {name}: {{}} or more requests API Gateway could not deliver to the function in "
+            f"{minutes} minutes (ExecutionError); the clients got 500",
+        )
+        self._alarm(
+            endpoint,
+            ("LatencyAlarm", f"{name}/latency", t.latency_p99_ms),
+            lambda: endpoint.metric_integration_latency(statistic="p99", period=PERIOD),
+            f"socket {name}: IntegrationLatency p99 at {{}} ms or more for "
+            f"{LATENCY_PERIODS * minutes} minutes",
+            periods=LATENCY_PERIODS,
+        )
         self.function(endpoint, "FunctionFailuresAlarm", name, endpoint.function)
         if endpoint.authorizer_function is not None:
             self.function(
@@ -100,26 +91,16 @@ class AlarmFactory:
 
     def function(self, scope: Construct, id: str, label: str, function: lambda_.IFunction) -> None:
         """A function's ``Errors`` + ``Throttles``."""
-        threshold = self.thresholds.function_failures
-        if threshold is None:
-            return
-        failures = cloudwatch.MathExpression(
-            expression="errors + throttles",
-            using_metrics={
-                "errors": function.metric_errors(period=PERIOD),
-                "throttles": function.metric_throttles(period=PERIOD),
-            },
-            label=f"{label} Errors + Throttles",
-            period=PERIOD,
-        )
         self._alarm(
             scope,
-            id,
-            f"{label}/function-failures",
-            failures,
-            threshold,
-            f"{label}: {threshold:g} or more invocations failed or throttled in {PERIOD_MINUTES} minutes "
-            "(Lambda Errors + Throttles: crashes, timeouts, running out of memory, refused invocations)",
+            (id, f"{label}/function-failures", self.thresholds.function_failures),
+            lambda: _sum_of(
+                f"{label} Errors + Throttles",
+                errors=function.metric_errors(period=PERIOD),
+                throttles=function.metric_throttles(period=PERIOD),
+            ),
+            f"{label}: {{}} or more invocations failed or throttled in {PERIOD_MINUTES} minutes (Lambda "
+            "Errors + Throttles: crashes, timeouts, running out of memory, refused invocations)",
         )
 
     def shared(
@@ -133,60 +114,60 @@ class AlarmFactory:
         for label, function in functions.items():
             self.function(scope, f"{_pascal(label)}FailuresAlarm", label, function)
         t = self.thresholds
-        if fan_out is not None and t.fan_out_failures is not None:
+        if fan_out is not None:
             self._alarm(
                 scope,
-                "FanOutDeadLetterAlarm",
-                "fan-out/failures",
-                fan_out.metric_failures(),
-                t.fan_out_failures,
-                f"fan-out: {t.fan_out_failures:g} or more broadcast batches in the dead-letter queue, "
-                "each undelivered to up to 500 connections after every retry",
+                ("FanOutDeadLetterAlarm", "fan-out/failures", t.fan_out_failures),
+                fan_out.metric_failures,
+                "fan-out: {} or more broadcast batches in the dead-letter queue, each undelivered to up "
+                "to 500 connections after every retry",
             )
-        if table is not None and t.table_throttles is not None:
-            throttles = cloudwatch.MathExpression(
-                expression="reads + writes",
-                using_metrics={
-                    "reads": table.metric("ReadThrottleEvents", statistic="Sum", period=PERIOD),
-                    "writes": table.metric("WriteThrottleEvents", statistic="Sum", period=PERIOD),
-                },
-                label="ReadThrottleEvents + WriteThrottleEvents",
-                period=PERIOD,
-            )
+        if table is not None:
             self._alarm(
                 scope,
-                "TableThrottlesAlarm",
-                "table/throttles",
-                throttles,
-                t.table_throttles,
-                f"connections table: {t.table_throttles:g} or more throttled reads and writes in "
-                f"{PERIOD_MINUTES} minutes",
+                ("TableThrottlesAlarm", "table/throttles", t.table_throttles),
+                lambda: _sum_of(
+                    "ReadThrottleEvents + WriteThrottleEvents",
+                    reads=table.metric("ReadThrottleEvents", statistic="Sum", period=PERIOD),
+                    writes=table.metric("WriteThrottleEvents", statistic="Sum", period=PERIOD),
+                ),
+                f"connections table: {{}} or more throttled reads and writes in {PERIOD_MINUTES} minutes",
             )
 
     def _alarm(
         self,
         scope: Construct,
-        id: str,
-        key: str,
-        metric: cloudwatch.IMetric,
-        threshold: float,
+        which: tuple[str, str, float | None],
+        metric: Callable[[], cloudwatch.IMetric],
         what: str,
         *,
         periods: int = 1,
     ) -> None:
+        """The alarm ``which`` names (construct id, key in ``alarms``, threshold; none without a
+        threshold) on ``metric``; ``what`` says when it fires, ``{}`` standing for the threshold."""
+        id, key, threshold = which
+        if threshold is None:
+            return
         alarm = cloudwatch.Alarm(
             scope,
             id,
-            metric=metric,
+            metric=metric(),
             threshold=threshold,
             evaluation_periods=periods,
             comparison_operator=_AT_LEAST,
             treat_missing_data=_NOT_BREACHING,
-            alarm_description=f"{self._description}, {what}",
+            alarm_description=f"{self._description}, {what.format(f'{threshold:g}')}",
         )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
         self.alarms[key] = alarm
+
+
+def _sum_of(label: str, **metrics: cloudwatch.IMetric) -> cloudwatch.MathExpression:
+    """The sum of ``metrics`` (by the names the expression gives them), per period."""
+    return cloudwatch.MathExpression(
+        expression=" + ".join(metrics), using_metrics=metrics, label=label, period=PERIOD
+    )
 
 
 def _pascal(label: str) -> str:
