@@ -84,8 +84,9 @@ def run() -> list[Figure]:
         get_service = [EVENTUAL, "get", "service", "--service", SERVICE]
         baseline = [sys.executable, "-c", MINIMAL_BOTO3]
         listing = _run(get_service, env)
-        baseline_lines = _run(baseline, env).splitlines()  # api, bus, log group, one per socket
-        if listing.count(" - wss://") != len(SOCKETS) or len(baseline_lines) != 3 + len(SOCKETS):
+        # api, bus, log group, the service's functions; per socket its URL and its functions
+        baseline_lines = _run(baseline, env).splitlines()
+        if listing.count(" - wss://") != len(SOCKETS) or len(baseline_lines) != 4 + 2 * len(SOCKETS):
             raise RuntimeError(f"unexpected output from moto_server:\n{listing}")
         cli_time = best_of(lambda: _run(get_service, env), repeat=7)
         boto3_time = best_of(lambda: _run(baseline, env), repeat=7)

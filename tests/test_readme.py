@@ -36,6 +36,7 @@ CLAIMED = (
     "def test_chat_echoes_and_refuses_strangers",
     "def test_end_to_end(dev_server)",
     "from eventual.constructs import Service",
+    "alarms=Alarms(topic=alerts",
 )
 """One line of each Python block, in order: a new block needs a test, and a line here."""
 
@@ -330,3 +331,35 @@ def test_every_deploy_shown_bootstraps_the_account_first() -> None:
         assert blocks_found, name
         assert all(bootstraps_before_deploying(commands) for commands in blocks_found), name
         assert "once per account and region" in text, name
+
+
+def test_the_operating_example_maps_the_sockets_under_the_domain_with_alarms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(REPO)  # the entry is imported from the working directory
+    example = run(block("alarms=Alarms(topic=alerts"))
+    service = example["service"]
+    assert service.plan.operating.domain.url("chat") == "wss://ws.example.com/chat"
+    assert service.plan.operating.http_domain.https_url == "https://api.example.com/"
+    assert sorted(service.domain.mappings) == sorted(service.sockets)
+    assert service.alarms["chat/latency"].node.default_child is not None
+    assert service.plan.operating.alarms.thresholds.latency_p99_ms == 2000
+    assert example["connects"].metric_name == "ConnectCount"
+    assert service.dashboard is not None
+
+
+def test_the_domains_context_reads_as_the_readme_says() -> None:
+    import aws_cdk
+
+    from eventual.constructs import domains_from_context
+
+    [text] = [b for b in blocks("json") if '"domains"' in b]
+    context = json.loads(text)
+    stack = aws_cdk.Stack(aws_cdk.App(context=context), "S")
+    domain, http_domain = domains_from_context(stack, "default")
+    assert domain is not None and http_domain is not None
+    assert (domain.name, http_domain.name) == ("ws.example.com", "api.example.com")
+    assert domain.hosted_zone is not None and domain.hosted_zone is http_domain.hosted_zone
+    dev, dev_http = domains_from_context(stack, "dev")
+    assert dev is not None and dev_http is None
+    assert isinstance(dev.certificate, str) and dev.certificate.startswith("arn:aws:acm:us-east-1:")

@@ -34,3 +34,12 @@ main.add_command(local)
 from eventual.cli.init import init  # noqa: E402  (click and the package's templates only)
 
 main.add_command(init)
+
+# Imported under other names: `eventual.cli.logs` and `eventual.cli.connect` stay the modules.
+from eventual.cli.logs import logs as logs_command  # noqa: E402  (click only; boto3 loads inside)
+
+main.add_command(logs_command)
+
+from eventual.cli.connect import connect as connect_command  # noqa: E402  (click; websockets inside)
+
+main.add_command(connect_command)

@@ -28,8 +28,12 @@ _AWS_LIBRARIES = ("botocore", "boto3", "urllib3", "s3transfer")
 
 
 @contextmanager
-def aws_errors(service: str = "CloudFormation") -> Iterator[None]:
-    """Turn whatever a call to ``service`` raises from boto3 or botocore into one line (exit 1)."""
+def aws_errors(
+    service: str = "CloudFormation",
+    needs: str = "listing CloudFormation stacks needs cloudformation:DescribeStacks",
+) -> Iterator[None]:
+    """Turn whatever a call to ``service`` raises from boto3 or botocore into one line (exit 1);
+    ``needs`` says what permission an access-denied error lacks."""
     try:
         yield
     except click.ClickException:
@@ -37,14 +41,14 @@ def aws_errors(service: str = "CloudFormation") -> Iterator[None]:
     except Exception as error:
         if not _from_aws_library(error):
             raise
-        raise click.ClickException(_explain(error, service)) from error
+        raise click.ClickException(_explain(error, service, needs)) from error
 
 
 def _from_aws_library(error: BaseException) -> bool:
     return any(type(error).__module__.partition(".")[0] == lib for lib in _AWS_LIBRARIES)
 
 
-def _explain(error: Exception, service: str) -> str:
+def _explain(error: Exception, service: str, needs: str) -> str:
     from botocore import exceptions as bx
 
     if isinstance(error, bx.ProfileNotFound):
@@ -59,7 +63,7 @@ def _explain(error: Exception, service: str) -> str:
     if isinstance(error, bx.ConnectionError | bx.HTTPClientError):  # refused, TLS, timeouts, closed
         return f"cannot reach {service}{_endpoint()}: {one_line(error)}"
     if isinstance(error, bx.ClientError):
-        return _client_error(error, service)
+        return _client_error(error, service, needs)
     if type(error).__name__ == "ResponseParserError":
         return (
             f"{service}{_endpoint()} sent a response botocore could not read: {one_line(error)[:300]}; "
@@ -68,12 +72,12 @@ def _explain(error: Exception, service: str) -> str:
     return f"AWS error ({type(error).__name__}): {one_line(error)}"
 
 
-def _client_error(error: BaseException, service: str) -> str:
+def _client_error(error: BaseException, service: str, needs: str) -> str:
     response = getattr(error, "response", {}) or {}
     code = response.get("Error", {}).get("Code", "")
     message = one_line(response.get("Error", {}).get("Message", "") or str(error))
     if code in _ACCESS_ERRORS:
-        return f"access denied: listing CloudFormation stacks needs cloudformation:DescribeStacks ({message})"
+        return f"access denied: {needs} ({message})"
     if code in _CREDENTIAL_ERRORS:
         return f"AWS rejected the credentials ({code}): {message}; refresh them or pick another --profile"
     return f"{service} error {code}: {message}"

@@ -12,17 +12,14 @@ from typing import Any
 
 import click
 
-from eventual.cli.aws_errors import aws_errors
-from eventual.cli.get_service import (
-    _LOCAL,
-    _PORT,
-    _REGION,
-    _SERVICE,
-    _STAGE,
-    _choose,
-    _cloudformation,
-    _find_services,
-    _project_service,
+from eventual.cli.get_service import find_deployed
+from eventual.cli.options import (
+    LOCAL_OPTION,
+    PORT_OPTION,
+    PROFILE_OPTION,
+    REGION_OPTION,
+    SERVICE_OPTION,
+    STAGE_OPTION,
 )
 from eventual.service_document import ASYNCAPI_PATH
 
@@ -30,12 +27,12 @@ TIMEOUT_SECONDS = 15
 
 
 @click.command("asyncapi", short_help="Print a service's AsyncAPI document.")
-@_SERVICE
-@_STAGE
-@_REGION
-@click.option("--profile", metavar="PROFILE", help="AWS profile to use. [default: AWS_PROFILE]")
-@_LOCAL
-@_PORT
+@SERVICE_OPTION
+@STAGE_OPTION
+@REGION_OPTION
+@PROFILE_OPTION
+@LOCAL_OPTION
+@PORT_OPTION
 def asyncapi(
     service_name: str | None,
     stage: str | None,
@@ -79,12 +76,7 @@ def _deployed_document(
 ) -> dict[str, Any]:
     if port is not None:
         raise click.UsageError("--port only applies with --local")
-    with aws_errors():
-        client = _cloudformation(region, profile)
-        found, unfinished = _find_services(client)
-        region_name = client.meta.region_name
-    name, origin = (service_name, None) if service_name else _project_service()
-    chosen = _choose(found, unfinished, name, stage, region_name, origin)
+    chosen = find_deployed(service_name, stage, region, profile)
     if not chosen.endpoints.api:
         raise click.ClickException(
             f"service {chosen.name!r} (stack {chosen.stack}) has no HTTP API output yet"

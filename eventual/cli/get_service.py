@@ -12,16 +12,24 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from eventual.cli.aws_errors import aws_errors
+from eventual.cli.options import (
+    DEFAULT_SERVICE_ENV,
+    LOCAL_OPTION,
+    PORT_OPTION,
+    PROFILE_OPTION,
+    REGION_OPTION,
+    SERVICE_OPTION,
+    STAGE_ENV,
+    STAGE_OPTION,
+)
 from eventual.cli.readiness import HEALTHY, not_ready, status_note
-from eventual.outputs import DEFAULT_STAGE, ServiceEndpoints, services_from_outputs
+from eventual.outputs import ServiceEndpoints, services_from_outputs
 from eventual.service_document import LOCAL_STAGE
 from eventual.stages import stage_problem
 
 if TYPE_CHECKING:
+    import boto3
     from mypy_boto3_cloudformation import CloudFormationClient
-
-DEFAULT_SERVICE_ENV = "EVENTUAL_DEFAULT_SERVICE"
-STAGE_ENV = "EVENTUAL_STAGE"
 
 
 class InvalidStage(click.ClickException):
@@ -54,49 +62,14 @@ class DeployedService:
         return self.endpoints.stage
 
 
-_SERVICE = click.option(
-    "--service",
-    "service_name",
-    metavar="NAME",
-    envvar=DEFAULT_SERVICE_ENV,
-    help="The service to show; needed when several are deployed, unless run inside a project "
-    f"([tool.eventual] service in pyproject.toml). [env: {DEFAULT_SERVICE_ENV}]",
-)
-_STAGE = click.option(
-    "--stage",
-    metavar="NAME",
-    envvar=STAGE_ENV,
-    help=f"The stage to show (`{DEFAULT_STAGE}`: the one named after the service alone); needed when "
-    f"several stages of the service are deployed. [env: {STAGE_ENV}]",
-)
-_REGION = click.option(
-    "--region",
-    metavar="REGION",
-    envvar="AWS_REGION",
-    help="AWS region to look in. [default: AWS_REGION, AWS_DEFAULT_REGION or the profile's]",
-)
-_LOCAL = click.option(
-    "--local",
-    is_flag=True,
-    help="Print the endpoints `eventual local` serves for this project (from pyproject.toml); no AWS.",
-)
-_PORT = click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    metavar="PORT",
-    default=None,
-    help="With --local: the dev server's port. [default: 3111]",
-)
-
-
 @click.command("service", short_help="Print a deployed service's endpoints.")
-@_SERVICE
-@_STAGE
+@SERVICE_OPTION
+@STAGE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for scripts.")
-@_REGION
-@click.option("--profile", metavar="PROFILE", help="AWS profile to use. [default: AWS_PROFILE]")
-@_LOCAL
-@_PORT
+@REGION_OPTION
+@PROFILE_OPTION
+@LOCAL_OPTION
+@PORT_OPTION
 def service(
     service_name: str | None,
     stage: str | None,
@@ -142,6 +115,15 @@ def _listing(
         return _local_listing(port, as_json)
     if port is not None:
         raise click.UsageError("--port only applies with --local")
+    chosen = find_deployed(service_name, stage, region, profile)
+    return _render_json(chosen) if as_json else _render_text(chosen)
+
+
+def find_deployed(
+    service_name: str | None, stage: str | None, region: str | None, profile: str | None
+) -> DeployedService:
+    """The deployed service the options (or the project) choose: the one lookup ``get service``,
+    ``logs`` and ``connect`` share. Errors are one line (``click.ClickException``)."""
     if stage is not None and (problem := stage_problem(stage)) is not None:
         # No deployed stage can bear it: say the rule rather than "no such stage" after a lookup.
         raise InvalidStage(f"--stage ({STAGE_ENV}): {problem}")
@@ -150,8 +132,7 @@ def _listing(
         found, unfinished = _find_services(client)
         region_name = client.meta.region_name
     name, origin = (service_name, None) if service_name else _project_service()
-    chosen = _choose(found, unfinished, name, stage, region_name, origin)
-    return _render_json(chosen) if as_json else _render_text(chosen)
+    return _choose(found, unfinished, name, stage, region_name, origin)
 
 
 def _json_error(error: click.ClickException) -> NoReturn:
@@ -178,12 +159,21 @@ def _project_service() -> tuple[str | None, str | None]:
 # -- finding services -------------------------------------------------------------------------
 
 
-def _cloudformation(region: str | None, profile: str | None) -> CloudFormationClient:
+def aws_session(region: str | None, profile: str | None) -> boto3.Session:
+    """A boto3 session for ``--region``/``--profile`` (else the environment's and the profile's)."""
     import boto3
 
-    session = boto3.Session(profile_name=profile or None, region_name=region or None)
+    return boto3.Session(profile_name=profile or None, region_name=region or None)
+
+
+def _cloudformation(region: str | None, profile: str | None) -> CloudFormationClient:
+    return aws_client(aws_session(region, profile), "cloudformation")  # type: ignore[no-any-return]
+
+
+def aws_client(session: boto3.Session, service: str) -> Any:
+    """``session.client(service)``, with a malformed endpoint URL reported in one line."""
     try:
-        return session.client("cloudformation")
+        return session.client(service)  # type: ignore[call-overload]
     except ValueError as error:  # botocore's word for a malformed endpoint URL
         raise click.ClickException(
             f"{error}; check AWS_ENDPOINT_URL or the profile's endpoint_url"
@@ -280,8 +270,10 @@ def _render_text(service: DeployedService) -> str:
     note = status_note(service.stack_status)
     if note:
         lines.append(f"Stack Status: {service.stack_status} - stack {service.stack}: {note}")
+    lines.append(f"Stage: {endpoints.stage}")
+    if endpoints.domain:
+        lines.append(f"Custom Domain: {endpoints.domain}")
     lines += [
-        f"Stage: {endpoints.stage}",
         f"API Gateway: {_marked(endpoints.api, unready.get('api_endpoint'))}",
         f"Event Bus Arn: {endpoints.event_bus_arn or '(none)'}",
         f"Service Log Group: {endpoints.log_group or '(none)'}",
@@ -322,11 +314,13 @@ def _json_object(
 ) -> str:
     """The one JSON shape, for deployed and local services alike: every key always present.
 
-    ``not_ready``: the endpoints not usable yet, and why (``{}`` when all are)."""
+    ``domain``: the stage's WebSocket custom domain (``null`` without one; ``sockets`` then hold
+    execute-api URLs). ``not_ready``: the endpoints not usable yet, and why (``{}`` when all are)."""
     return json.dumps(
         {
             "service": endpoints.name,
             "stage": stage,
+            "domain": endpoints.domain,
             "api_endpoint": endpoints.api,
             "event_bus_arn": endpoints.event_bus_arn,
             "log_group": endpoints.log_group,

@@ -14,12 +14,17 @@ from eventual.constructs.asset import LambdaAsset, LambdaPlatform
 from eventual.constructs.errors import ServiceDefinitionError
 
 if TYPE_CHECKING:
+    from eventual.constructs.alarms import Alarms
+    from eventual.constructs.domain import Domain, domains_from_context
     from eventual.constructs.endpoint import SocketEndpoint
     from eventual.constructs.functions import PYTHON_RUNTIME, newest_python_runtime
     from eventual.constructs.options import AuthorizerOptions, FunctionOptions, ThrottleOptions
     from eventual.constructs.service import Service
 
 _LAZY = {
+    "Alarms": "eventual.constructs.alarms",
+    "Domain": "eventual.constructs.domain",
+    "domains_from_context": "eventual.constructs.domain",
     "PYTHON_RUNTIME": "eventual.constructs.functions",
     "AuthorizerOptions": "eventual.constructs.options",
     "FunctionOptions": "eventual.constructs.options",
@@ -32,7 +37,9 @@ _LAZY = {
 
 __all__ = [
     "PYTHON_RUNTIME",
+    "Alarms",
     "AuthorizerOptions",
+    "Domain",
     "FunctionOptions",
     "LambdaAsset",
     "LambdaPlatform",
@@ -40,6 +47,7 @@ __all__ = [
     "ServiceDefinitionError",
     "SocketEndpoint",
     "ThrottleOptions",
+    "domains_from_context",
     "newest_python_runtime",
 ]
 

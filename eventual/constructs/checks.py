@@ -71,4 +71,5 @@ def check_environments(
     tracks = any(p.tracked for p in plans.values())
     table = {TABLE_ENV: "x" * TABLE_NAME_MAX} if tracks else {}
     environments = {s: {**p.function.environment, **table, **fan_out} for s, p in plans.items()}
-    check_environment_size(options.name, environments, options.region, options.stage_name or "")
+    domain = options.operating.domain.name if options.operating.domain is not None else None
+    check_environment_size(options.name, environments, options.region, options.stage_name or "", domain)

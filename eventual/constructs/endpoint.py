@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -12,14 +12,15 @@ from constructs import Construct
 from eventual.constructs.functions import FunctionParts, function_props
 from eventual.constructs.integration import LambdaProxyIntegration, grant_invoke_from_api
 from eventual.constructs.logical_ids import pin_logical_id
+from eventual.constructs.metrics import SocketMetrics
 from eventual.constructs.nag import CONNECT, acknowledge_unauthorized_routes
-from eventual.constructs.plan import AuthorizerPlan, SocketPlan
+from eventual.constructs.plan import API_GATEWAY_TIMEOUT_SECONDS, AuthorizerPlan, SocketPlan
 from eventual.constructs.throttle import Throttle
 from eventual.outputs import output_description
 from eventual.routes import event_type_of
 
 
-class SocketEndpoint(Construct):
+class SocketEndpoint(SocketMetrics, Construct):
     """A socket's function, ``WebSocketApi`` and stage.
 
     The API has a route per key the plan lists (``$connect``, ``$disconnect``, ``$default`` and
@@ -29,7 +30,7 @@ class SocketEndpoint(Construct):
     declared with ``authorizer=`` also gets ``authorizer_function`` (running
     ``eventual.runtime.handler.authorize``) behind a Lambda REQUEST ``authorizer`` on ``$connect``.
     Created by :class:`~eventual.constructs.Service` from the socket's ``plan``, one per declared
-    socket; its parts are attributes.
+    socket; its parts are attributes, its metrics ``metric_*()`` methods (:mod:`eventual.constructs.metrics`).
 
     :param plan: what to build (:class:`eventual.constructs.plan.SocketPlan`).
     :param parts: the roles, log group, runtime and code the service's functions share.
@@ -51,6 +52,7 @@ class SocketEndpoint(Construct):
         self.socket = plan.socket
         self.function = lambda_.Function(self, "Function", **function_props(plan.function, parts))
         pin_logical_id(self.function, "Function", plan.function.function_name)
+        self._warn_past_api_gateway_timeout()
         self.api = apigwv2.WebSocketApi(
             self,
             "Api",
@@ -92,6 +94,15 @@ class SocketEndpoint(Construct):
         )
         acknowledge_unauthorized_routes(self)
 
+    def _warn_past_api_gateway_timeout(self) -> None:
+        if self.plan.function.past_api_gateway_timeout:
+            Annotations.of(self.function).add_warning_v2(
+                "eventual:timeout-over-api-gateway",
+                f"socket {self.name!r}: timeout {self.plan.function.timeout_seconds:g} s, but API "
+                f"Gateway waits {API_GATEWAY_TIMEOUT_SECONDS} s at most: a later $default reply never "
+                "reaches the client",
+            )
+
     def _add_authorizer(self, plan: AuthorizerPlan, parts: FunctionParts) -> None:
         self.authorizer_function = lambda_.Function(
             self, "AuthorizerFunction", **function_props(plan.function, parts)
@@ -106,8 +117,15 @@ class SocketEndpoint(Construct):
 
     @property
     def url(self) -> str:
-        """The ``wss://`` URL clients connect to (a token until deploy)."""
+        """The ``wss://`` URL clients connect to: on the custom domain if the stage has one, else the
+        stage's (a token until deploy)."""
         return self._url
+
+    def serve_on(self, url: str) -> None:
+        """Hand out ``url``, the socket's path on the stage's custom domain, instead of the stage's
+        execute-api URL (:mod:`eventual.constructs.domain`); ``callback_url`` stays the stage's."""
+        self._url = url
+        self.url_output.value = url
 
     @property
     def callback_url(self) -> str:

@@ -20,6 +20,16 @@ from eventual.constructs.plan import FunctionPlan, RoleChoice
 # Read once: every attribute read of a jsii enum is a round trip to the kernel.
 ARM_64 = lambda_.Architecture.ARM_64
 NO_TRACING = lambda_.Tracing.DISABLED
+JSON_LOGS: dict[str, Any] = {
+    "logging_format": lambda_.LoggingFormat.JSON,
+    "application_log_level_v2": lambda_.ApplicationLogLevel.INFO,
+    "system_log_level_v2": lambda_.SystemLogLevel.INFO,
+}
+"""Lambda's JSON log format: each line of ``logging`` is a JSON object with its ``level`` and the
+invocation's ``requestId`` (and any ``extra=`` fields), Lambda's own lines (start, report) are
+JSON too; ``print`` output stays plain text. ``eventual logs`` reads both."""
+_LOG_OPTIONS = frozenset({"log_format", "application_log_level", "system_log_level", *JSON_LOGS})
+"""Function options that choose the log format themselves: given any, eventual sets none."""
 PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
 """Every function's runtime unless ``Service(runtime=...)`` says otherwise. Pinned, not the newest
 aws-cdk-lib knows, so upgrading the library never moves a function's runtime (and its wheels):
@@ -42,9 +52,10 @@ class FunctionParts:
 
 
 def function_props(plan: FunctionPlan, parts: FunctionParts) -> dict[str, Any]:
-    """``aws_lambda.Function`` keyword arguments: arm64 and the service's log group unless the
-    options say otherwise, then what the plan decides."""
-    props: dict[str, Any] = {"architecture": ARM_64, "log_group": parts.log_group, **plan.options}
+    """``aws_lambda.Function`` keyword arguments: arm64, the service's log group and JSON logs unless
+    the options say otherwise, then what the plan decides."""
+    logs = {} if _LOG_OPTIONS.intersection(plan.options) else JSON_LOGS
+    props: dict[str, Any] = {"architecture": ARM_64, "log_group": parts.log_group, **logs, **plan.options}
     props |= {
         "function_name": plan.function_name,
         "description": plan.description,

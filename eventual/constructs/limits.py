@@ -38,16 +38,21 @@ def check_environment_size(
     environments: Mapping[str, Mapping[str, str]],
     region: str | None,
     stage_name: str,
+    domain: str | None = None,
 ) -> int:
     """Raise if a function's environment, with every socket's URLs in it, would pass 4 KB.
 
     Returns the largest estimated size, in bytes.
 
     ``environments`` maps each socket to its function's other variables. URLs are estimated at
-    their longest: API ids have 10 characters, an unknown region (``None``) 14.
+    their longest: API ids have 10 characters, an unknown region (``None``) 14. With a custom
+    ``domain``, clients' URLs are ``wss://<domain>/<socket>``; the management API's stays execute-api's.
     """
     host = f"{_API_ID}.execute-api.{region or _LONGEST_REGION}.{_LONGEST_URL_SUFFIX}/{stage_name}"
-    urls = {name: {"wss": f"wss://{host}", "http": f"https://{host}"} for name in environments}
+    urls = {
+        name: {"wss": f"wss://{domain}/{name}" if domain else f"wss://{host}", "http": f"https://{host}"}
+        for name in environments
+    }
 
     def size(env: Mapping[str, str], sockets: list[str]) -> int:
         listed = json.dumps({s: urls[s] for s in sockets}, separators=(",", ":"))

@@ -30,6 +30,7 @@ from eventual.constructs.names import (
     function_name,
     require_unique,
 )
+from eventual.constructs.operating_plan import OperatingOptions, OperatingPlan, plan_operating
 from eventual.constructs.throttle import Throttle, throttle_of
 from eventual.outputs import DEFAULT_STAGE
 from eventual.sockets import Socket
@@ -95,6 +96,7 @@ class ServiceOptions:
     """The service's fan-out threshold; ``None``: the runtime's (1,000)."""
     fan_out_concurrency: int | None = None
     """The fan-out worker's posts in flight per batch; ``None``: the runtime's (32)."""
+    operating: OperatingOptions = field(default_factory=OperatingOptions)  # see operating_plan
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class ServicePlan:
     """``eventual service <name>``, with `` (stage <stage>)`` for another than the default stage."""
     fan_out: FanOutPlan | None = None
     """The fan-out queue and worker of a service that tracks connections (``fanout_plan``)."""
+    operating: OperatingPlan = field(default_factory=OperatingPlan)  # see operating_plan
 
     @property
     def tracked(self) -> tuple[str, ...]:
@@ -241,6 +244,7 @@ def plan_service(sockets: Mapping[str, Socket], options: ServiceOptions) -> Serv
         http_function=http_function,
         description=description,
         fan_out=fan_out,
+        operating=plan_operating(plans, options.operating, prefix, options.region),
     )
 
 

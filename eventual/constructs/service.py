@@ -6,14 +6,14 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack, Token
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import CfnOutput, RemovalPolicy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from eventual.constructs import operating
 from eventual.constructs.access_logs import WEBSOCKET_ACCESS_LOG_FORMAT, AccessLogs
 from eventual.constructs.asset import LambdaAsset, asyncapi_file, build_asset, types_requirements
 from eventual.constructs.connections import connections_table, grant_connections, share_connections
@@ -32,7 +32,7 @@ from eventual.constructs.logging_role import account_logging_role
 from eventual.constructs.logical_ids import pin_logical_id
 from eventual.constructs.nag import acknowledge_service_roles, distinct
 from eventual.constructs.options import AuthorizerOptions, FunctionOptions, ThrottleOptions, service_options
-from eventual.constructs.plan import API_GATEWAY_TIMEOUT_SECONDS, RoleChoice, ServicePlan, plan_service
+from eventual.constructs.plan import RoleChoice, ServicePlan, plan_service
 from eventual.constructs.resource_limit import ResourceLimit
 from eventual.outputs import DEFAULT_STAGE, OutputKind, output_description
 from eventual.project import Project, load_sockets
@@ -43,7 +43,7 @@ from eventual.sockets import Socket
 __all__ = ["PYTHON_RUNTIME", "FunctionOptions", "Service", "newest_python_runtime"]
 
 
-class Service(Construct):
+class Service(operating.ServiceMetrics, Construct):
     """An eventual service: one WebSocket API with a Lambda function per socket ``entry`` declares.
 
     Per socket (``service.sockets[name]``): a Lambda function running
@@ -80,6 +80,9 @@ class Service(Construct):
     alarm on ``metric_fan_out_failures()`` above 0) and the worker ``fan_out_function``
     (``eventual.runtime.fanout_worker.handle``, 1,769 MB, up to 50 at once, one batch each) under
     ``fan_out_role``: ``POST @connections`` on every stage, ``DeleteItem`` on the table, its logs.
+
+    Operating it (:mod:`eventual.constructs.operating`): ``service.domain``, ``service.dashboard``,
+    ``service.alarms``, ``metric_*()`` on each socket; functions log in Lambda's JSON format.
 
     What to build is decided first, without the CDK: ``service.plan``
     (:func:`eventual.constructs.plan.plan_service`) holds every name and function setting.
@@ -125,6 +128,11 @@ class Service(Construct):
         none (or names a role of its own that no longer exists, which it says in its log), and
         never overwrites or deletes one (:mod:`eventual.constructs.logging_role`);
         ``False`` leaves the account setting alone entirely.
+    :param domain: :class:`eventual.constructs.Domain` (or a dict of its fields): every socket of
+        the stage mapped under it at its name. Default: none (the execute-api URLs).
+    :param http_domain: the HTTP API's own custom domain.
+    :param dashboard: create ``service.dashboard`` (CloudWatch bills past an account's first three).
+    :param alarms: :class:`eventual.constructs.Alarms` (your SNS ``topic``, thresholds); default: none.
     """
 
     def __init__(
@@ -149,6 +157,10 @@ class Service(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         cloud_watch_role: bool = True,
+        domain: operating.DomainArgument | None = None,
+        http_domain: operating.DomainArgument | None = None,
+        dashboard: bool = True,
+        alarms: operating.AlarmsArgument | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.project_root = Path(project_root or Path.cwd()).resolve()
@@ -166,13 +178,24 @@ class Service(Construct):
             fan_out_above=fan_out_above,
             fan_out_concurrency=fan_out_concurrency,
             region=self._known_region(),
+            domain=domain,
+            http_domain=http_domain,
+            dashboard=dashboard,
+            alarms=alarms,
         )
         self._take_plan(plan_service(_load(self.project_root, name, entry), options), runtime)
-        self._create_log_groups(log_retention, log_removal_policy)
+        self._build(log_retention, log_removal_policy, cloud_watch_role)
+
+    def _build(
+        self, log_retention: logs.RetentionDays, log_removal: RemovalPolicy, cloud_watch_role: bool
+    ) -> None:
+        """Every resource the plan says, each step after those it needs."""
+        self._create_log_groups(log_retention, log_removal)
         self._create_roles_and_table()
         self._create_bus_and_http_api()
         self._parts = FunctionParts(self._roles(), self.log_group, self.runtime, self.code_for)
         self.sockets = self._create_endpoints()
+        self.domain, self.http_domain = operating.map_domains(self)
         self._wire_sockets()
         self._create_fan_out()
         self.service_document_function = serve_service_document(
@@ -180,10 +203,10 @@ class Service(Construct):
         )
         self._grant_roles()
         acknowledge_service_roles(self, self._parts)
-        self._warn_past_api_gateway_timeout()
         if cloud_watch_role:
             self._after_account_logging_role()
         self._outputs()
+        self.dashboard, self.alarms = operating.monitor(self)
         self.node.add_validation(ResourceLimit(self))
 
     # -- steps ------------------------------------------------------------------------------------
@@ -301,16 +324,6 @@ class Service(Construct):
         for logs_only in distinct([self.authorizer_role, self.service_document_role]):
             self.log_group.grant_write(logs_only)
 
-    def _warn_past_api_gateway_timeout(self) -> None:
-        for name, plan in self.plan.sockets.items():
-            if plan.function.past_api_gateway_timeout:
-                Annotations.of(self.sockets[name].function).add_warning_v2(
-                    "eventual:timeout-over-api-gateway",
-                    f"socket {name!r}: timeout {plan.function.timeout_seconds:g} s, but API Gateway "
-                    f"waits {API_GATEWAY_TIMEOUT_SECONDS} s at most: a later $default reply never "
-                    "reaches the client",
-                )
-
     def _after_account_logging_role(self) -> None:
         """A WebSocket stage with access logs fails to create until the account names a role."""
         setting = account_logging_role(self)
@@ -318,9 +331,10 @@ class Service(Construct):
             endpoint.stage.node.add_dependency(setting)
 
     def _outputs(self) -> None:
-        self.api_output = self._output("ApiUrl", self.http_stage.url, "api")
+        self.api_output = self._output("ApiUrl", operating.api_url(self), "api")
         self.event_bus_output = self._output("EventBusArn", self.event_bus.event_bus_arn, "event-bus-arn")
         self.log_group_output = self._output("LogGroupName", self.log_group.log_group_name, "log-group")
+        operating.operating_outputs(self)
 
     def _output(self, id: str, value: str, kind: OutputKind) -> CfnOutput:
         description = output_description(self.name, kind, stage=self.stage)
@@ -374,25 +388,6 @@ class Service(Construct):
     def grant_put_events(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put events on the service's bus."""
         return self.event_bus.grant_put_events_to(grantee)
-
-    # -- metrics ----------------------------------------------------------------------------------
-
-    def metric_fan_out_failures(self) -> cloudwatch.Metric:
-        """Broadcast batches the fan-out worker failed to post after every delivery: messages in the
-        dead-letter queue, the maximum per minute. Alarm when it is above 0 (each message held up
-        to 500 connections that got nothing)::
-
-            service.metric_fan_out_failures().create_alarm(
-                stack, "FanOutFailures", threshold=0, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            )
-        """
-        if self.fan_out is None:
-            raise ServiceDefinitionError(
-                f"service {self.name!r} tracks no connections, so it has no fan-out queue: declare a "
-                "socket with socket(..., track_connections=True)"
-            )
-        return self.fan_out.metric_failures()
 
 
 def _load(project_root: Path, service: str, entry: str) -> dict[str, Socket]:

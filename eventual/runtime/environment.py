@@ -30,6 +30,9 @@ TABLE_ENV = "EVENTUAL_CONNECTIONS_TABLE"
 DOCUMENT_ENV = "EVENTUAL_SERVICE_DOCUMENT"
 """The service document, as JSON, in the environment of the HTTP API's function
 (:mod:`eventual.service_document`)."""
+LOG_FORMAT_ENV = "AWS_LAMBDA_LOG_FORMAT"
+"""Set by Lambda to the function's log format, ``JSON`` or ``Text`` (the Python runtime's bootstrap
+reads it to choose its log formatter)."""
 FANOUT_QUEUE_ENV = "EVENTUAL_FANOUT_QUEUE_URL"
 FANOUT_ABOVE_ENV = "EVENTUAL_FANOUT_ABOVE"
 FANOUT_CONCURRENCY_ENV = "EVENTUAL_FANOUT_CONCURRENCY"
@@ -115,6 +118,14 @@ def socket_urls_from(raw: str) -> dict[str, SocketUrls]:
         return {name: SocketUrls(urls["wss"], urls["http"]) for name, urls in parsed.items()}
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise ConfigurationError(f"{URLS_ENV} is not a JSON map of socket URLs: {error!r}") from error
+
+
+def logs_as_json() -> bool:
+    """Whether Lambda formats this function's ``logging`` records as JSON objects (the ``Service``
+    construct's default), which take a record's ``extra`` fields as their own keys."""
+    import os
+
+    return os.environ.get(LOG_FORMAT_ENV, "").upper() == "JSON"
 
 
 def service_document_from(environ: Mapping[str, str]) -> str:

@@ -2,6 +2,13 @@
 
 Imported on the first failure only (through :mod:`eventual.runtime.dispatch`): compiling it
 would cost every Lambda cold start (docs/architecture.md, "Cold start").
+
+Where Lambda formats logs as JSON (``AWS_LAMBDA_LOG_FORMAT=JSON``, the construct's default), the
+record's fields go in as the log record's ``extra``: the Python runtime's JSON formatter writes
+them as keys of the line beside its own ``timestamp``, ``level``, ``message``, ``logger`` and
+``requestId`` (the invocation's), so the line is one flat object and API Gateway's request id is
+``apiRequestId``. Elsewhere (the dev server, a function logging text) the message is the record as
+JSON, as before.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventual.middleware import culprit_of, describe, name_of
 from eventual.runtime.apigateway import MalformedEvent, error_response
+from eventual.runtime.environment import logs_as_json
 from eventual.sockets import Socket
 
 if TYPE_CHECKING:
@@ -45,9 +53,10 @@ def log_failure(
         "connectionId": rc.get("connectionId"),
         "requestId": rc.get("requestId"),
         "awsRequestId": getattr(lambda_context, "aws_request_id", None),
+        "error": f"{type(error).__name__}: {error}",
         "traceback": "".join(traceback.format_exception(error)),
     }
-    logging.getLogger("eventual.runtime").error(json.dumps(record, default=str))
+    _log(record)
 
 
 def refuse(
@@ -77,5 +86,21 @@ def refuse(
         "requestId": request_id,
         "awsRequestId": getattr(lambda_context, "aws_request_id", None),
     }
-    logging.getLogger("eventual.runtime").error(json.dumps(record, default=str))
+    _log(record)
     return response
+
+
+def _log(record: dict[str, Any]) -> None:
+    """One ERROR line: flat JSON through Lambda's formatter, else the record as the message."""
+    logger = logging.getLogger("eventual.runtime")
+    if not logs_as_json():
+        logger.error(json.dumps(record, default=str))
+        return
+    fields = {k: v for k, v in record.items() if k not in _FORMATTER_OWNS}
+    fields["apiRequestId"] = record.get("requestId")
+    # The formatter encodes without a default: give it only what JSON holds as is.
+    logger.error(record["message"], extra=json.loads(json.dumps(fields, default=str)))
+
+
+_FORMATTER_OWNS = frozenset({"level", "message", "requestId", "awsRequestId"})
+"""Keys Lambda's JSON formatter writes itself (``requestId`` is the invocation's: ``awsRequestId``)."""

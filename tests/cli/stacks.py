@@ -49,14 +49,16 @@ class Synthesized:
 
 
 @functools.cache
-def synthesized(stage: str = DEFAULT_STAGE) -> Synthesized:
-    """What ``cdk synth -c stage=STAGE`` has ``python app.py`` (the project's CDK app, cdk-nag
-    included) write for its stack.
+def synthesized(stage: str = DEFAULT_STAGE, domains: str | None = None) -> Synthesized:
+    """What ``cdk synth -c stage=STAGE [-c domains=DOMAINS]`` has ``python app.py`` (the project's
+    CDK app, cdk-nag included) write for its stack.
 
     Run in a subprocess with the context the CLI passes (cdk.json's, and the stage): this process
     never imports aws_cdk.
     """
     context = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"] | {"stage": stage}
+    if domains is not None:
+        context["domains"] = domains  # a string, as `-c domains='{...}'` passes it
     with tempfile.TemporaryDirectory(prefix="eventual-synth-") as name:
         outdir = Path(name)
         env = {
@@ -90,13 +92,16 @@ def synthesized(stage: str = DEFAULT_STAGE) -> Synthesized:
         return Synthesized(json.loads((outdir / templates[0]).read_text()), assets)
 
 
-def example_service_template(service: str = SERVICE, stage: str = DEFAULT_STAGE) -> dict[str, Any]:
-    """The example service's stack template (of ``stage``) as synthesized, ready for moto.
+def example_service_template(
+    service: str = SERVICE, stage: str = DEFAULT_STAGE, domains: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The example service's stack template (of ``stage``, with the context's ``domains``) as
+    synthesized, ready for moto.
 
     Another ``service`` name stands for the same code deployed under that name: every mention
     of the example's name is replaced (event bus, log group, functions, output descriptions).
     """
-    template = synthesized(stage).template
+    template = synthesized(stage, json.dumps(domains, sort_keys=True) if domains else None).template
     if service != SERVICE:
         template = json.loads(json.dumps(template).replace(SERVICE, service))
     return moto_ready(template)

@@ -113,6 +113,7 @@ def test_json_is_one_stable_object(
     assert data == {
         "service": SERVICE,
         "stage": "default",
+        "domain": None,
         "api_endpoint": outputs[output_description(SERVICE, "api")],
         "event_bus_arn": outputs[output_description(SERVICE, "event-bus-arn")],
         "log_group": outputs[output_description(SERVICE, "log-group")],
@@ -125,6 +126,7 @@ def test_json_is_one_stable_object(
     assert list(data) == [
         "service",
         "stage",
+        "domain",
         "api_endpoint",
         "event_bus_arn",
         "log_group",

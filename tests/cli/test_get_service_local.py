@@ -54,6 +54,7 @@ def test_port_and_json() -> None:
     assert json.loads(result.stdout) == {
         "service": "chat",
         "stage": "local",
+        "domain": None,
         "api_endpoint": "http://localhost:4000",
         "event_bus_arn": None,
         "log_group": None,

@@ -53,6 +53,13 @@ GATED_FAN_OUT_ABOVE = 250
 GATED_FAN_OUT_CONCURRENCY = 16
 """``gated``'s ``fan_out_concurrency``; the example keeps the runtime's default."""
 GATED_SOCKETS = ("gated-plain", "gated-door", "gated-tally", "gated-room")
+OPERATED_ZONE = "example.com"
+OPERATED_ZONE_ID = "Z0123456789ABCDEFGHIJ"
+OPERATED_DOMAIN = "ws-live.example.com"
+OPERATED_HTTP_DOMAIN = "api-live.example.com"
+OPERATED_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"
+CERTIFIED_THRESHOLDS = {"integration_errors": 3, "latency_p99_ms": None, "table_throttles": None}
+"""The ``Certified`` stack's alarms: another integration-error threshold, no latency or table alarm."""
 GATED_AUTHORIZED = ("gated-door", "gated-room")
 GATED_TRACKED = ("gated-tally", "gated-room")
 

@@ -105,10 +105,18 @@ def test_two_services_share_one_stack_with_distinct_outputs_and_one_account_role
         for o in two_services.template["Outputs"].values()
     ]
     example_sockets = set(sockets_of("examples.service"))
-    assert len(outputs) == (3 + len(example_sockets)) + (3 + 4)  # the service's three, one per socket
+    # Per service: its API, bus, log group and own functions; per socket: its URL and its functions.
+    assert len(outputs) == (4 + 2 * len(example_sockets)) + (4 + 2 * 4)
     services = services_from_outputs(outputs)
     assert set(services) == {"my-service", "tuned"}
     assert set(services["tuned"].sockets) == {"alpha", "beta.v2", "gamma", "delta"}
+    assert {o.socket for o in services["tuned"].functions.values()} == {
+        "alpha",
+        "beta.v2",
+        "gamma",
+        "delta",
+        None,
+    }
     assert set(services["my-service"].sockets) == example_sockets
     assert len({o["OutputValue"] for o in outputs}) == len(outputs)
     two_services.assertions.resource_count_is("Custom::ApiGatewayAccountLogging", 1)
