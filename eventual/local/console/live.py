@@ -28,8 +28,8 @@ from eventual.local.console.describe import describe_event
 from eventual.local.feed import RECENT_EVENTS, EventRecord, Feed
 
 FLUSH_SECONDS = 0.05
-"""How long a record waits to be written with those after it: one write per 50 ms per console,
-not one per event."""
+"""How long a record waits to be written with those after it: one write per 50 ms (or per
+:data:`WRITE_BATCH` records, if sooner) per console, not one per event."""
 PENDING = RECENT_EVENTS
 """Records one console may have waiting (the whole ring, for a console that just opened)."""
 WRITE_BATCH = 100
@@ -86,7 +86,15 @@ class LiveStream(asyncio.Protocol):
         if len(self.pending) == PENDING:
             self.dropped += 1  # the deque drops its oldest
         self.pending.append(event)
-        if self._timer is None and not self._paused and not self._closed:
+        if self._paused or self._closed:
+            return
+        if len(self.pending) >= WRITE_BATCH:
+            # A burst (many messages in one read) can record more than PENDING before the timer's
+            # turn on the loop: a console that keeps reading gets it a batch at a time, now.
+            if self._timer is not None:
+                self._timer.cancel()
+            self._flush()
+        elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush)
 
     def _flush(self) -> None:
