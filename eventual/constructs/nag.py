@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
@@ -93,7 +93,7 @@ def acknowledge_fan_out_role(worker_role: iam.IRole, endpoints: list[SocketEndpo
     Validations.of(policy).acknowledge(
         *(
             Acknowledgment(
-                id=_connections_wildcard(api_id["Ref"], e.plan.stage_name, "POST"),
+                id=_connections_wildcard(worker_role, api_id["Ref"], e.plan.stage_name, "POST"),
                 reason=f"the fan-out worker posts queued broadcasts to connections of socket {e.name!r} "
                 "by id, known only at run time; the grant is POST alone (no GET, no DELETE), on that "
                 "socket's own API and stage.",
@@ -105,9 +105,10 @@ def acknowledge_fan_out_role(worker_role: iam.IRole, endpoints: list[SocketEndpo
 
 def acknowledge_account_logging_handler(role: iam.Role) -> None:
     """The account-logging custom resource reads any role of the account: the one the setting names."""
+    partition, _, account = _environment(role)
     Validations.of(role).acknowledge(
         Acknowledgment(
-            id="AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:iam::{account}:role/*]",
             reason="iam:GetRole only: API Gateway's account setting may name any role of the account, and "
             "the custom resource checks that it still exists before it leaves it in place.",
         )
@@ -133,7 +134,7 @@ def _acknowledge_wildcards(
     api_ids = Stack.of(service).resolve([e.api.api_id for e in endpoints]) if endpoints else []
     acknowledgments = [
         Acknowledgment(
-            id=_connections_wildcard(api_id["Ref"], service.stage_name, "*"),
+            id=_connections_wildcard(service, api_id["Ref"], service.stage_name, "*"),
             reason=f"send/disconnect address connections of socket {endpoint.name!r} by id, "
             "known only at run time; the grant is scoped to that socket's own API and stage.",
         )
@@ -145,9 +146,26 @@ def _acknowledge_wildcards(
         Validations.of(policy).acknowledge(*acknowledgments)
 
 
-def _connections_wildcard(api_id: str, stage_name: str, method: str) -> str:
+def _connections_wildcard(scope: IConstruct, api_id: str, stage_name: str, method: str) -> str:
     """IAM5's finding on ``@connections/*`` of one API's stage, for ``method`` (``*``: any)."""
+    partition, region, account = _environment(scope)
     return (
-        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
-        f"<AWS::AccountId>:<{api_id}>/{stage_name}/{method}/@connections/*]"
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:execute-api:{region}:"
+        f"{account}:<{api_id}>/{stage_name}/{method}/@connections/*]"
+    )
+
+
+def _environment(scope: IConstruct) -> tuple[str, str, str]:
+    """The partition, region and account as cdk-nag writes them in a finding: the pseudo
+    parameter of an environment-agnostic stack (``<AWS::Region>``), the value of a stack given an
+    ``env`` (as one with a hosted zone lookup must be)."""
+    stack = Stack.of(scope)
+
+    def written(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    return (
+        written(stack.partition, "Partition"),
+        written(stack.region, "Region"),
+        written(stack.account, "AccountId"),
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import examples.service
 from eventual.constructs.plan import route_keys
 from eventual.sockets import sockets_of
-from tests.constructs.synth import GATED_AUTHORIZED, GATED_SOCKETS, Synth
+from tests.constructs.synth import GATED_AUTHORIZED, GATED_SOCKETS, REPO, Synth, new_app
 
 SOCKETS = tuple(sockets_of(examples.service.__name__))
 AUTHORIZED = tuple(name for name, s in sockets_of(examples.service.__name__).items() if s.options.authorizer)
@@ -86,3 +89,28 @@ def test_cdk_nag_is_clean_and_apig4_is_acknowledged_only_where_no_authorizer_can
         [("Gated/Service/FunctionRole/DefaultPolicy", "*")] * len(GATED_SOCKETS)
         + [("Gated/Service/FanOutRole/DefaultPolicy", "POST")] * len(GATED_SOCKETS)
     )
+
+
+def test_cdk_nag_is_clean_in_a_stack_given_an_account_and_region(tmp_path: Path) -> None:
+    """A stack with ``env`` (as one that looks up a hosted zone for its domain must be) writes its
+    ARNs with the account and region, not their pseudo parameters; the acknowledgments follow, so
+    cdk-nag finds the same grants acknowledged (it failed the synth before)."""
+    import aws_cdk as cdk
+    from cdk_nag import AwsSolutionsChecks
+
+    from eventual.constructs import Service
+
+    app = new_app(tmp_path)
+    env = cdk.Environment(account="210987654321", region="eu-west-1")
+    stack = cdk.Stack(app, "Pinned", env=env)
+    Service(stack, "Service", name="my-service", entry="examples.service", project_root=REPO)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()  # raises on an unacknowledged finding
+    (nag,) = [
+        p
+        for p in json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+        if p["pluginName"] == "AwsSolutions"
+    ]
+    assert nag["conclusion"] == "success" and nag["violations"] == []
+    wildcards = [v["ruleName"] for v in nag["suppressedViolations"] if "@connections/*" in v["ruleName"]]
+    assert wildcards and all(":execute-api:eu-west-1:210987654321:" in rule for rule in wildcards)
